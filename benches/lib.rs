@@ -1,0 +1,1 @@
+//! Shared helpers for the benchmarks (data loading from ../shared/datasets).

@@ -1,0 +1,1 @@
+//! Class-based TF-IDF exactly as BERTopic's `ClassTfidfTransformer`.

@@ -1,0 +1,1 @@
+//! The local sentence encoder (BERT / MiniLM on candle), the offline default embedding provider.

@@ -1,0 +1,2 @@
+//! Model files: `model.safetensors` (tensors) + `config.json` (everything else), and import of
+//! models saved by Python BERTopic.

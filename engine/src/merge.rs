@@ -1,0 +1,1 @@
+//! Merging a day model into a long-lived model with stable topic ids.

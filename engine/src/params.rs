@@ -1,0 +1,185 @@
+//! Parameters of every stage, with BERTopic's / umap-learn's / hdbscan's defaults.
+//!
+//! Construct with `Default` and override fields; call [`FitParams::check`] (done by
+//! [`crate::pipeline::fit`]) to reject values that can never work. We never clamp silently.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{EngineError, Result};
+
+/// How many topics to keep after clustering (BERTopic's `nr_topics`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum NrTopics {
+    /// Keep every HDBSCAN cluster (BERTopic's `nr_topics=None`).
+    #[default]
+    None,
+    /// Merge topics that cluster together (HDBSCAN over topic embeddings), as BERTopic's "auto".
+    Auto,
+    /// Merge the most similar topics until this many remain (outlier topic not counted).
+    Fixed(usize),
+}
+
+impl std::str::FromStr for NrTopics {
+    type Err = EngineError;
+    /// Parses `none`, `auto` or a positive integer.
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "" | "none" => Ok(NrTopics::None),
+            "auto" => Ok(NrTopics::Auto),
+            n => match n.parse::<usize>() {
+                Ok(v) if v >= 1 => Ok(NrTopics::Fixed(v)),
+                _ => Err(EngineError::param("nr_topics", format!("expected none, auto or a positive integer, got {s:?}"))),
+            },
+        }
+    }
+}
+
+impl std::fmt::Display for NrTopics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NrTopics::None => f.write_str("none"),
+            NrTopics::Auto => f.write_str("auto"),
+            NrTopics::Fixed(n) => write!(f, "{n}"),
+        }
+    }
+}
+
+/// Which kNN algorithm to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum KnnMethod {
+    /// Exact below [`FitParams::exact_knn_max`] points, approximate above.
+    #[default]
+    Auto,
+    /// Exact cosine kNN by tiled matrix products on the candle device.
+    Exact,
+    /// Approximate cosine kNN (NN-descent), recall ≥ 0.95 against exact.
+    Approximate,
+}
+
+/// Everything `fit` needs. Defaults are BERTopic 0.17's
+/// (`BERTopic(min_topic_size=10, top_n_words=10)` with its default UMAP and HDBSCAN).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FitParams {
+    /// UMAP `n_neighbors` (default 15); also k of the kNN graph.
+    pub n_neighbors: usize,
+    /// UMAP output dimension (default 5).
+    pub n_components: usize,
+    /// UMAP `min_dist` (default 0.0).
+    pub min_dist: f32,
+    /// UMAP `spread` (default 1.0).
+    pub spread: f32,
+    /// UMAP epochs; `None` = umap-learn's rule (500 if n ≤ 10,000 else 200).
+    pub n_epochs: Option<usize>,
+    /// UMAP negative samples per positive edge (default 5).
+    pub negative_sample_rate: usize,
+    /// HDBSCAN `min_cluster_size` = BERTopic `min_topic_size` (default 10).
+    pub min_topic_size: usize,
+    /// HDBSCAN `min_samples`; `None` = `min_topic_size` (hdbscan's default).
+    pub min_samples: Option<usize>,
+    /// Topic reduction after clustering (default none).
+    pub nr_topics: NrTopics,
+    /// Keywords kept per topic (default 10).
+    pub top_n_words: usize,
+    /// Representative sample messages kept per topic (default 5).
+    pub n_samples: usize,
+    /// kNN algorithm (default auto).
+    pub knn: KnnMethod,
+    /// Largest input for which `KnnMethod::Auto` uses exact kNN (default 50,000).
+    pub exact_knn_max: usize,
+    /// Remove scikit-learn's English stop words (default true, as `CountVectorizer(stop_words="english")`).
+    pub english_stop_words: bool,
+    /// Seed for every random step (default 42).
+    pub seed: u64,
+}
+
+impl Default for FitParams {
+    fn default() -> Self {
+        Self {
+            n_neighbors: 15,
+            n_components: 5,
+            min_dist: 0.0,
+            spread: 1.0,
+            n_epochs: None,
+            negative_sample_rate: 5,
+            min_topic_size: 10,
+            min_samples: None,
+            nr_topics: NrTopics::None,
+            top_n_words: 10,
+            n_samples: 5,
+            knn: KnnMethod::Auto,
+            exact_knn_max: 50_000,
+            english_stop_words: true,
+            seed: 42,
+        }
+    }
+}
+
+impl FitParams {
+    /// Rejects parameters that can never work.
+    pub fn check(&self) -> Result<()> {
+        if self.n_neighbors < 2 {
+            return Err(EngineError::param("n_neighbors", "must be at least 2"));
+        }
+        if self.n_components == 0 {
+            return Err(EngineError::param("n_components", "must be at least 1"));
+        }
+        if !(self.min_dist >= 0.0 && self.min_dist.is_finite()) {
+            return Err(EngineError::param("min_dist", "must be a finite number ≥ 0"));
+        }
+        if !(self.spread > 0.0 && self.spread.is_finite()) || self.min_dist > self.spread {
+            return Err(EngineError::param("spread", "must be finite, > 0 and ≥ min_dist"));
+        }
+        if self.min_topic_size < 2 {
+            return Err(EngineError::param("min_topic_size", "must be at least 2"));
+        }
+        if self.min_samples == Some(0) {
+            return Err(EngineError::param("min_samples", "must be at least 1"));
+        }
+        if self.top_n_words == 0 {
+            return Err(EngineError::param("top_n_words", "must be at least 1"));
+        }
+        if let NrTopics::Fixed(0) = self.nr_topics {
+            return Err(EngineError::param("nr_topics", "must be at least 1"));
+        }
+        if self.n_epochs == Some(0) {
+            return Err(EngineError::param("n_epochs", "must be at least 1"));
+        }
+        Ok(())
+    }
+}
+
+/// Parameters of [`crate::merge::merge`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MergeParams {
+    /// Cosine similarity of topic embeddings at or above which a day topic is the same topic
+    /// as a base topic (default 0.7, BERTopic's).
+    pub min_similarity: f32,
+    /// Topics not seen for this many days are retired (default 30).
+    pub retire_after_days: u32,
+    /// Days of per-topic daily counts kept for trends (default 90).
+    pub history_days: u32,
+}
+
+impl Default for MergeParams {
+    fn default() -> Self {
+        Self { min_similarity: 0.7, retire_after_days: 30, history_days: 90 }
+    }
+}
+
+/// Parameters of [`crate::model::TopicModel::transform`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TransformParams {
+    /// A document whose best cosine to any active topic is below this is an outlier (-1).
+    pub outlier_threshold: f32,
+}
+
+impl Default for TransformParams {
+    fn default() -> Self {
+        Self { outlier_threshold: 0.3 }
+    }
+}

@@ -1,0 +1,1 @@
+//! Topic reduction: `nr_topics = auto | N`.

@@ -1,0 +1,1 @@
+//! Tokenisation and term counting as BERTopic's `CountVectorizer(stop_words="english")`.

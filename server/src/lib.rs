@@ -1,0 +1,15 @@
+//! `topicd`: the gRPC topic-modeling server.
+//!
+//! The binary (`src/main.rs`) only parses configuration and calls [`serve`]-style entry points
+//! defined here, so integration tests can start a real server in-process.
+
+/// Generated gRPC types and service traits for `topics.v1` (from `proto/topics/v1/topics.proto`).
+pub mod proto {
+    #![allow(clippy::all, missing_docs)]
+    tonic::include_proto!("topics.v1");
+
+    /// Encoded file descriptor set, for gRPC server reflection.
+    pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("topics_v1_descriptor");
+}
+
+pub mod providers;
