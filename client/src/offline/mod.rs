@@ -1,0 +1,3 @@
+//! Offline commands: run `topic-engine` in-process, no server needed.
+
+pub mod fit;
