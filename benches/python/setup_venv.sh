@@ -2,7 +2,10 @@
 # Create the pinned Python venv used by the BERTopic side of the benchmarks and by
 # /work/shared/tools/score.py (numpy + scikit-learn).
 #
-#   benches/python/setup_venv.sh [VENV_DIR]     (default: benches/.venv, gitignored)
+#   benches/python/setup_venv.sh [VENV_DIR]
+#
+# VENV_DIR defaults to $TOPICS_BENCH_VENV, else benches/.venv (gitignored). Every benchmark script
+# reads the same TOPICS_BENCH_VENV, so `TOPICS_BENCH_VENV=/opt/venv` points them all at one venv.
 #
 # Installs the exact versions in requirements.txt, then bertopic==0.17.4 with --no-deps
 # (no torch / sentence-transformers: every benchmark passes precomputed embeddings).
@@ -10,7 +13,7 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-VENV="${1:-$HERE/../.venv}"
+VENV="${1:-${TOPICS_BENCH_VENV:-$HERE/../.venv}}"
 PYTHON="${PYTHON:-python3}"
 BERTOPIC_VERSION="0.17.4"
 
