@@ -1,1 +1,358 @@
-//! Shared helpers for the benchmarks (data loading from ../shared/datasets).
+//! Shared helpers for the benchmarks: loading the CLINC150 reference corpus from
+//! `../shared/datasets`, seeded synthetic corpora (perturbed copies of real embeddings, or
+//! Gaussian blobs with generated texts when the dataset is absent), and latency statistics.
+//!
+//! Everything here is deterministic for a seed.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Normal};
+use topic_engine::Matrix;
+
+/// Errors of the benchmark helpers.
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    /// A file could not be opened or read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A file was readable but its content is not what the benchmark needs.
+    #[error("{path}: {message}")]
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// The CLINC150 dataset directory was not found.
+    #[error("CLINC150 not found: set TOPICS_DATASETS to the directory holding clinc150/ (looked for shared/datasets/clinc150 above {0})")]
+    NoDataset(PathBuf),
+    /// Bad arguments to a generator.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Result alias of this crate.
+pub type Result<T> = std::result::Result<T, BenchError>;
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> BenchError + '_ {
+    move |source| BenchError::Io { path: path.to_path_buf(), source }
+}
+
+/// A benchmark corpus: texts, one embedding per text, and a gold label per text.
+#[derive(Debug, Clone)]
+pub struct Corpus {
+    /// Document texts.
+    pub texts: Vec<String>,
+    /// `texts.len() × dim` embeddings, L2-normalised.
+    pub embeddings: Matrix,
+    /// Gold label per document (intent name, or `blob-<k>` for generated blobs).
+    pub labels: Vec<String>,
+}
+
+impl Corpus {
+    /// Number of documents.
+    pub fn len(&self) -> usize {
+        self.texts.len()
+    }
+    /// True when the corpus has no documents.
+    pub fn is_empty(&self) -> bool {
+        self.texts.is_empty()
+    }
+    /// The first `n` documents (all of them if `n >= len`).
+    pub fn head(&self, n: usize) -> Corpus {
+        let n = n.min(self.len());
+        let idx: Vec<usize> = (0..n).collect();
+        Corpus {
+            texts: self.texts[..n].to_vec(),
+            embeddings: self.embeddings.select_rows(&idx),
+            labels: self.labels[..n].to_vec(),
+        }
+    }
+}
+
+/// The directory holding `clinc150/`: `$TOPICS_DATASETS` if set, else the first
+/// `shared/datasets` found walking up from this crate's directory.
+pub fn datasets_dir() -> Result<PathBuf> {
+    if let Some(dir) = std::env::var_os("TOPICS_DATASETS") {
+        return Ok(PathBuf::from(dir));
+    }
+    let start = Path::new(env!("CARGO_MANIFEST_DIR"));
+    start
+        .ancestors()
+        .map(|a| a.join("shared").join("datasets"))
+        .find(|d| d.join("clinc150").join("clinc150.npy").is_file())
+        .ok_or_else(|| BenchError::NoDataset(start.to_path_buf()))
+}
+
+/// Reads a float32 `[n, d]` C-order `.npy` file.
+pub fn load_npy(path: &Path) -> Result<Matrix> {
+    let file = File::open(path).map_err(io_err(path))?;
+    let npy = npyz::NpyFile::new(BufReader::new(file)).map_err(io_err(path))?;
+    let shape = npy.shape().to_vec();
+    let fmt = |message: String| BenchError::Format { path: path.to_path_buf(), message };
+    if shape.len() != 2 {
+        return Err(fmt(format!("expected a 2-d array, got shape {shape:?}")));
+    }
+    if npy.order() != npyz::Order::C {
+        return Err(fmt("expected a C-order (row-major) array".into()));
+    }
+    let (rows, cols) = (shape[0] as usize, shape[1] as usize);
+    let data: Vec<f32> = npy.into_vec::<f32>().map_err(|e| fmt(format!("not float32: {e}")))?;
+    Matrix::new(data, rows, cols).map_err(|e| fmt(e.to_string()))
+}
+
+/// Writes a float32 `[rows, cols]` `.npy` file.
+pub fn save_npy(path: &Path, m: &Matrix) -> Result<()> {
+    use npyz::WriterBuilder;
+    let file = File::create(path).map_err(io_err(path))?;
+    let mut w = npyz::WriteOptions::new()
+        .default_dtype()
+        .shape(&[m.rows() as u64, m.cols() as u64])
+        .writer(std::io::BufWriter::new(file))
+        .begin_nd()
+        .map_err(io_err(path))?;
+    w.extend(m.as_slice().iter().copied()).map_err(io_err(path))?;
+    w.finish().map_err(io_err(path))
+}
+
+/// Reads `text` and `label` of the first `limit` rows of a JSONL file.
+pub fn load_jsonl(path: &Path, limit: Option<usize>) -> Result<(Vec<String>, Vec<String>)> {
+    let file = File::open(path).map_err(io_err(path))?;
+    let mut texts = Vec::new();
+    let mut labels = Vec::new();
+    for (lineno, line) in BufReader::new(file).lines().enumerate() {
+        if limit.is_some_and(|l| texts.len() >= l) {
+            break;
+        }
+        let line = line.map_err(io_err(path))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let v: serde_json::Value = serde_json::from_str(&line).map_err(|e| BenchError::Format {
+            path: path.to_path_buf(),
+            message: format!("line {}: {e}", lineno + 1),
+        })?;
+        let text = v.get("text").and_then(|t| t.as_str()).ok_or_else(|| BenchError::Format {
+            path: path.to_path_buf(),
+            message: format!("line {}: no string field \"text\"", lineno + 1),
+        })?;
+        texts.push(text.to_string());
+        labels.push(v.get("label").and_then(|l| l.as_str()).unwrap_or_default().to_string());
+    }
+    Ok((texts, labels))
+}
+
+/// The first `n` in-scope CLINC150 documents (at most 22,500) with their reference embeddings.
+pub fn clinc150(n: usize) -> Result<Corpus> {
+    let dir = datasets_dir()?.join("clinc150");
+    let n = n.min(22_500);
+    let (texts, labels) = load_jsonl(&dir.join("clinc150.jsonl"), Some(n))?;
+    let all = load_npy(&dir.join("clinc150.npy"))?;
+    if all.rows() < n || texts.len() < n {
+        return Err(BenchError::Invalid(format!(
+            "CLINC150 has {} embeddings and {} texts, need {n}",
+            all.rows(),
+            texts.len()
+        )));
+    }
+    let idx: Vec<usize> = (0..n).collect();
+    Ok(Corpus { texts, embeddings: all.select_rows(&idx), labels })
+}
+
+/// `n` perturbed copies of `src`: row i copies a uniformly drawn source row j and adds Gaussian
+/// noise of std `sigma` per dimension, re-normalised; text and label of j are copied.
+/// Same recipe as `benches/python/make_synthetic.py` (a different RNG, so not the same rows).
+pub fn perturbed(src: &Corpus, n: usize, sigma: f32, seed: u64) -> Result<Corpus> {
+    if src.is_empty() {
+        return Err(BenchError::Invalid("perturbed: empty source corpus".into()));
+    }
+    let normal = Normal::new(0.0f32, sigma)
+        .map_err(|e| BenchError::Invalid(format!("perturbed: bad sigma {sigma}: {e}")))?;
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let dim = src.embeddings.cols();
+    let mut data = Vec::with_capacity(n * dim);
+    let mut texts = Vec::with_capacity(n);
+    let mut labels = Vec::with_capacity(n);
+    for _ in 0..n {
+        let j = rng.random_range(0..src.len());
+        data.extend(src.embeddings.row(j).iter().map(|v| v + normal.sample(&mut rng)));
+        texts.push(src.texts[j].clone());
+        labels.push(src.labels[j].clone());
+    }
+    let mut embeddings =
+        Matrix::new(data, n, dim).map_err(|e| BenchError::Invalid(e.to_string()))?;
+    embeddings.normalize_rows();
+    Ok(Corpus { texts, embeddings, labels })
+}
+
+/// `n` points in `centers` separated Gaussian blobs on the unit sphere of dimension `dim`, with
+/// generated texts: each blob has its own 8 topic words, each text draws 4 of them plus 2 words
+/// shared by all blobs. For benchmarks that must run without the dataset.
+pub fn blobs(n: usize, dim: usize, centers: usize, seed: u64) -> Result<Corpus> {
+    if centers == 0 || dim == 0 {
+        return Err(BenchError::Invalid(
+            "blobs: need at least one center and one dimension".into(),
+        ));
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let unit = Normal::new(0.0f32, 1.0).map_err(|e| BenchError::Invalid(e.to_string()))?;
+    let mut centroid =
+        Matrix::new((0..centers * dim).map(|_| unit.sample(&mut rng)).collect(), centers, dim)
+            .map_err(|e| BenchError::Invalid(e.to_string()))?;
+    centroid.normalize_rows();
+    let noise = Normal::new(0.0f32, 0.25 / (dim as f32).sqrt())
+        .map_err(|e| BenchError::Invalid(e.to_string()))?;
+    const SHARED: [&str; 6] = ["please", "help", "need", "question", "today", "account"];
+    let mut data = Vec::with_capacity(n * dim);
+    let mut texts = Vec::with_capacity(n);
+    let mut labels = Vec::with_capacity(n);
+    for i in 0..n {
+        let c = i % centers;
+        data.extend(centroid.row(c).iter().map(|v| v + noise.sample(&mut rng)));
+        let mut words: Vec<String> =
+            (0..4).map(|_| format!("topic{c}word{}", rng.random_range(0..8))).collect();
+        words.push(SHARED[rng.random_range(0..SHARED.len())].to_string());
+        words.push(SHARED[rng.random_range(0..SHARED.len())].to_string());
+        texts.push(words.join(" "));
+        labels.push(format!("blob-{c}"));
+    }
+    let mut embeddings =
+        Matrix::new(data, n, dim).map_err(|e| BenchError::Invalid(e.to_string()))?;
+    embeddings.normalize_rows();
+    Ok(Corpus { texts, embeddings, labels })
+}
+
+/// CLINC150's first `n` documents when the dataset is present, else [`blobs`] of 384 dims with
+/// 150 centers (so benchmarks run anywhere). Says which on stderr.
+pub fn corpus_or_blobs(n: usize, seed: u64) -> Result<Corpus> {
+    match clinc150(n) {
+        Ok(c) if c.len() == n => Ok(c),
+        Ok(c) => perturbed(&c, n, 0.02, seed),
+        Err(e) => {
+            eprintln!("bench data: {e}; using synthetic blobs");
+            blobs(n, 384, 150, seed)
+        }
+    }
+}
+
+/// Latency summary of a set of samples (seconds).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct LatencySummary {
+    /// Number of samples.
+    pub count: usize,
+    /// Mean.
+    pub mean: f64,
+    /// Median.
+    pub p50: f64,
+    /// 90th percentile.
+    pub p90: f64,
+    /// 99th percentile.
+    pub p99: f64,
+    /// 99.9th percentile.
+    pub p999: f64,
+    /// Largest sample.
+    pub max: f64,
+}
+
+impl LatencySummary {
+    /// Summarises `samples` (sorted in place); `None` when empty. Percentiles are nearest-rank.
+    pub fn from_samples(samples: &mut [f64]) -> Option<Self> {
+        if samples.is_empty() {
+            return None;
+        }
+        samples.sort_by(|a, b| a.total_cmp(b));
+        let q = |p: f64| {
+            let rank = ((p * samples.len() as f64).ceil() as usize).clamp(1, samples.len());
+            samples[rank - 1]
+        };
+        Some(Self {
+            count: samples.len(),
+            mean: samples.iter().sum::<f64>() / samples.len() as f64,
+            p50: q(0.50),
+            p90: q(0.90),
+            p99: q(0.99),
+            p999: q(0.999),
+            max: samples[samples.len() - 1],
+        })
+    }
+}
+
+/// Resident set size (current, peak) in bytes of process `pid` from `/proc/<pid>/status`
+/// (`VmRSS`, `VmHWM`); `None` where /proc is unavailable or the process is gone.
+pub fn process_rss(pid: u32) -> Option<(u64, u64)> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let field = |name: &str| -> Option<u64> {
+        let line = status.lines().find(|l| l.starts_with(name))?;
+        let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kb * 1024)
+    };
+    Some((field("VmRSS:")?, field("VmHWM:")?))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_nearest_rank() {
+        let mut s: Vec<f64> = (1..=100).map(f64::from).collect();
+        let l = LatencySummary::from_samples(&mut s).unwrap();
+        assert_eq!((l.p50, l.p99, l.max, l.count), (50.0, 99.0, 100.0, 100));
+        assert!(LatencySummary::from_samples(&mut []).is_none());
+    }
+
+    #[test]
+    fn blobs_are_deterministic_and_normalised() {
+        let a = blobs(300, 16, 5, 7).unwrap();
+        let b = blobs(300, 16, 5, 7).unwrap();
+        assert_eq!(a.embeddings, b.embeddings);
+        assert_eq!(a.texts, b.texts);
+        for r in a.embeddings.iter_rows() {
+            let norm: f32 = r.iter().map(|v| v * v).sum::<f32>().sqrt();
+            assert!((norm - 1.0).abs() < 1e-5);
+        }
+    }
+
+    #[test]
+    fn perturbed_copies_stay_close_to_their_source() {
+        let src = blobs(50, 32, 5, 1).unwrap();
+        let p = perturbed(&src, 200, 0.01, 3).unwrap();
+        assert_eq!(p.len(), 200);
+        // every copy is within cos 0.9 of some source row with the same text
+        for i in 0..p.len() {
+            let best = (0..src.len())
+                .filter(|&j| src.texts[j] == p.texts[i])
+                .map(|j| {
+                    src.embeddings
+                        .row(j)
+                        .iter()
+                        .zip(p.embeddings.row(i))
+                        .map(|(a, b)| a * b)
+                        .sum::<f32>()
+                })
+                .fold(f32::MIN, f32::max);
+            assert!(best > 0.9, "row {i}: best cos {best}");
+        }
+    }
+
+    #[test]
+    fn npy_round_trip() {
+        let dir = std::env::temp_dir().join(format!("topic-benches-npy-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("m.npy");
+        let m = Matrix::new((0..12).map(|v| v as f32).collect(), 3, 4).unwrap();
+        save_npy(&path, &m).unwrap();
+        assert_eq!(load_npy(&path).unwrap(), m);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -26,7 +26,10 @@ impl std::str::FromStr for DevicePreference {
             "cuda" | "gpu" => Ok(Self::Cuda(0)),
             other => match other.strip_prefix("cuda:").map(str::parse::<usize>) {
                 Some(Ok(n)) => Ok(Self::Cuda(n)),
-                _ => Err(EngineError::param("device", format!("expected auto, cpu or cuda:N, got {s:?}"))),
+                _ => Err(EngineError::param(
+                    "device",
+                    format!("expected auto, cpu or cuda:N, got {s:?}"),
+                )),
             },
         }
     }
@@ -67,5 +70,8 @@ fn open_cuda(n: usize) -> Result<Device> {
 
 #[cfg(not(feature = "cuda"))]
 fn open_cuda(n: usize) -> Result<Device> {
-    Err(EngineError::param("device", format!("cuda:{n} requested but topic-engine was built without the `cuda` feature")))
+    Err(EngineError::param(
+        "device",
+        format!("cuda:{n} requested but topic-engine was built without the `cuda` feature"),
+    ))
 }

@@ -22,12 +22,23 @@ pub struct KnnGraph {
 impl KnnGraph {
     /// Number of points.
     pub fn n(&self) -> usize {
-        if self.k == 0 { 0 } else { self.indices.len() / self.k }
+        if self.k == 0 {
+            0
+        } else {
+            self.indices.len() / self.k
+        }
     }
 }
 
 /// kNN with the chosen method (`Auto`: exact up to `exact_max` points, else approximate).
-pub fn knn(data: &Matrix, k: usize, method: KnnMethod, exact_max: usize, seed: u64, device: &Device) -> Result<KnnGraph> {
+pub fn knn(
+    data: &Matrix,
+    k: usize,
+    method: KnnMethod,
+    exact_max: usize,
+    seed: u64,
+    device: &Device,
+) -> Result<KnnGraph> {
     let _ = (data, k, method, exact_max, seed, device);
     Err(EngineError::input("knn: not implemented yet"))
 }

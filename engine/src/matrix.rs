@@ -82,7 +82,9 @@ impl Matrix {
     pub fn check_finite(&self) -> Result<()> {
         if let Some(pos) = self.data.iter().position(|v| !v.is_finite()) {
             let row = pos / self.cols.max(1);
-            return Err(EngineError::input(format!("embedding row {row} contains NaN or infinity")));
+            return Err(EngineError::input(format!(
+                "embedding row {row} contains NaN or infinity"
+            )));
         }
         Ok(())
     }

@@ -29,7 +29,10 @@ impl std::str::FromStr for NrTopics {
             "auto" => Ok(NrTopics::Auto),
             n => match n.parse::<usize>() {
                 Ok(v) if v >= 1 => Ok(NrTopics::Fixed(v)),
-                _ => Err(EngineError::param("nr_topics", format!("expected none, auto or a positive integer, got {s:?}"))),
+                _ => Err(EngineError::param(
+                    "nr_topics",
+                    format!("expected none, auto or a positive integer, got {s:?}"),
+                )),
             },
         }
     }

@@ -9,7 +9,8 @@ pub mod proto {
     tonic::include_proto!("topics.v1");
 
     /// Encoded file descriptor set, for gRPC server reflection.
-    pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("topics_v1_descriptor");
+    pub const FILE_DESCRIPTOR_SET: &[u8] =
+        tonic::include_file_descriptor_set!("topics_v1_descriptor");
 }
 
 pub mod providers;
