@@ -18,35 +18,31 @@ import sys
 from pathlib import Path
 
 STAGES = ("knn", "umap", "hdbscan", "ctfidf", "reduction", "other", "total")
-STAGE_PATTERNS = {
-    "knn": re.compile(r"\bk-?nn\b", re.I),
-    "umap": re.compile(r"\bumap\b", re.I),
-    "hdbscan": re.compile(r"\bhdbscan\b", re.I),
-    "ctfidf": re.compile(r"c-?tf-?idf", re.I),
-    "reduction": re.compile(r"\breduc", re.I),
-    "total": re.compile(r"\btotal\b", re.I),
-}
-DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|µs|us|s)\b")
+# `topics fit` prints a table "stage  seconds" with one line per stage ("knn   0.123"); a unit
+# suffix (ms, s) is honoured if present. Only lines that start with the stage name count, so a
+# topic label in the topic table below it cannot be mistaken for a stage.
+STAGE_LINE = re.compile(
+    r"^\s*(k-?nn|umap|hdbscan|c-?tf-?idf|reduction|total)\b[\s:=]+(\d+(?:\.\d+)?)\s*(ms|µs|us|s)?\s*$", re.I
+)
 
 
-def parse_stage_line(line: str) -> float | None:
-    m = DURATION.search(line)
-    if not m:
-        return None
-    v, unit = float(m.group(1)), m.group(2)
-    return v / 1e3 if unit == "ms" else v / 1e6 if unit in ("µs", "us") else v
+def stage_key(name: str) -> str:
+    n = name.lower().replace("-", "")
+    return {"knn": "knn", "umap": "umap", "hdbscan": "hdbscan", "ctfidf": "ctfidf", "reduction": "reduction"}.get(n, "total")
 
 
 def parse_rust_stdout(text: str) -> dict:
-    """Stage seconds from `topics fit` output: the first line naming a stage with a duration."""
+    """Stage seconds from `topics fit` output (the first line of each stage)."""
     out = {}
     for line in text.splitlines():
-        for stage, pat in STAGE_PATTERNS.items():
-            if stage in out or not pat.search(line):
-                continue
-            v = parse_stage_line(line[pat.search(line).end():])
-            if v is not None:
-                out[stage] = v
+        m = STAGE_LINE.match(line)
+        if not m:
+            continue
+        key = stage_key(m.group(1))
+        if key in out:
+            continue
+        v, unit = float(m.group(2)), (m.group(3) or "s")
+        out[key] = v / 1e3 if unit == "ms" else v / 1e6 if unit in ("µs", "us") else v
     return out
 
 
