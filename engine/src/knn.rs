@@ -22,11 +22,7 @@ pub struct KnnGraph {
 impl KnnGraph {
     /// Number of points.
     pub fn n(&self) -> usize {
-        if self.k == 0 {
-            0
-        } else {
-            self.indices.len() / self.k
-        }
+        self.indices.len().checked_div(self.k).unwrap_or(0)
     }
 }
 
