@@ -13,4 +13,9 @@ pub mod proto {
         tonic::include_file_descriptor_set!("topics_v1_descriptor");
 }
 
+pub mod auth;
+pub mod limits;
 pub mod providers;
+pub mod store;
+#[cfg(any(test, feature = "test-support"))]
+pub mod testing;

@@ -1,0 +1,401 @@
+//! Test support (feature `test-support`, and the crate's own tests): throwaway real backends.
+//!
+//! - [`PgCluster`]: a PostgreSQL cluster made with `initdb` in a temp dir and run with `pg_ctl`
+//!   on a free loopback port (as the `postgres` user when running as root, since PostgreSQL
+//!   refuses root), or the server at `DATABASE_URL` when that is set.
+//! - [`MotoServer`]: `moto_server` (an S3 emulator) on a free loopback port with a bucket.
+//!
+//! Both stop and clean up on drop, and can be stopped and started again to test outages.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use sqlx::Connection;
+
+/// A backend could not be started.
+#[derive(Debug, thiserror::Error)]
+#[error("test backend: {0}")]
+pub struct TestSupportError(String);
+
+type Result<T> = std::result::Result<T, TestSupportError>;
+
+fn err(msg: impl Into<String>) -> TestSupportError {
+    TestSupportError(msg.into())
+}
+
+/// A free TCP port on 127.0.0.1 (bound and released; a tiny race with other processes remains).
+pub fn free_port() -> Result<u16> {
+    let l = TcpListener::bind("127.0.0.1:0").map_err(|e| err(format!("no free port: {e}")))?;
+    l.local_addr().map(|a| a.port()).map_err(|e| err(e.to_string()))
+}
+
+fn wait_for_port(port: u16, timeout: Duration) -> bool {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_millis(200))
+            .is_ok()
+        {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
+
+/// The effective uid of this process (the owner of `/proc/self`).
+fn euid() -> Option<u32> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self").ok().map(|m| m.uid())
+}
+
+/// `(uid, gid)` of a local user, from `/etc/passwd`.
+fn user_ids(name: &str) -> Option<(u32, u32)> {
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|l| {
+        let f: Vec<&str> = l.split(':').collect();
+        (f.len() > 3 && f[0] == name).then(|| Some((f[2].parse().ok()?, f[3].parse().ok()?)))?
+    })
+}
+
+fn find_pg_bin() -> Result<PathBuf> {
+    if let Some(dir) = std::env::var_os("PG_BIN_DIR") {
+        return Ok(PathBuf::from(dir));
+    }
+    if let Some(path) = std::env::var_os("PATH") {
+        for dir in std::env::split_paths(&path) {
+            if dir.join("initdb").is_file() && dir.join("pg_ctl").is_file() {
+                return Ok(dir);
+            }
+        }
+    }
+    let mut found: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .map_err(|_| err("PostgreSQL binaries not found: install postgresql, set PG_BIN_DIR, or set DATABASE_URL"))?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let v: u32 = e.file_name().to_str()?.parse().ok()?;
+            let bin = e.path().join("bin");
+            bin.join("initdb").is_file().then_some((v, bin))
+        })
+        .collect();
+    found.sort();
+    found.pop().map(|(_, p)| p).ok_or_else(|| err("no /usr/lib/postgresql/*/bin/initdb found"))
+}
+
+struct OwnedCluster {
+    dir: tempfile::TempDir,
+    bin: PathBuf,
+    port: u16,
+    /// Run commands as this user (when we are root).
+    run_as: Option<String>,
+}
+
+impl OwnedCluster {
+    fn data(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    fn command(&self, program: &str) -> Command {
+        let exe = self.bin.join(program);
+        match &self.run_as {
+            Some(user) => {
+                let mut c = Command::new("runuser");
+                c.args(["-u", user, "--"]).arg(exe);
+                c
+            }
+            None => Command::new(exe),
+        }
+    }
+
+    fn run(&self, program: &str, args: &[&str]) -> Result<()> {
+        let out = self
+            .command(program)
+            .args(args)
+            .current_dir(self.dir.path())
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| err(format!("cannot run {program}: {e}")))?;
+        if !out.status.success() {
+            let log =
+                std::fs::read_to_string(self.dir.path().join("postgres.log")).unwrap_or_default();
+            return Err(err(format!(
+                "{program} {args:?} failed: {}\n{}\n{log}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            )));
+        }
+        Ok(())
+    }
+
+    fn pg_ctl_start(&self) -> Result<()> {
+        let data = self.data();
+        let log = self.dir.path().join("postgres.log");
+        let opts = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
+             -c max_connections=200",
+            self.port,
+            self.dir.path().display()
+        );
+        self.run(
+            "pg_ctl",
+            &[
+                "-D",
+                &data.to_string_lossy(),
+                "-l",
+                &log.to_string_lossy(),
+                "-o",
+                &opts,
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ],
+        )
+    }
+
+    fn pg_ctl_stop(&self, mode: &str) -> Result<()> {
+        self.run(
+            "pg_ctl",
+            &["-D", &self.data().to_string_lossy(), "-m", mode, "-w", "-t", "30", "stop"],
+        )
+    }
+}
+
+/// A throwaway PostgreSQL cluster (or the server at `DATABASE_URL`).
+pub struct PgCluster {
+    owned: Option<OwnedCluster>,
+    /// URL of the maintenance database (`postgres`).
+    url: String,
+}
+
+static DB_COUNTER: AtomicU32 = AtomicU32::new(0);
+
+impl PgCluster {
+    /// Start a cluster: `DATABASE_URL` when set (nothing started), otherwise `initdb` + `pg_ctl`
+    /// in a temp dir on a free loopback port, trust auth, user `topicd`.
+    pub fn start() -> Result<Self> {
+        if let Ok(url) = std::env::var("DATABASE_URL") {
+            if url.starts_with("postgres") {
+                return Ok(PgCluster { owned: None, url });
+            }
+        }
+        let bin = find_pg_bin()?;
+        let dir = tempfile::Builder::new()
+            .prefix("topicd-pg-")
+            .tempdir()
+            .map_err(|e| err(e.to_string()))?;
+        let run_as = if euid() == Some(0) {
+            let user = ["postgres", "nobody"].into_iter().find(|u| user_ids(u).is_some()).ok_or_else(|| {
+                err("running as root and no `postgres` or `nobody` user exists to run PostgreSQL")
+            })?;
+            let (uid, gid) = user_ids(user).ok_or_else(|| err("user lookup failed"))?;
+            std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid))
+                .map_err(|e| err(format!("chown {}: {e}", dir.path().display())))?;
+            Some(user.to_owned())
+        } else {
+            None
+        };
+        let port = free_port()?;
+        let c = OwnedCluster { dir, bin, port, run_as };
+        let data = c.data();
+        c.run(
+            "initdb",
+            &[
+                "-D",
+                &data.to_string_lossy(),
+                "-U",
+                "topicd",
+                "--auth=trust",
+                "--no-sync",
+                "-E",
+                "UTF8",
+                "--locale=C",
+            ],
+        )?;
+        c.pg_ctl_start()?;
+        let url = format!("postgres://topicd@127.0.0.1:{port}/postgres");
+        Ok(PgCluster { owned: Some(c), url })
+    }
+
+    /// URL of the maintenance database.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// True when this cluster was started here (not `DATABASE_URL`), so it can be stopped.
+    pub fn is_owned(&self) -> bool {
+        self.owned.is_some()
+    }
+
+    /// Create a fresh, uniquely named database and return its URL.
+    pub async fn create_database(&self) -> Result<String> {
+        let name = format!(
+            "topicd_test_{}_{}_{}",
+            std::process::id(),
+            DB_COUNTER.fetch_add(1, Ordering::Relaxed),
+            chrono::Utc::now().timestamp_micros()
+        );
+        let mut conn = sqlx::PgConnection::connect(&self.url)
+            .await
+            .map_err(|e| err(format!("connect: {e}")))?;
+        // `name` is made above from digits and `_` only.
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .await
+            .map_err(|e| err(format!("create database: {e}")))?;
+        let _ = conn.close().await;
+        let (base, _) =
+            self.url.rsplit_once('/').ok_or_else(|| err("database URL has no database name"))?;
+        let base = base.to_owned();
+        let query = self.url.split_once('?').map(|(_, q)| format!("?{q}")).unwrap_or_default();
+        Ok(format!("{base}/{name}{query}"))
+    }
+
+    fn owned(&self) -> Result<&OwnedCluster> {
+        self.owned
+            .as_ref()
+            .ok_or_else(|| err("cannot stop or start the external DATABASE_URL server"))
+    }
+
+    /// Stop the server (fast shutdown: connections are cut), keeping its data.
+    pub fn stop(&self) -> Result<()> {
+        self.owned()?.pg_ctl_stop("fast")
+    }
+
+    /// Start the server again on the same port with the same data.
+    pub fn start_again(&self) -> Result<()> {
+        self.owned()?.pg_ctl_start()
+    }
+}
+
+impl Drop for PgCluster {
+    fn drop(&mut self) {
+        if let Some(c) = &self.owned {
+            let _ = c.pg_ctl_stop("immediate");
+        }
+    }
+}
+
+/// A `moto_server` S3 emulator with one bucket. Data lives in its memory only: a restart
+/// empties it (the bucket is re-created).
+pub struct MotoServer {
+    child: Mutex<Option<Child>>,
+    port: u16,
+    bucket: String,
+}
+
+/// Region, access key and secret key used with [`MotoServer`] (moto accepts any).
+pub const MOTO_REGION: &str = "us-east-1";
+
+impl MotoServer {
+    /// Start `moto_server` (or `$MOTO_SERVER`) on a free port and create bucket `topicd-test`.
+    pub fn start() -> Result<Self> {
+        let m = MotoServer {
+            child: Mutex::new(None),
+            port: free_port()?,
+            bucket: "topicd-test".into(),
+        };
+        m.start_again()?;
+        Ok(m)
+    }
+
+    /// Start the server again (after [`MotoServer::stop`]) on the same port, with an empty
+    /// bucket.
+    pub fn start_again(&self) -> Result<()> {
+        let program = std::env::var("MOTO_SERVER").unwrap_or_else(|_| "moto_server".into());
+        let child = Command::new(&program)
+            .args(["-H", "127.0.0.1", "-p", &self.port.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| {
+                err(format!("cannot start {program} (pip install 'moto[server]'): {e}"))
+            })?;
+        *self.child.lock().unwrap_or_else(|e| e.into_inner()) = Some(child);
+        if !wait_for_port(self.port, Duration::from_secs(60)) {
+            let _ = self.stop();
+            return Err(err(format!("{program} did not listen on port {} within 60 s", self.port)));
+        }
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            match http_put(self.port, &format!("/{}", self.bucket)) {
+                Ok(status) if (200..300).contains(&status) || status == 409 => return Ok(()),
+                r if Instant::now() > deadline => {
+                    return Err(err(format!("cannot create bucket {}: {r:?}", self.bucket)));
+                }
+                _ => std::thread::sleep(Duration::from_millis(100)),
+            }
+        }
+    }
+
+    /// Kill the server (an outage).
+    pub fn stop(&self) -> Result<()> {
+        if let Some(mut c) = self.child.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        Ok(())
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The bucket.
+    pub fn bucket(&self) -> &str {
+        &self.bucket
+    }
+
+    /// `s3://bucket/prefix` for [`ModelStore::from_url`](crate::store::ModelStore::from_url).
+    pub fn store_url(&self, prefix: &str) -> String {
+        format!("s3://{}/{}", self.bucket, prefix.trim_matches('/'))
+    }
+
+    /// Options for [`ModelStore::from_url_with_options`](crate::store::ModelStore::from_url_with_options).
+    pub fn s3_options(&self) -> Vec<(String, String)> {
+        vec![
+            ("endpoint".into(), self.endpoint()),
+            ("region".into(), MOTO_REGION.into()),
+            ("access_key_id".into(), "test".into()),
+            ("secret_access_key".into(), "test".into()),
+            ("allow_http".into(), "true".into()),
+        ]
+    }
+
+    /// The same settings as AWS environment variables (for a `topicd` child process).
+    pub fn s3_env(&self) -> Vec<(String, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL".into(), self.endpoint()),
+            ("AWS_REGION".into(), MOTO_REGION.into()),
+            ("AWS_ACCESS_KEY_ID".into(), "test".into()),
+            ("AWS_SECRET_ACCESS_KEY".into(), "test".into()),
+            ("AWS_ALLOW_HTTP".into(), "true".into()),
+        ]
+    }
+}
+
+impl Drop for MotoServer {
+    fn drop(&mut self) {
+        let _ = self.stop();
+    }
+}
+
+/// A bodiless `PUT path` on 127.0.0.1:port; returns the HTTP status.
+fn http_put(port: u16, path: &str) -> std::io::Result<u16> {
+    let mut s = TcpStream::connect(("127.0.0.1", port))?;
+    s.set_read_timeout(Some(Duration::from_secs(10)))?;
+    write!(s, "PUT {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")?;
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf)?;
+    let head = String::from_utf8_lossy(&buf);
+    head.split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("bad HTTP response: {:.100}", head)))
+}
