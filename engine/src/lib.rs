@@ -18,6 +18,8 @@ pub mod model;
 pub mod params;
 pub mod pipeline;
 pub mod reduce;
+#[cfg(test)]
+pub(crate) mod testutil;
 pub mod transform;
 pub mod umap;
 pub mod vectorize;
@@ -27,3 +29,4 @@ pub use matrix::Matrix;
 pub use model::{Keyword, Topic, TopicAssignment, TopicModel, OUTLIER_TOPIC};
 pub use params::{FitParams, KnnMethod, MergeParams, NrTopics, TransformParams};
 pub use pipeline::{fit, FitInput, FitResult, StageTimings};
+pub use transform::{transform, TopicIndex};

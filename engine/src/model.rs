@@ -10,6 +10,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::error::{EngineError, Result};
 use crate::params::{FitParams, MergeParams};
 
 /// Topic id of outliers (documents in no topic), as in BERTopic.
@@ -124,6 +125,158 @@ impl TopicModel {
     pub fn active_topics(&self) -> impl Iterator<Item = &Topic> {
         self.topics.iter().filter(|t| t.is_active() && !t.is_outlier())
     }
+
+    /// Up to `limit` active, non-outlier topics, largest first (ties: smaller id first).
+    pub fn top_topics(&self, limit: usize) -> Vec<&Topic> {
+        let mut topics: Vec<&Topic> = self.active_topics().collect();
+        topics.sort_by(|a, b| b.size.cmp(&a.size).then(a.id.cmp(&b.id)));
+        topics.truncate(limit);
+        topics
+    }
+
+    /// The label of topic `id` (`None` for unknown ids; the outlier topic has its own label
+    /// when present in `topics`).
+    pub fn label_of(&self, id: i64) -> Option<&str> {
+        self.topic(id).map(|t| t.label.as_str())
+    }
+
+    /// Number of active, non-outlier topics (what transform can assign).
+    pub fn n_active_topics(&self) -> usize {
+        self.active_topics().count()
+    }
+
+    /// The outlier topic `-1`, if the model has one.
+    pub fn outlier_topic(&self) -> Option<&Topic> {
+        self.topics.first().filter(|t| t.is_outlier())
+    }
+
+    /// Checks every invariant listed in the module docs (and the bounds in [`limits`]); `io`
+    /// runs it on load and save, `merge` on its inputs. Errors are [`EngineError::InvalidModel`].
+    pub fn validate(&self) -> Result<()> {
+        validate_model(self)
+    }
+}
+
+/// Upper bounds a model must respect; a file declaring more is rejected before anything is
+/// allocated for it.
+pub mod limits {
+    /// Largest embedding dimension accepted.
+    pub const MAX_DIM: usize = 16_384;
+    /// Most topics (active + retired + outlier) in one model.
+    pub const MAX_TOPICS: usize = 1_000_000;
+    /// Largest vocabulary.
+    pub const MAX_VOCABULARY: usize = 50_000_000;
+    /// Most keywords per topic.
+    pub const MAX_KEYWORDS: usize = 1_000;
+    /// Most samples per topic.
+    pub const MAX_SAMPLES: usize = 100;
+    /// Tolerance on `|‖embedding‖ − 1|` for a non-zero topic embedding.
+    pub const NORM_TOLERANCE: f32 = 1e-3;
+}
+
+fn validate_model(m: &TopicModel) -> Result<()> {
+    let bad = |msg: String| Err(EngineError::model(msg));
+    if m.dim == 0 || m.dim > limits::MAX_DIM {
+        return bad(format!("dimension {} outside 1..={}", m.dim, limits::MAX_DIM));
+    }
+    if m.topics.len() > limits::MAX_TOPICS {
+        return bad(format!("{} topics, more than {}", m.topics.len(), limits::MAX_TOPICS));
+    }
+    if m.vocabulary.len() > limits::MAX_VOCABULARY {
+        return bad(format!(
+            "vocabulary of {} words, more than {}",
+            m.vocabulary.len(),
+            limits::MAX_VOCABULARY
+        ));
+    }
+    if m.next_topic_id < 0 {
+        return bad(format!("next_topic_id {} is negative", m.next_topic_id));
+    }
+    m.fit_params.check().map_err(|e| EngineError::model(format!("fit_params: {e}")))?;
+    m.merge_params.check().map_err(|e| EngineError::model(format!("merge_params: {e}")))?;
+    if let Some((a, b)) = m.date_range {
+        if a > b {
+            return bad(format!("date range {a}..{b} ends before it starts"));
+        }
+    }
+    let n_vocab = m.vocabulary.len();
+    let mut prev: Option<i64> = None;
+    for t in &m.topics {
+        let id = t.id;
+        if id < OUTLIER_TOPIC {
+            return bad(format!("topic id {id} is below -1"));
+        }
+        if id >= m.next_topic_id {
+            return bad(format!("topic id {id} is not below next_topic_id {}", m.next_topic_id));
+        }
+        if let Some(p) = prev {
+            if id <= p {
+                return bad(format!("topic ids not strictly ascending ({p} then {id})"));
+            }
+        }
+        prev = Some(id);
+        if t.embedding.len() != m.dim {
+            return bad(format!(
+                "topic {id}: embedding has {} values, expected {}",
+                t.embedding.len(),
+                m.dim
+            ));
+        }
+        if t.embedding.iter().any(|v| !v.is_finite()) {
+            return bad(format!("topic {id}: embedding contains NaN or infinity"));
+        }
+        let norm = t.embedding.iter().map(|v| v * v).sum::<f32>().sqrt();
+        if norm != 0.0 && (norm - 1.0).abs() > limits::NORM_TOLERANCE {
+            return bad(format!("topic {id}: embedding norm {norm} is neither 0 nor 1"));
+        }
+        if t.keywords.len() > limits::MAX_KEYWORDS {
+            return bad(format!(
+                "topic {id}: {} keywords, more than {}",
+                t.keywords.len(),
+                limits::MAX_KEYWORDS
+            ));
+        }
+        if t.keywords.iter().any(|k| !k.weight.is_finite()) {
+            return bad(format!("topic {id}: keyword weight is NaN or infinite"));
+        }
+        if t.samples.len() > limits::MAX_SAMPLES {
+            return bad(format!(
+                "topic {id}: {} samples, more than {}",
+                t.samples.len(),
+                limits::MAX_SAMPLES
+            ));
+        }
+        let mut prev_term: Option<u32> = None;
+        for &(term, count) in &t.term_counts {
+            if term as usize >= n_vocab {
+                return bad(format!(
+                    "topic {id}: term index {term} outside the vocabulary of {n_vocab}"
+                ));
+            }
+            if prev_term.is_some_and(|p| term <= p) {
+                return bad(format!("topic {id}: term indices not strictly ascending at {term}"));
+            }
+            if count == 0 {
+                return bad(format!("topic {id}: zero count stored for term {term}"));
+            }
+            prev_term = Some(term);
+        }
+        if t.first_seen > t.last_seen {
+            return bad(format!(
+                "topic {id}: first_seen {} after last_seen {}",
+                t.first_seen, t.last_seen
+            ));
+        }
+        for w in t.daily_counts.windows(2) {
+            if w[0].date >= w[1].date {
+                return bad(format!(
+                    "topic {id}: daily counts not strictly ascending by date at {}",
+                    w[1].date
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// One document's topic from [`TopicModel::transform`](crate::transform).

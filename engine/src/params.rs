@@ -173,16 +173,51 @@ impl Default for MergeParams {
     }
 }
 
-/// Parameters of [`crate::model::TopicModel::transform`].
+impl MergeParams {
+    /// Rejects parameters that can never work.
+    pub fn check(&self) -> Result<()> {
+        if !(self.min_similarity.is_finite() && (-1.0..=1.0).contains(&self.min_similarity)) {
+            return Err(EngineError::param("min_similarity", "must be a cosine in [-1, 1]"));
+        }
+        if self.retire_after_days == 0 {
+            return Err(EngineError::param("retire_after_days", "must be at least 1"));
+        }
+        if self.history_days == 0 {
+            return Err(EngineError::param("history_days", "must be at least 1"));
+        }
+        Ok(())
+    }
+}
+
+/// Parameters of [`crate::transform::transform`].
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct TransformParams {
     /// A document whose best cosine to any active topic is below this is an outlier (-1).
+    /// The default is measured on CLINC150 (see [`crate::transform`]).
     pub outlier_threshold: f32,
+    /// BERTopic compatibility: also compare documents with the outlier topic's centroid and
+    /// return -1 when it is the nearest (what BERTopic's `transform` does for merged or
+    /// safetensors-loaded models). Off by default: the centroid of "everything else" attracts
+    /// ordinary documents.
+    pub outlier_centroid: bool,
 }
 
 impl Default for TransformParams {
     fn default() -> Self {
-        Self { outlier_threshold: 0.3 }
+        Self {
+            outlier_threshold: crate::transform::DEFAULT_OUTLIER_THRESHOLD,
+            outlier_centroid: false,
+        }
+    }
+}
+
+impl TransformParams {
+    /// Rejects parameters that can never work.
+    pub fn check(&self) -> Result<()> {
+        if !self.outlier_threshold.is_finite() {
+            return Err(EngineError::param("outlier_threshold", "must be a finite number"));
+        }
+        Ok(())
     }
 }

@@ -1,2 +1,511 @@
 //! Model files: `model.safetensors` (tensors) + `config.json` (everything else), and import of
-//! models saved by Python BERTopic.
+//! models saved by Python BERTopic ([`bertopic`]).
+//!
+//! # Format (version [`FORMAT_VERSION`])
+//!
+//! `config.json` (pretty JSON, fields in a fixed order, no maps):
+//! `format_version`, `embedding_model`, `dim`, `fit_params`, `merge_params`, `next_topic_id`,
+//! `n_documents`, `date_range`, `vocabulary` (words, indexed by the term ids), `topics` (one entry
+//! per topic, ascending id: `id`, `label`, `label_source`, `status`, `size`, `first_seen`,
+//! `last_seen`, `keywords` (words only), `samples`).
+//!
+//! `model.safetensors` (little-endian, tensors in safetensors' canonical order, one metadata
+//! entry `format = topicd-model`), with `T` = number of topics in `config.json`:
+//!
+//! | tensor                 | dtype | shape                    | content                                  |
+//! |------------------------|-------|--------------------------|------------------------------------------|
+//! | `topic_embeddings`     | F32   | `[T, dim]`               | row *i* = topic *i* of `config.topics`   |
+//! | `keyword_weights`      | F32   | `[Σ keywords]`           | c-TF-IDF weights, topic after topic      |
+//! | `term_counts.offsets`  | U64   | `[T + 1]`                | topic *i* owns entries `o[i]..o[i+1]`    |
+//! | `term_counts.term`     | U32   | `[nnz]`                  | vocabulary index                         |
+//! | `term_counts.count`    | U32   | `[nnz]`                  | count                                    |
+//! | `daily_counts.offsets` | U64   | `[T + 1]`                | as above                                 |
+//! | `daily_counts.day`     | I32   | `[m]`                    | days since 0001-01-01 (chrono, CE)       |
+//! | `daily_counts.count`   | U64   | `[m]`                    | documents that day                       |
+//!
+//! Loading checks everything before building the model: the format version, every tensor's
+//! dtype and exact shape against the config, offsets (monotone, in range), finite values, and
+//! then [`TopicModel::validate`]. Allocations are bounded by the input's size: counts declared in
+//! a file are compared with the bytes actually present before anything is allocated for them.
+//! Writing is deterministic, so save → load → save is byte-identical.
+
+pub mod bertopic;
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use chrono::{Datelike, NaiveDate};
+use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{EngineError, Result};
+use crate::model::{DailyCount, Keyword, LabelSource, Topic, TopicModel, TopicStatus};
+use crate::params::{FitParams, MergeParams};
+
+/// Version of the file format written by [`to_files`]; [`from_files`] accepts only this one.
+pub const FORMAT_VERSION: u32 = 1;
+/// Name of the JSON part in a model directory.
+pub const CONFIG_FILE: &str = "config.json";
+/// Name of the tensor part in a model directory.
+pub const TENSORS_FILE: &str = "model.safetensors";
+/// Largest `config.json` [`load`] reads.
+pub const MAX_CONFIG_BYTES: u64 = 1 << 30;
+/// Largest `model.safetensors` [`load`] reads.
+pub const MAX_TENSORS_BYTES: u64 = 16 << 30;
+
+const METADATA_KEY: &str = "format";
+const METADATA_VALUE: &str = "topicd-model";
+
+/// The two files of a model, as bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelFiles {
+    /// Content of [`CONFIG_FILE`].
+    pub config_json: Vec<u8>,
+    /// Content of [`TENSORS_FILE`].
+    pub tensors: Vec<u8>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    format_version: u32,
+    embedding_model: String,
+    dim: usize,
+    fit_params: FitParams,
+    merge_params: MergeParams,
+    next_topic_id: i64,
+    n_documents: u64,
+    date_range: Option<(NaiveDate, NaiveDate)>,
+    vocabulary: Vec<String>,
+    topics: Vec<TopicConfig>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TopicConfig {
+    id: i64,
+    label: String,
+    label_source: LabelSource,
+    status: TopicStatus,
+    size: u64,
+    first_seen: NaiveDate,
+    last_seen: NaiveDate,
+    keywords: Vec<String>,
+    samples: Vec<String>,
+}
+
+/// Only used to check the version before parsing the rest (so an old or future file gets a
+/// version error rather than a confusing field error).
+#[derive(Deserialize)]
+struct VersionProbe {
+    format_version: Option<serde_json::Value>,
+}
+
+/// A tensor to write: name, dtype, shape, little-endian bytes.
+struct OwnedTensor {
+    dtype: Dtype,
+    shape: Vec<usize>,
+    data: Vec<u8>,
+}
+
+impl safetensors::View for &OwnedTensor {
+    fn dtype(&self) -> Dtype {
+        self.dtype
+    }
+    fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+    fn data(&self) -> std::borrow::Cow<'_, [u8]> {
+        std::borrow::Cow::Borrowed(&self.data)
+    }
+    fn data_len(&self) -> usize {
+        self.data.len()
+    }
+}
+
+fn le_bytes<T, const N: usize>(
+    values: impl IntoIterator<Item = T>,
+    f: fn(T) -> [u8; N],
+) -> Vec<u8> {
+    values.into_iter().flat_map(f).collect()
+}
+
+/// Serialises a model (after [`TopicModel::validate`], so whatever is written can be loaded).
+pub fn to_files(model: &TopicModel) -> Result<ModelFiles> {
+    model.validate()?;
+    let n = model.topics.len();
+    let topics = model
+        .topics
+        .iter()
+        .map(|t| TopicConfig {
+            id: t.id,
+            label: t.label.clone(),
+            label_source: t.label_source,
+            status: t.status,
+            size: t.size,
+            first_seen: t.first_seen,
+            last_seen: t.last_seen,
+            keywords: t.keywords.iter().map(|k| k.word.clone()).collect(),
+            samples: t.samples.clone(),
+        })
+        .collect();
+    let config = ConfigFile {
+        format_version: FORMAT_VERSION,
+        embedding_model: model.embedding_model.clone(),
+        dim: model.dim,
+        fit_params: model.fit_params.clone(),
+        merge_params: model.merge_params.clone(),
+        next_topic_id: model.next_topic_id,
+        n_documents: model.n_documents,
+        date_range: model.date_range,
+        vocabulary: model.vocabulary.clone(),
+        topics,
+    };
+    let mut config_json = serde_json::to_vec_pretty(&config)
+        .map_err(|e| EngineError::model(format!("cannot encode config.json: {e}")))?;
+    config_json.push(b'\n');
+
+    let mut tensors: Vec<(String, OwnedTensor)> = Vec::new();
+    let mut add = |name: &str, dtype, shape: Vec<usize>, data: Vec<u8>| {
+        tensors.push((name.to_string(), OwnedTensor { dtype, shape, data }));
+    };
+    add(
+        "topic_embeddings",
+        Dtype::F32,
+        vec![n, model.dim],
+        le_bytes(model.topics.iter().flat_map(|t| t.embedding.iter().copied()), f32::to_le_bytes),
+    );
+    let weights: Vec<f32> =
+        model.topics.iter().flat_map(|t| t.keywords.iter().map(|k| k.weight)).collect();
+    add("keyword_weights", Dtype::F32, vec![weights.len()], le_bytes(weights, f32::to_le_bytes));
+
+    let offsets = |len: fn(&Topic) -> usize| -> Vec<u8> {
+        let mut acc = 0u64;
+        let mut o = vec![0u64];
+        for t in &model.topics {
+            acc += len(t) as u64;
+            o.push(acc);
+        }
+        le_bytes(o, u64::to_le_bytes)
+    };
+    let nnz: usize = model.topics.iter().map(|t| t.term_counts.len()).sum();
+    add("term_counts.offsets", Dtype::U64, vec![n + 1], offsets(|t| t.term_counts.len()));
+    add(
+        "term_counts.term",
+        Dtype::U32,
+        vec![nnz],
+        le_bytes(
+            model.topics.iter().flat_map(|t| t.term_counts.iter().map(|c| c.0)),
+            u32::to_le_bytes,
+        ),
+    );
+    add(
+        "term_counts.count",
+        Dtype::U32,
+        vec![nnz],
+        le_bytes(
+            model.topics.iter().flat_map(|t| t.term_counts.iter().map(|c| c.1)),
+            u32::to_le_bytes,
+        ),
+    );
+    let m: usize = model.topics.iter().map(|t| t.daily_counts.len()).sum();
+    add("daily_counts.offsets", Dtype::U64, vec![n + 1], offsets(|t| t.daily_counts.len()));
+    add(
+        "daily_counts.day",
+        Dtype::I32,
+        vec![m],
+        le_bytes(
+            model
+                .topics
+                .iter()
+                .flat_map(|t| t.daily_counts.iter().map(|d| d.date.num_days_from_ce())),
+            i32::to_le_bytes,
+        ),
+    );
+    add(
+        "daily_counts.count",
+        Dtype::U64,
+        vec![m],
+        le_bytes(
+            model.topics.iter().flat_map(|t| t.daily_counts.iter().map(|d| d.count)),
+            u64::to_le_bytes,
+        ),
+    );
+    // One metadata entry only: safetensors keeps metadata in a HashMap, whose order would make
+    // the header (and so the file) nondeterministic with several keys.
+    let metadata = Some(HashMap::from([(METADATA_KEY.to_string(), METADATA_VALUE.to_string())]));
+    let tensors =
+        safetensors::serialize(tensors.iter().map(|(k, v)| (k.as_str(), v)), &metadata)
+            .map_err(|e| EngineError::model(format!("cannot encode model.safetensors: {e}")))?;
+    Ok(ModelFiles { config_json, tensors })
+}
+
+/// Parses and validates a model from its two files. Any inconsistency is an
+/// [`EngineError::InvalidModel`]; nothing here panics on hostile input.
+pub fn from_files(config: &[u8], tensors: &[u8]) -> Result<TopicModel> {
+    let probe: VersionProbe = serde_json::from_slice(config)
+        .map_err(|e| EngineError::model(format!("config.json is not a JSON object: {e}")))?;
+    match probe.format_version {
+        Some(serde_json::Value::Number(v)) if v.as_u64() == Some(u64::from(FORMAT_VERSION)) => {}
+        Some(v) => {
+            return Err(EngineError::model(format!(
+                "config.json has format_version {v}; this build reads version {FORMAT_VERSION}"
+            )))
+        }
+        None => return Err(EngineError::model("config.json has no format_version")),
+    }
+    let cfg: ConfigFile = serde_json::from_slice(config)
+        .map_err(|e| EngineError::model(format!("config.json: {e}")))?;
+    if cfg.dim == 0 || cfg.dim > crate::model::limits::MAX_DIM {
+        return Err(EngineError::model(format!(
+            "dimension {} outside 1..={}",
+            cfg.dim,
+            crate::model::limits::MAX_DIM
+        )));
+    }
+    let st = SafeTensors::deserialize(tensors)
+        .map_err(|e| EngineError::model(format!("model.safetensors: {e:?}")))?;
+    let n = cfg.topics.len();
+    // Shapes are compared with what the config implies; byte lengths were checked against the
+    // shapes by safetensors, so every count below is backed by real bytes.
+    let emb = tensor(&st, "topic_embeddings", Dtype::F32, Some(vec![n, cfg.dim]))?;
+    let n_keywords: usize = cfg.topics.iter().map(|t| t.keywords.len()).sum();
+    let kw = tensor(&st, "keyword_weights", Dtype::F32, Some(vec![n_keywords]))?;
+    let tc_off = tensor(&st, "term_counts.offsets", Dtype::U64, Some(vec![n + 1]))?;
+    let tc_term = tensor(&st, "term_counts.term", Dtype::U32, None)?;
+    let tc_count = tensor(&st, "term_counts.count", Dtype::U32, None)?;
+    let dc_off = tensor(&st, "daily_counts.offsets", Dtype::U64, Some(vec![n + 1]))?;
+    let dc_day = tensor(&st, "daily_counts.day", Dtype::I32, None)?;
+    let dc_count = tensor(&st, "daily_counts.count", Dtype::U64, None)?;
+    let expected_names = 8;
+    if st.len() != expected_names {
+        return Err(EngineError::model(format!(
+            "model.safetensors has {} tensors, expected {expected_names}",
+            st.len()
+        )));
+    }
+    match st_metadata_ok(tensors) {
+        true => {}
+        false => return Err(EngineError::model("model.safetensors is not a topicd model file")),
+    }
+
+    let emb: Vec<f32> = decode(emb.data(), f32::from_le_bytes);
+    if emb.iter().any(|v| !v.is_finite()) {
+        return Err(EngineError::model("topic embeddings contain NaN or infinity"));
+    }
+    let kw: Vec<f32> = decode(kw.data(), f32::from_le_bytes);
+    let tc_off = offsets(decode(tc_off.data(), u64::from_le_bytes), "term_counts")?;
+    let tc_term: Vec<u32> = decode(one_dim(&tc_term, "term_counts.term")?, u32::from_le_bytes);
+    let tc_count: Vec<u32> = decode(one_dim(&tc_count, "term_counts.count")?, u32::from_le_bytes);
+    check_len(&tc_off, tc_term.len(), "term_counts.term")?;
+    check_len(&tc_off, tc_count.len(), "term_counts.count")?;
+    let dc_off = offsets(decode(dc_off.data(), u64::from_le_bytes), "daily_counts")?;
+    let dc_day: Vec<i32> = decode(one_dim(&dc_day, "daily_counts.day")?, i32::from_le_bytes);
+    let dc_count: Vec<u64> = decode(one_dim(&dc_count, "daily_counts.count")?, u64::from_le_bytes);
+    check_len(&dc_off, dc_day.len(), "daily_counts.day")?;
+    check_len(&dc_off, dc_count.len(), "daily_counts.count")?;
+
+    let mut topics = Vec::with_capacity(n);
+    let mut kw_pos = 0usize;
+    for (i, t) in cfg.topics.into_iter().enumerate() {
+        let keywords: Vec<Keyword> = t
+            .keywords
+            .into_iter()
+            .zip(&kw[kw_pos..])
+            .map(|(word, &weight)| Keyword { word, weight })
+            .collect();
+        kw_pos += keywords.len();
+        let term_counts =
+            (tc_off[i]..tc_off[i + 1]).map(|j| (tc_term[j], tc_count[j])).collect::<Vec<_>>();
+        let daily_counts = (dc_off[i]..dc_off[i + 1])
+            .map(|j| {
+                NaiveDate::from_num_days_from_ce_opt(dc_day[j])
+                    .map(|date| DailyCount { date, count: dc_count[j] })
+                    .ok_or_else(|| {
+                        EngineError::model(format!(
+                            "topic {}: day number {} is not a date",
+                            t.id, dc_day[j]
+                        ))
+                    })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        topics.push(Topic {
+            id: t.id,
+            label: t.label,
+            label_source: t.label_source,
+            keywords,
+            size: t.size,
+            embedding: emb[i * cfg.dim..(i + 1) * cfg.dim].to_vec(),
+            term_counts,
+            samples: t.samples,
+            first_seen: t.first_seen,
+            last_seen: t.last_seen,
+            status: t.status,
+            daily_counts,
+        });
+    }
+    let model = TopicModel {
+        embedding_model: cfg.embedding_model,
+        dim: cfg.dim,
+        fit_params: cfg.fit_params,
+        merge_params: cfg.merge_params,
+        vocabulary: cfg.vocabulary,
+        topics,
+        next_topic_id: cfg.next_topic_id,
+        n_documents: cfg.n_documents,
+        date_range: cfg.date_range,
+    };
+    model.validate()?;
+    Ok(model)
+}
+
+fn st_metadata_ok(bytes: &[u8]) -> bool {
+    match SafeTensors::read_metadata(bytes) {
+        Ok((_, meta)) => meta
+            .metadata()
+            .as_ref()
+            .and_then(|m| m.get(METADATA_KEY))
+            .is_some_and(|v| v == METADATA_VALUE),
+        Err(_) => false,
+    }
+}
+
+fn tensor<'a>(
+    st: &SafeTensors<'a>,
+    name: &str,
+    dtype: Dtype,
+    shape: Option<Vec<usize>>,
+) -> Result<TensorView<'a>> {
+    let t = st
+        .tensor(name)
+        .map_err(|_| EngineError::model(format!("model.safetensors has no tensor `{name}`")))?;
+    if t.dtype() != dtype {
+        return Err(EngineError::model(format!(
+            "tensor `{name}` has dtype {:?}, expected {dtype:?}",
+            t.dtype()
+        )));
+    }
+    if let Some(shape) = shape {
+        if t.shape() != shape.as_slice() {
+            return Err(EngineError::model(format!(
+                "tensor `{name}` has shape {:?}, expected {shape:?} (from config.json)",
+                t.shape()
+            )));
+        }
+    } else if t.shape().len() != 1 {
+        return Err(EngineError::model(format!("tensor `{name}` must be one-dimensional")));
+    }
+    Ok(t)
+}
+
+fn one_dim<'a>(t: &'a TensorView<'_>, name: &str) -> Result<&'a [u8]> {
+    if t.shape().len() != 1 {
+        return Err(EngineError::model(format!("tensor `{name}` must be one-dimensional")));
+    }
+    Ok(t.data())
+}
+
+fn decode<T, const N: usize>(bytes: &[u8], f: fn([u8; N]) -> T) -> Vec<T> {
+    bytes
+        .chunks_exact(N)
+        .map(|c| {
+            let mut a = [0u8; N];
+            a.copy_from_slice(c);
+            f(a)
+        })
+        .collect()
+}
+
+/// Offsets must start at 0 and never decrease; returned as usize.
+fn offsets(raw: Vec<u64>, name: &str) -> Result<Vec<usize>> {
+    let mut out = Vec::with_capacity(raw.len());
+    let mut prev = 0u64;
+    for (i, &o) in raw.iter().enumerate() {
+        if (i == 0 && o != 0) || o < prev {
+            return Err(EngineError::model(format!("{name}.offsets are not monotone from 0")));
+        }
+        prev = o;
+        out.push(
+            usize::try_from(o)
+                .map_err(|_| EngineError::model(format!("{name}.offsets overflow")))?,
+        );
+    }
+    Ok(out)
+}
+
+fn check_len(offsets: &[usize], len: usize, name: &str) -> Result<()> {
+    if offsets.last().copied() != Some(len) {
+        return Err(EngineError::model(format!(
+            "tensor `{name}` has {len} entries, offsets say {}",
+            offsets.last().copied().unwrap_or(0)
+        )));
+    }
+    Ok(())
+}
+
+/// Writes `model` to `dir` (created if missing) as [`CONFIG_FILE`] + [`TENSORS_FILE`]. Each file
+/// is written to a temporary name, synced and renamed, so a crash never leaves a half-written
+/// file under the final name (the tensors are renamed first, the config last).
+pub fn save(model: &TopicModel, dir: &Path) -> Result<()> {
+    let files = to_files(model)?;
+    std::fs::create_dir_all(dir).map_err(|e| EngineError::Io {
+        context: format!("creating {}", dir.display()),
+        source: e,
+    })?;
+    write_atomic(&dir.join(TENSORS_FILE), &files.tensors)?;
+    write_atomic(&dir.join(CONFIG_FILE), &files.config_json)?;
+    Ok(())
+}
+
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut tmp = PathBuf::from(path);
+    tmp.set_extension(format!(
+        "{}.tmp{}",
+        path.extension().and_then(|e| e.to_str()).unwrap_or(""),
+        std::process::id()
+    ));
+    let io_err =
+        |what: &str, e| EngineError::Io { context: format!("{what} {}", tmp.display()), source: e };
+    let mut f = std::fs::File::create(&tmp).map_err(|e| io_err("creating", e))?;
+    f.write_all(bytes).map_err(|e| io_err("writing", e))?;
+    f.sync_all().map_err(|e| io_err("syncing", e))?;
+    drop(f);
+    std::fs::rename(&tmp, path).map_err(|e| EngineError::Io {
+        context: format!("renaming {} to {}", tmp.display(), path.display()),
+        source: e,
+    })
+}
+
+/// Reads a model directory written by [`save`] (files larger than [`MAX_CONFIG_BYTES`] /
+/// [`MAX_TENSORS_BYTES`] are refused before reading).
+pub fn load(dir: &Path) -> Result<TopicModel> {
+    let config = read_bounded(&dir.join(CONFIG_FILE), MAX_CONFIG_BYTES)?;
+    let tensors = read_bounded(&dir.join(TENSORS_FILE), MAX_TENSORS_BYTES)?;
+    from_files(&config, &tensors)
+}
+
+/// Reads a whole file, refusing files over `limit` bytes.
+pub(crate) fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>> {
+    let io_err = |e| EngineError::Io { context: format!("reading {}", path.display()), source: e };
+    let f = std::fs::File::open(path).map_err(io_err)?;
+    let len = f.metadata().map_err(io_err)?.len();
+    if len > limit {
+        return Err(EngineError::model(format!(
+            "{} is {len} bytes, more than the {limit} allowed",
+            path.display()
+        )));
+    }
+    let mut buf = Vec::with_capacity(len as usize);
+    f.take(limit + 1).read_to_end(&mut buf).map_err(io_err)?;
+    if buf.len() as u64 > limit {
+        return Err(EngineError::model(format!(
+            "{} grew past {limit} bytes while reading",
+            path.display()
+        )));
+    }
+    Ok(buf)
+}
+
+#[cfg(test)]
+mod tests;

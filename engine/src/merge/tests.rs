@@ -1,0 +1,261 @@
+use super::*;
+use crate::io;
+use crate::testutil::{day, day_model, random_model};
+
+fn e(i: usize) -> Vec<f32> {
+    let mut v = vec![0.05f32; 6];
+    v[i] = 1.0;
+    v
+}
+
+/// Day `n` with topics on axes `axes` (word `w{axis}` dominant in each).
+fn day_with(n: i64, axes: &[usize]) -> TopicModel {
+    let specs: Vec<(Vec<f32>, Vec<(&str, u32)>, u64)> = axes
+        .iter()
+        .map(|&a| {
+            let w: &'static str = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot"][a];
+            (e(a), vec![(w, 10), ("common", 5)], 10)
+        })
+        .collect();
+    day_model(day(n), &specs, Some((vec![1.0; 6], vec![("noise", 3), ("common", 1)], 4)))
+}
+
+fn p() -> MergeParams {
+    MergeParams::default()
+}
+
+#[test]
+fn first_day_becomes_the_base_unchanged() {
+    let d = day_with(0, &[0, 1, 2]);
+    let out = merge(None, &d, &p()).unwrap();
+    assert_eq!(out.model.topics, d.topics);
+    assert_eq!(out.new_topic_ids, vec![0, 1, 2]);
+    assert!(out.matched.is_empty() && out.retired.is_empty());
+    assert_eq!(out.model.next_topic_id, 3);
+}
+
+#[test]
+fn merging_a_model_with_itself_keeps_every_topic() {
+    let d = day_with(0, &[0, 1, 2]);
+    let base = merge(None, &d, &p()).unwrap().model;
+    let out = merge(Some(&base), &d, &p()).unwrap();
+    assert!(out.new_topic_ids.is_empty());
+    assert_eq!(
+        out.matched.iter().map(|m| (m.0, m.1)).collect::<Vec<_>>(),
+        vec![(0, 0), (1, 1), (2, 2)]
+    );
+    let m = &out.model;
+    assert_eq!(m.topics.len(), base.topics.len());
+    for (a, b) in m.topics.iter().zip(&base.topics) {
+        assert_eq!(a.id, b.id);
+        assert_eq!(a.label, b.label);
+        assert_eq!(a.size, 2 * b.size);
+        for (x, y) in a.embedding.iter().zip(&b.embedding) {
+            assert!((x - y).abs() < 1e-6);
+        }
+        assert_eq!(
+            a.term_counts,
+            b.term_counts.iter().map(|&(t, c)| (t, 2 * c)).collect::<Vec<_>>()
+        );
+    }
+    assert_eq!(m.vocabulary, base.vocabulary);
+    assert_eq!(m.next_topic_id, base.next_topic_id);
+}
+
+#[test]
+fn ids_are_stable_and_never_reused_over_many_merges() {
+    let params = MergeParams { retire_after_days: 3, history_days: 5, ..p() };
+    let mut model = merge(None, &day_with(0, &[0, 1]), &params).unwrap().model;
+    assert_eq!(model.topic(0).unwrap().label, "0_alpha");
+    // axis 2 appears on day 1, axis 1 disappears after day 1, axis 3 on day 5 only.
+    let schedule: [&[usize]; 9] =
+        [&[0, 1, 2], &[0, 2], &[2, 0], &[0], &[0, 3], &[0], &[0, 1], &[0], &[0]];
+    let mut given: BTreeSet<i64> = [0, 1].into();
+    for (k, axes) in schedule.iter().enumerate() {
+        let out = merge(Some(&model), &day_with(k as i64 + 1, axes), &params).unwrap();
+        for id in &out.new_topic_ids {
+            assert!(given.insert(*id), "id {id} reused");
+        }
+        // Axis 0 is always the same topic 0 with the same label.
+        assert_eq!(out.model.topic(0).unwrap().label, "0_alpha");
+        assert!(out.model.next_topic_id > *given.iter().max().unwrap());
+        model = out.model;
+    }
+    // Axis 1 came back on day 7 after retiring on day 5 (last seen day 1): it gets a new id.
+    let axis1: Vec<&Topic> = model.active_topics().filter(|t| t.label.ends_with("bravo")).collect();
+    assert_eq!(axis1.len(), 1);
+    assert!(axis1[0].id > 1);
+    assert_eq!(axis1[0].first_seen, day(7));
+}
+
+#[test]
+fn matched_counts_add_and_keywords_follow_the_documents() {
+    let base = merge(None, &day_with(0, &[0, 1]), &p()).unwrap().model;
+    let kw0: Vec<String> = base.topic(0).unwrap().keywords.iter().map(|k| k.word.clone()).collect();
+    // Same topic 0, but today its documents talk about "refund" a lot.
+    let today = day_model(
+        day(1),
+        &[(e(0), vec![("alpha", 2), ("refund", 40)], 30), (e(1), vec![("bravo", 10)], 5)],
+        None,
+    );
+    let out = merge(Some(&base), &today, &p()).unwrap();
+    let t0 = out.model.topic(0).unwrap();
+    assert_eq!(t0.size, 10 + 30);
+    assert_eq!(t0.label, "0_alpha");
+    assert_eq!(t0.first_seen, day(0));
+    assert_eq!(t0.last_seen, day(1));
+    assert_eq!(
+        t0.daily_counts,
+        vec![DailyCount { date: day(0), count: 10 }, DailyCount { date: day(1), count: 30 }]
+    );
+    let kw: Vec<&str> = t0.keywords.iter().map(|k| k.word.as_str()).collect();
+    assert_eq!(kw[0], "refund", "keywords {kw:?} (before: {kw0:?})");
+    let refund = out.model.vocabulary.iter().position(|w| w == "refund").unwrap() as u32;
+    assert!(t0.term_counts.contains(&(refund, 40)));
+    assert_eq!(
+        t0.samples,
+        vec!["doc of 0 on 2024-01-02".to_string(), "doc of 0 on 2024-01-01".to_string()]
+    );
+    // The outlier topic of the base was kept, the day had none.
+    assert_eq!(out.model.outlier_topic().unwrap().size, 4);
+    assert_eq!(out.model.n_documents, base.n_documents + 35);
+}
+
+#[test]
+fn weighted_embedding_mean_is_renormalised() {
+    let base =
+        merge(None, &day_model(day(0), &[(vec![1.0, 0.0, 0.0], vec![("a", 1)], 30)], None), &p())
+            .unwrap()
+            .model;
+    let d = day_model(day(1), &[(vec![0.8, 0.6, 0.0], vec![("a", 1)], 10)], None);
+    let t = merge(Some(&base), &d, &p()).unwrap().model.topics[0].clone();
+    let raw = [30.0 + 8.0, 6.0, 0.0f32];
+    let n = (raw[0] * raw[0] + raw[1] * raw[1]).sqrt();
+    assert!(
+        (t.embedding[0] - raw[0] / n).abs() < 1e-6 && (t.embedding[1] - raw[1] / n).abs() < 1e-6
+    );
+}
+
+#[test]
+fn several_day_topics_may_fold_into_one_and_outliers_never_match() {
+    let base = merge(None, &day_with(0, &[0, 1]), &p()).unwrap().model;
+    // Two halves of topic 0, a topic that points at the outlier centroid (all ones).
+    let mut half = e(0);
+    half[5] = 0.3;
+    let today = day_model(
+        day(1),
+        &[
+            (e(0), vec![("alpha", 5)], 5),
+            (half, vec![("alpha", 5)], 5),
+            (vec![1.0; 6], vec![("x", 5)], 5),
+        ],
+        Some((vec![1.0; 6], vec![("noise", 2)], 7)),
+    );
+    let out = merge(Some(&base), &today, &p()).unwrap();
+    assert_eq!(out.matched.iter().map(|m| (m.0, m.1)).collect::<Vec<_>>(), vec![(0, 0), (1, 0)]);
+    assert_eq!(out.new_topic_ids, vec![2]);
+    let o = out.model.outlier_topic().unwrap();
+    assert_eq!(o.size, 4 + 7);
+    assert_eq!(out.model.topic(0).unwrap().size, 20);
+}
+
+#[test]
+fn retirement_after_thirty_days_and_daily_window() {
+    let params = p(); // retire 30, history 90
+    let mut model = merge(None, &day_with(0, &[0, 1]), &params).unwrap().model;
+    let mut retired_at = None;
+    for n in 1..=130 {
+        let out = merge(Some(&model), &day_with(n, &[0]), &params).unwrap();
+        if out.retired.contains(&1) {
+            retired_at = Some(n);
+        }
+        model = out.model;
+        let t0 = model.topic(0).unwrap();
+        assert!(t0.daily_counts.len() <= 90);
+        assert!(t0.daily_counts.iter().all(|d| (day(n) - d.date).num_days() < 90));
+    }
+    assert_eq!(retired_at, Some(30));
+    // Forgotten after 90 days; id 1 is still never reused.
+    assert!(model.topic(1).is_none());
+    assert_eq!(model.topic(0).unwrap().daily_counts.len(), 90);
+    assert!(model.next_topic_id >= 2);
+    // The vocabulary no longer holds words only topic 1 used.
+    assert!(!model.vocabulary.iter().any(|w| w == "bravo"));
+}
+
+#[test]
+fn retired_topics_are_not_matched_nor_served() {
+    let params = MergeParams { retire_after_days: 2, ..p() };
+    let mut model = merge(None, &day_with(0, &[0, 1]), &params).unwrap().model;
+    for n in 1..=2 {
+        model = merge(Some(&model), &day_with(n, &[0]), &params).unwrap().model;
+    }
+    assert_eq!(model.topic(1).unwrap().status, TopicStatus::Retired);
+    assert!(model.topic(1).unwrap().term_counts.is_empty());
+    let a = crate::transform::transform_one(&model, &e(1), &Default::default()).unwrap();
+    assert_ne!(a.topic_id, 1);
+    let out = merge(Some(&model), &day_with(3, &[1]), &params).unwrap();
+    assert_eq!(out.new_topic_ids, vec![2]);
+    assert_eq!(out.model.topic(1).unwrap().status, TopicStatus::Retired);
+    assert!(out.model.top_topics(10).iter().all(|t| t.id != 1));
+}
+
+fn base_active(base: &TopicModel, i: usize) {
+    assert!(base.topics[i].is_active(), "random_model retires id 3 only");
+}
+
+#[test]
+fn merge_is_deterministic() {
+    let base = random_model(5, 20, 12);
+    let mut d = random_model(6, 15, 12);
+    d.date_range = Some((day(8), day(8)));
+    for t in &mut d.topics {
+        t.status = TopicStatus::Active;
+        t.first_seen = day(8);
+        t.last_seen = day(8);
+        t.daily_counts = vec![DailyCount { date: day(8), count: t.size }];
+    }
+    // Five day topics repeat base topics, the rest are random directions in 12-d.
+    for (k, b) in [(1, 1), (2, 2), (3, 6), (4, 7), (5, 8)] {
+        d.topics[k].embedding = base.topics[b].embedding.clone();
+        base_active(&base, b);
+    }
+    let params = p();
+    let a = merge(Some(&base), &d, &params).unwrap();
+    let b = merge(Some(&base), &d, &params).unwrap();
+    assert_eq!(a, b);
+    assert!(!a.matched.is_empty() && !a.new_topic_ids.is_empty());
+    assert_eq!(io::to_files(&a.model).unwrap(), io::to_files(&b.model).unwrap());
+}
+
+#[test]
+fn mismatched_embedding_models_are_rejected() {
+    let base = merge(None, &day_with(0, &[0]), &p()).unwrap().model;
+    let mut d = day_with(1, &[0]);
+    d.embedding_model = "other".into();
+    assert!(
+        matches!(merge(Some(&base), &d, &p()), Err(EngineError::InvalidInput(m)) if m.contains("other"))
+    );
+    let d3 = day_model(day(1), &[(vec![1.0, 0.0, 0.0], vec![("a", 1)], 3)], None);
+    assert!(matches!(
+        merge(Some(&base), &d3, &p()),
+        Err(EngineError::DimensionMismatch { expected: 6, got: 3 })
+    ));
+    let bad = MergeParams { min_similarity: f32::NAN, ..p() };
+    assert!(matches!(merge(Some(&base), &d, &bad), Err(EngineError::InvalidParam { .. })));
+}
+
+#[test]
+fn ctfidf_matches_bertopic_formula() {
+    // Two classes: c0 = {a:3, b:1}, c1 = {b:2, c:2}. f = (3, 3, 2), A = int(8/2) = 4.
+    let vocab: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
+    let c0 = [(0u32, 3u32), (1, 1)];
+    let c1 = [(1u32, 2u32), (2, 2)];
+    let kw = ctfidf_keywords(&[&c0, &c1], &vocab, 10);
+    let idf = |f: f64| (1.0 + 4.0 / f).ln();
+    assert_eq!(kw[0][0].word, "a");
+    assert!((kw[0][0].weight as f64 - 0.75 * idf(3.0)).abs() < 1e-6);
+    assert!((kw[0][1].weight as f64 - 0.25 * idf(3.0)).abs() < 1e-6);
+    assert_eq!(kw[1][0].word, "c");
+    assert!((kw[1][0].weight as f64 - 0.5 * idf(2.0)).abs() < 1e-6);
+}
