@@ -69,13 +69,16 @@ pub fn random_model(seed: u64, n_topics: usize, dim: usize) -> TopicModel {
     }
 }
 
+/// `(embedding direction, [(word, count)], size)` of one topic for [`day_model`].
+pub type TopicSpec<'a> = (Vec<f32>, Vec<(&'a str, u32)>, u64);
+
 /// A one-day model like `fit` produces: topic `i` of `specs` gets id `i`; each spec is
 /// `(embedding direction, [(word, count)], size)`. An optional outlier topic comes from
 /// `outlier`.
 pub fn day_model(
     date: NaiveDate,
-    specs: &[(Vec<f32>, Vec<(&str, u32)>, u64)],
-    outlier: Option<(Vec<f32>, Vec<(&str, u32)>, u64)>,
+    specs: &[TopicSpec<'_>],
+    outlier: Option<TopicSpec<'_>>,
 ) -> TopicModel {
     let mut words: Vec<String> = specs
         .iter()
@@ -85,7 +88,7 @@ pub fn day_model(
     words.sort();
     words.dedup();
     let mut topics = Vec::new();
-    let all: Vec<(i64, &(Vec<f32>, Vec<(&str, u32)>, u64))> = outlier
+    let all: Vec<(i64, &TopicSpec<'_>)> = outlier
         .iter()
         .map(|o| (-1i64, o))
         .chain(specs.iter().enumerate().map(|(i, s)| (i as i64, s)))

@@ -1,6 +1,6 @@
 use super::*;
 use crate::io;
-use crate::testutil::{day, day_model, random_model};
+use crate::testutil::{day, day_model, random_model, TopicSpec};
 
 fn e(i: usize) -> Vec<f32> {
     let mut v = vec![0.05f32; 6];
@@ -10,7 +10,7 @@ fn e(i: usize) -> Vec<f32> {
 
 /// Day `n` with topics on axes `axes` (word `w{axis}` dominant in each).
 fn day_with(n: i64, axes: &[usize]) -> TopicModel {
-    let specs: Vec<(Vec<f32>, Vec<(&str, u32)>, u64)> = axes
+    let specs: Vec<TopicSpec<'_>> = axes
         .iter()
         .map(|&a| {
             let w: &'static str = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot"][a];
