@@ -1,6 +1,8 @@
 //! Import of a model saved by real BERTopic 0.17.4 (`tests/fixtures/bertopic_small`, made by
 //! `tests/fixtures/make_bertopic_small.py`): same topic ids, keywords and transform results.
 
+#![allow(clippy::unwrap_used)] // test helpers: a panic is the failure report
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
