@@ -5,6 +5,8 @@
 
 use clap::{Parser, Subcommand};
 
+use topics::{connect, demo, nightly, ops};
+
 mod offline;
 
 /// topics — nightly topic modeling and operations for topicd.
@@ -25,6 +27,42 @@ struct Cli {
 enum Command {
     /// Fit a topic model offline (no server) from a JSONL file and optional embeddings.
     Fit(offline::fit::FitArgs),
+    /// Fit and merge every tenant's messages of a window (the nightly job); JSON summary on stdout.
+    Nightly(nightly::NightlyArgs),
+    /// Run the nightly job in-process on a cron schedule (UTC), until stopped.
+    Schedule(nightly::schedule::ScheduleArgs),
+    /// List, show, activate or roll back a tenant's models.
+    #[command(subcommand)]
+    Models(ops::models::ModelsCommand),
+    /// A tenant's current top topics.
+    Top(ops::top::TopArgs),
+    /// Tag texts with a tenant's active model.
+    Tag(ops::tag::TagArgs),
+    /// Tenant administration.
+    #[command(subcommand)]
+    Tenant(ops::tenant::TenantCommand),
+    /// Check the server's gRPC health.
+    Health(ops::health::HealthArgs),
+    /// Write the multi-tenant CLINC150 demo JSONL.
+    DemoData(demo::DemoDataArgs),
+}
+
+async fn run_async(
+    command: Command,
+    server: connect::ServerOptions,
+) -> anyhow::Result<std::process::ExitCode> {
+    match command {
+        Command::Nightly(args) => nightly::run(args, server).await,
+        Command::Schedule(args) => nightly::schedule::run(args, server).await,
+        Command::Models(command) => ops::models::run(command, server).await,
+        Command::Top(args) => ops::top::run(args, server).await,
+        Command::Tag(args) => ops::tag::run(args, server).await,
+        Command::Tenant(command) => ops::tenant::run(command, server).await,
+        Command::Health(args) => ops::health::run(args, server).await,
+        Command::Fit(_) | Command::DemoData(_) => {
+            unreachable!("synchronous commands are run directly")
+        }
+    }
 }
 
 fn main() -> std::process::ExitCode {
@@ -32,12 +70,18 @@ fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,topics=info")),
         )
         .with_writer(std::io::stderr)
         .init();
+    let server = connect::ServerOptions { server: cli.server, token: cli.token };
     let result = match cli.command {
         Command::Fit(args) => offline::fit::run(args),
+        Command::DemoData(args) => demo::run(args),
+        command => match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+            Ok(runtime) => runtime.block_on(run_async(command, server)),
+            Err(err) => Err(anyhow::Error::new(err).context("starting the async runtime")),
+        },
     };
     match result {
         Ok(code) => code,
