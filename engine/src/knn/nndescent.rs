@@ -1,0 +1,363 @@
+//! Approximate cosine kNN: a random-projection forest for the initial graph, refined by
+//! NN-descent, as pynndescent does for umap-learn on inputs of 4096 points and more.
+//!
+//! Parameters follow pynndescent: `n_trees = min(64, 5 + round(√n / 20))`,
+//! `n_iters = max(5, round(log₂ n))`, leaves of at most `max(10, k)` points, at most
+//! `max_candidates` candidates per point and iteration, early stop when fewer than
+//! `delta · k · n` heap updates happen in an iteration.
+//!
+//! Every parallel step produces its proposals into per-vertex buffers first and applies them
+//! in a fixed order afterwards, so the graph is a pure function of the data and the seed
+//! (independent of the number of threads).
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+
+use super::exact::top_k_row;
+use super::KnnGraph;
+use crate::matrix::Matrix;
+
+/// Early-stop threshold on the fraction of heap entries updated in one iteration.
+const DELTA: f64 = 0.001;
+/// Vertices whose local joins are applied together (bounds the memory of the proposals).
+const JOIN_BLOCK: usize = 4096;
+
+/// Normalised vectors with umap-learn's cosine conventions for all-zero vectors.
+struct Points<'a> {
+    x: &'a Matrix,
+    zero: Vec<bool>,
+}
+
+impl Points<'_> {
+    #[inline]
+    fn dist(&self, a: usize, b: usize) -> f32 {
+        if self.zero[a] || self.zero[b] {
+            return if self.zero[a] && self.zero[b] { 0.0 } else { 1.0 };
+        }
+        let (ra, rb) = (self.x.row(a), self.x.row(b));
+        // Eight independent accumulators let the compiler vectorise the dot product.
+        let mut acc = [0f32; 8];
+        let chunks = ra.len() / 8;
+        for (ca, cb) in ra.chunks_exact(8).zip(rb.chunks_exact(8)) {
+            for ((s, x), y) in acc.iter_mut().zip(ca).zip(cb) {
+                *s += x * y;
+            }
+        }
+        let mut dot: f32 = acc.iter().sum();
+        for t in chunks * 8..ra.len() {
+            dot += ra[t] * rb[t];
+        }
+        (1.0 - dot).max(0.0)
+    }
+}
+
+/// Per-vertex bounded neighbour lists, sorted ascending by distance, with "new" flags.
+struct Heaps {
+    m: usize,
+    dist: Vec<f32>,
+    idx: Vec<u32>,
+    new: Vec<bool>,
+}
+
+/// Pushes `(d, j)` into one vertex's sorted list; false if it is not better or already there.
+fn heap_push(dist: &mut [f32], idx: &mut [u32], new: &mut [bool], d: f32, j: u32) -> bool {
+    let m = dist.len();
+    if d >= dist[m - 1] {
+        return false;
+    }
+    if idx.contains(&j) {
+        return false;
+    }
+    let mut pos = m - 1;
+    while pos > 0 && dist[pos - 1] > d {
+        pos -= 1;
+    }
+    dist.copy_within(pos..m - 1, pos + 1);
+    idx.copy_within(pos..m - 1, pos + 1);
+    new.copy_within(pos..m - 1, pos + 1);
+    dist[pos] = d;
+    idx[pos] = j;
+    new[pos] = true;
+    true
+}
+
+impl Heaps {
+    fn new(n: usize, m: usize) -> Self {
+        Self {
+            m,
+            dist: vec![f32::INFINITY; n * m],
+            idx: vec![u32::MAX; n * m],
+            new: vec![false; n * m],
+        }
+    }
+
+    /// Applies proposals `(target, distance, source)` grouped by target in their given order;
+    /// returns the number of successful pushes.
+    fn apply(&mut self, n: usize, proposals: &[(u32, f32, u32)]) -> usize {
+        let mut starts = vec![0usize; n + 1];
+        for p in proposals {
+            starts[p.0 as usize + 1] += 1;
+        }
+        for i in 0..n {
+            starts[i + 1] += starts[i];
+        }
+        let mut fill = starts.clone();
+        let mut ordered = vec![(0f32, 0u32); proposals.len()];
+        for p in proposals {
+            let t = p.0 as usize;
+            ordered[fill[t]] = (p.1, p.2);
+            fill[t] += 1;
+        }
+        let m = self.m;
+        self.dist
+            .par_chunks_mut(m)
+            .zip(self.idx.par_chunks_mut(m))
+            .zip(self.new.par_chunks_mut(m))
+            .enumerate()
+            .map(|(t, ((dist, idx), new))| {
+                ordered[starts[t]..starts[t + 1]]
+                    .iter()
+                    .filter(|&&(d, j)| heap_push(dist, idx, new, d, j))
+                    .count()
+            })
+            .sum()
+    }
+}
+
+/// Approximate kNN (`k` counts the point itself; `2 ≤ k ≤ n`).
+pub(crate) fn nndescent(data: &Matrix, k: usize, seed: u64) -> KnnGraph {
+    let n = data.rows();
+    let m = k - 1;
+    let mut x = data.clone();
+    x.normalize_rows();
+    let zero: Vec<bool> = x.iter_rows().map(|r| r.iter().all(|v| *v == 0.0)).collect();
+    let pts = Points { x: &x, zero };
+    let mut heaps = Heaps::new(n, m);
+    if m == 0 {
+        return finish(&pts, heaps, k);
+    }
+
+    // 1. Random-projection forest: every leaf's points become each other's candidates.
+    let n_trees = (5 + ((n as f64).sqrt() / 20.0).round() as usize).min(64);
+    let leaf_size = k.max(10);
+    for tree in 0..n_trees {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ (0xA5A5_0000_u64 + tree as u64));
+        let leaves = rp_tree(&pts, leaf_size, &mut rng);
+        let proposals: Vec<(u32, f32, u32)> = leaves
+            .par_iter()
+            .flat_map_iter(|leaf| {
+                let mut out = Vec::with_capacity(leaf.len() * leaf.len());
+                for (a_pos, &a) in leaf.iter().enumerate() {
+                    for &b in &leaf[a_pos + 1..] {
+                        let d = pts.dist(a as usize, b as usize);
+                        out.push((a, d, b));
+                        out.push((b, d, a));
+                    }
+                }
+                out
+            })
+            .collect();
+        heaps.apply(n, &proposals);
+    }
+
+    // 2. NN-descent iterations.
+    let n_iters = ((n as f64).log2().round() as usize).max(5);
+    let max_candidates = k.min(60);
+    for iter in 0..n_iters {
+        let (new_cand, old_cand) = build_candidates(&mut heaps, n, max_candidates, seed, iter);
+        let mut updates = 0usize;
+        for block_start in (0..n).step_by(JOIN_BLOCK) {
+            let block_end = (block_start + JOIN_BLOCK).min(n);
+            let worst: Vec<f32> = (0..n).map(|i| heaps.dist[i * m + m - 1]).collect();
+            let proposals: Vec<(u32, f32, u32)> = (block_start..block_end)
+                .into_par_iter()
+                .flat_map_iter(|v| {
+                    let mut out = Vec::new();
+                    let new = &new_cand[v];
+                    let old = &old_cand[v];
+                    for (ai, &a) in new.iter().enumerate() {
+                        let others = new[ai + 1..].iter().chain(old.iter());
+                        for &b in others {
+                            if a == b {
+                                continue;
+                            }
+                            let d = pts.dist(a as usize, b as usize);
+                            if d < worst[a as usize] {
+                                out.push((a, d, b));
+                            }
+                            if d < worst[b as usize] {
+                                out.push((b, d, a));
+                            }
+                        }
+                    }
+                    out
+                })
+                .collect();
+            updates += heaps.apply(n, &proposals);
+        }
+        tracing::trace!(iter, updates, "nn-descent iteration");
+        if (updates as f64) <= DELTA * (m * n) as f64 {
+            break;
+        }
+    }
+    finish(&pts, heaps, k)
+}
+
+/// pynndescent's `new_build_candidates`: per vertex up to `max_candidates` new and old
+/// candidates from its own list and the reverse lists, chosen by seeded random priorities;
+/// new entries that became candidates are flagged old.
+fn build_candidates(
+    heaps: &mut Heaps,
+    n: usize,
+    max_candidates: usize,
+    seed: u64,
+    iter: usize,
+) -> (Vec<Vec<u32>>, Vec<Vec<u32>>) {
+    let m = heaps.m;
+    // (target, priority, source, is_new), both directions.
+    let mut entries: Vec<(u32, u64, u32, bool)> = Vec::with_capacity(2 * n * m);
+    for v in 0..n {
+        for s in 0..m {
+            let u = heaps.idx[v * m + s];
+            if u == u32::MAX {
+                continue;
+            }
+            let is_new = heaps.new[v * m + s];
+            let pr = mix(seed, iter as u64, v as u64, u as u64);
+            entries.push((v as u32, pr, u, is_new));
+            entries.push((u, pr, v as u32, is_new));
+        }
+    }
+    let mut starts = vec![0usize; n + 1];
+    for e in &entries {
+        starts[e.0 as usize + 1] += 1;
+    }
+    for i in 0..n {
+        starts[i + 1] += starts[i];
+    }
+    let mut fill = starts.clone();
+    let mut grouped = vec![(0u64, 0u32, false); entries.len()];
+    for e in &entries {
+        let t = e.0 as usize;
+        grouped[fill[t]] = (e.1, e.2, e.3);
+        fill[t] += 1;
+    }
+    let (new_cand, old_cand): (Vec<Vec<u32>>, Vec<Vec<u32>>) = (0..n)
+        .into_par_iter()
+        .map(|t| {
+            let mut group: Vec<(u64, u32, bool)> = grouped[starts[t]..starts[t + 1]].to_vec();
+            group.sort_unstable();
+            let mut new = Vec::with_capacity(max_candidates);
+            let mut old = Vec::with_capacity(max_candidates);
+            for (_, u, is_new) in group {
+                let list = if is_new { &mut new } else { &mut old };
+                if list.len() < max_candidates && !list.contains(&u) {
+                    list.push(u);
+                }
+            }
+            (new, old)
+        })
+        .unzip();
+    heaps.idx.par_chunks(m).zip(heaps.new.par_chunks_mut(m)).zip(new_cand.par_iter()).for_each(
+        |((idx, flags), cands)| {
+            for (u, f) in idx.iter().zip(flags.iter_mut()) {
+                if *f && cands.contains(u) {
+                    *f = false;
+                }
+            }
+        },
+    );
+    (new_cand, old_cand)
+}
+
+fn mix(seed: u64, a: u64, b: u64, c: u64) -> u64 {
+    let mut h = seed ^ 0x9E37_79B9_7F4A_7C15;
+    for v in [a, b, c] {
+        h ^= v.wrapping_add(0x9E37_79B9_7F4A_7C15).wrapping_add(h << 6).wrapping_add(h >> 2);
+        h = h.wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        h ^= h >> 31;
+    }
+    h
+}
+
+/// One angular random-projection tree; returns its leaves.
+fn rp_tree(pts: &Points<'_>, leaf_size: usize, rng: &mut ChaCha8Rng) -> Vec<Vec<u32>> {
+    let n = pts.x.rows();
+    let d = pts.x.cols();
+    let mut leaves = Vec::new();
+    let mut stack: Vec<Vec<u32>> = vec![(0..n as u32).collect()];
+    while let Some(node) = stack.pop() {
+        if node.len() <= leaf_size {
+            leaves.push(node);
+            continue;
+        }
+        let a = node[rng.random_range(0..node.len())] as usize;
+        let mut b = node[rng.random_range(0..node.len())] as usize;
+        if a == b {
+            b = node[(node.iter().position(|&v| v as usize == a).unwrap_or(0) + 1) % node.len()]
+                as usize;
+        }
+        let normal: Vec<f32> = pts.x.row(a).iter().zip(pts.x.row(b)).map(|(p, q)| p - q).collect();
+        let (mut left, mut right) = (Vec::new(), Vec::new());
+        for &v in &node {
+            let row = pts.x.row(v as usize);
+            let margin: f32 = (0..d).map(|t| row[t] * normal[t]).sum();
+            let side = if margin.abs() < 1e-8 { rng.random_bool(0.5) } else { margin > 0.0 };
+            if side {
+                left.push(v);
+            } else {
+                right.push(v);
+            }
+        }
+        if left.is_empty() || right.is_empty() {
+            // Degenerate hyperplane (duplicates): split at random.
+            left.clear();
+            right.clear();
+            for &v in &node {
+                if rng.random_bool(0.5) {
+                    left.push(v);
+                } else {
+                    right.push(v);
+                }
+            }
+            if left.is_empty() || right.is_empty() {
+                let mid = node.len() / 2;
+                left = node[..mid].to_vec();
+                right = node[mid..].to_vec();
+            }
+        }
+        stack.push(right);
+        stack.push(left);
+    }
+    leaves
+}
+
+/// Turns the heaps into a [`KnnGraph`]: self first, then neighbours ascending by
+/// `(distance, index)`; a row the search left incomplete is filled by an exact scan.
+fn finish(pts: &Points<'_>, heaps: Heaps, k: usize) -> KnnGraph {
+    let n = pts.x.rows();
+    let m = heaps.m;
+    let mut indices = vec![0u32; n * k];
+    let mut distances = vec![0f32; n * k];
+    indices.par_chunks_mut(k).zip(distances.par_chunks_mut(k)).enumerate().for_each(
+        |(i, (idx_out, dist_out))| {
+            let hi = &heaps.idx[i * m..(i + 1) * m];
+            if hi.contains(&u32::MAX) {
+                let sims: Vec<f32> = (0..n).map(|j| 1.0 - pts.dist(i, j)).collect();
+                top_k_row(i, &sims, idx_out, dist_out);
+                return;
+            }
+            let mut row: Vec<(f32, u32)> =
+                heaps.dist[i * m..(i + 1) * m].iter().copied().zip(hi.iter().copied()).collect();
+            row.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            idx_out[0] = i as u32;
+            dist_out[0] = 0.0;
+            for (s, (d, j)) in row.into_iter().enumerate() {
+                idx_out[s + 1] = j;
+                dist_out[s + 1] = d;
+            }
+        },
+    );
+    KnnGraph { k, indices, distances }
+}

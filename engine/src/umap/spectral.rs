@@ -1,0 +1,645 @@
+//! Spectral initialisation as umap-learn's `spectral_layout` / `multi_component_layout`.
+//!
+//! For a connected graph the layout is the eigenvectors 2..=dim+1 (by ascending eigenvalue) of
+//! the normalised Laplacian `L = I − D^{-½} P D^{-½}`, i.e. the largest non-trivial eigenvectors
+//! of the normalised adjacency `A = D^{-½} P D^{-½}`. Small graphs use a dense Jacobi
+//! eigensolver; large ones a thick-restart Lanczos iteration with the trivial eigenvector
+//! `D^{½}·1` deflated. A graph with several components places each component's own spectral
+//! layout around a meta layout of the components; failures fall back to uniform random
+//! coordinates, as umap-learn does.
+
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, StandardNormal};
+use rayon::prelude::*;
+
+use super::fuzzy::Graph;
+use crate::matrix::Matrix;
+
+/// Graphs up to this many vertices are solved densely.
+const DENSE_MAX: usize = 256;
+/// Convergence tolerance on the Ritz residual `‖A x − θ x‖` (eigsh's `tol = 1e-4`).
+const TOL: f64 = 1e-4;
+/// Restart cycles before accepting the current Ritz vectors.
+const MAX_RESTARTS: usize = 300;
+
+/// Initial layout, `n × dim` row-major, before umap-learn's rescaling.
+pub(crate) fn spectral_layout(
+    graph: &Graph,
+    data: Option<&Matrix>,
+    dim: usize,
+    rng: &mut ChaCha8Rng,
+) -> Vec<f64> {
+    let (n_comp, labels) = connected_components(graph);
+    if n_comp > 1 {
+        tracing::debug!(components = n_comp, "graph is disconnected: multi-component layout");
+        return multi_component_layout(graph, data, dim, n_comp, &labels, rng);
+    }
+    match leading_eigenvectors(graph, dim, rng) {
+        Some(v) => v,
+        None => {
+            tracing::warn!("spectral initialisation failed, using random initialisation");
+            uniform(graph.n * dim, 10.0, rng)
+        }
+    }
+}
+
+fn uniform(len: usize, half_width: f64, rng: &mut ChaCha8Rng) -> Vec<f64> {
+    (0..len).map(|_| rng.random_range(-half_width..half_width)).collect()
+}
+
+/// Connected components by union-find; labels are numbered by first appearance.
+fn connected_components(graph: &Graph) -> (usize, Vec<usize>) {
+    let n = graph.n;
+    let mut parent: Vec<usize> = (0..n).collect();
+    fn find(parent: &mut [usize], mut x: usize) -> usize {
+        while parent[x] != x {
+            parent[x] = parent[parent[x]];
+            x = parent[x];
+        }
+        x
+    }
+    for i in 0..n {
+        for p in graph.indptr[i]..graph.indptr[i + 1] {
+            let (a, b) = (find(&mut parent, i), find(&mut parent, graph.indices[p] as usize));
+            if a != b {
+                parent[a.max(b)] = a.min(b);
+            }
+        }
+    }
+    let mut label_of_root = vec![usize::MAX; n];
+    let mut labels = vec![0; n];
+    let mut count = 0;
+    for (i, label) in labels.iter_mut().enumerate() {
+        let r = find(&mut parent, i);
+        if label_of_root[r] == usize::MAX {
+            label_of_root[r] = count;
+            count += 1;
+        }
+        *label = label_of_root[r];
+    }
+    (count, labels)
+}
+
+/// umap-learn's `multi_component_layout`.
+fn multi_component_layout(
+    graph: &Graph,
+    data: Option<&Matrix>,
+    dim: usize,
+    n_comp: usize,
+    labels: &[usize],
+    rng: &mut ChaCha8Rng,
+) -> Vec<f64> {
+    let meta = if n_comp > 2 * dim {
+        component_layout(data, dim, n_comp, labels, rng)
+    } else {
+        // ± unit axes: components 0..k on +e_i, the next ones on −e_i.
+        let k = n_comp.div_ceil(2);
+        let mut meta = vec![0.0; n_comp * dim];
+        for c in 0..n_comp {
+            let axis = c % k;
+            if axis < dim {
+                meta[c * dim + axis] = if c < k { 1.0 } else { -1.0 };
+            }
+        }
+        meta
+    };
+    let mut result = vec![0.0; graph.n * dim];
+    let mut members: Vec<Vec<usize>> = vec![Vec::new(); n_comp];
+    for (i, &l) in labels.iter().enumerate() {
+        members[l].push(i);
+    }
+    for (c, verts) in members.iter().enumerate() {
+        let centre = &meta[c * dim..(c + 1) * dim];
+        let min_dist = (0..n_comp)
+            .filter(|&o| o != c)
+            .map(|o| {
+                let other = &meta[o * dim..(o + 1) * dim];
+                centre.iter().zip(other).map(|(a, b)| (a - b) * (a - b)).sum::<f64>().sqrt()
+            })
+            .filter(|&d| d > 0.0)
+            .fold(f64::INFINITY, f64::min);
+        let data_range = if min_dist.is_finite() { min_dist / 2.0 } else { 1.0 };
+        let m = verts.len();
+        let local = if m < 2 * dim || m <= dim + 1 {
+            None
+        } else {
+            let sub = subgraph(graph, verts, labels, c);
+            leading_eigenvectors(&sub, dim, rng).map(|mut e| {
+                let max_abs = e.iter().fold(0.0f64, |acc, v| acc.max(v.abs()));
+                if max_abs > 0.0 {
+                    e.iter_mut().for_each(|v| *v *= data_range / max_abs);
+                }
+                e
+            })
+        };
+        let local = local.unwrap_or_else(|| uniform(m * dim, data_range, rng));
+        for (r, &v) in verts.iter().enumerate() {
+            for d in 0..dim {
+                result[v * dim + d] = local[r * dim + d] + centre[d];
+            }
+        }
+    }
+    result
+}
+
+/// The vertices `verts` (all of component `c`) as their own graph, renumbered in order.
+fn subgraph(graph: &Graph, verts: &[usize], labels: &[usize], c: usize) -> Graph {
+    let mut new_id = vec![u32::MAX; graph.n];
+    for (r, &v) in verts.iter().enumerate() {
+        new_id[v] = r as u32;
+    }
+    let mut indptr = vec![0usize];
+    let mut indices = Vec::new();
+    let mut weights = Vec::new();
+    for &v in verts {
+        for p in graph.indptr[v]..graph.indptr[v + 1] {
+            let j = graph.indices[p] as usize;
+            if labels[j] == c {
+                indices.push(new_id[j]);
+                weights.push(graph.weights[p]);
+            }
+        }
+        indptr.push(indices.len());
+    }
+    Graph { n: verts.len(), indptr, indices, weights }
+}
+
+/// umap-learn's `component_layout`: a spectral embedding of the component centroids with
+/// affinity `exp(−d²)` (cosine distance between centroids of the input vectors). Without the
+/// input vectors, seeded Gaussian directions stand in for it.
+fn component_layout(
+    data: Option<&Matrix>,
+    dim: usize,
+    n_comp: usize,
+    labels: &[usize],
+    rng: &mut ChaCha8Rng,
+) -> Vec<f64> {
+    let meta = data.and_then(|x| centroid_spectral_embedding(x, dim, n_comp, labels));
+    let mut meta = meta.unwrap_or_else(|| {
+        (0..n_comp * dim)
+            .map(|_| <StandardNormal as Distribution<f64>>::sample(&StandardNormal, rng))
+            .collect()
+    });
+    // component_embedding /= component_embedding.max()
+    let max = meta.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if max > 0.0 {
+        meta.iter_mut().for_each(|v| *v /= max);
+    }
+    meta
+}
+
+/// scikit-learn's `SpectralEmbedding(affinity="precomputed")` of the component centroids.
+fn centroid_spectral_embedding(
+    x: &Matrix,
+    dim: usize,
+    n_comp: usize,
+    labels: &[usize],
+) -> Option<Vec<f64>> {
+    if x.rows() != labels.len() || n_comp > 2048 || n_comp <= dim + 1 {
+        return None;
+    }
+    let d = x.cols();
+    let mut centroids = vec![0.0f64; n_comp * d];
+    let mut counts = vec![0usize; n_comp];
+    for (i, &l) in labels.iter().enumerate() {
+        counts[l] += 1;
+        for (c, v) in centroids[l * d..(l + 1) * d].iter_mut().zip(x.row(i)) {
+            *c += *v as f64;
+        }
+    }
+    for (l, &cnt) in counts.iter().enumerate() {
+        centroids[l * d..(l + 1) * d].iter_mut().for_each(|v| *v /= cnt.max(1) as f64);
+    }
+    let norms: Vec<f64> =
+        centroids.chunks(d).map(|c| c.iter().map(|v| v * v).sum::<f64>().sqrt()).collect();
+    let mut affinity = vec![0.0f64; n_comp * n_comp];
+    for a in 0..n_comp {
+        for b in 0..n_comp {
+            let dot: f64 = centroids[a * d..(a + 1) * d]
+                .iter()
+                .zip(&centroids[b * d..(b + 1) * d])
+                .map(|(p, q)| p * q)
+                .sum();
+            let dist = if norms[a] == 0.0 || norms[b] == 0.0 {
+                if norms[a] == norms[b] {
+                    0.0
+                } else {
+                    1.0
+                }
+            } else {
+                (1.0 - dot / (norms[a] * norms[b])).max(0.0)
+            };
+            affinity[a * n_comp + b] = (-dist * dist).exp();
+        }
+    }
+    // Normalised Laplacian with the diagonal removed (scipy's csgraph.laplacian, normed=True).
+    let mut deg = vec![0.0f64; n_comp];
+    for a in 0..n_comp {
+        deg[a] = (0..n_comp).filter(|&b| b != a).map(|b| affinity[a * n_comp + b]).sum::<f64>();
+    }
+    let dd: Vec<f64> = deg.iter().map(|&v| v.sqrt()).collect();
+    let mut adj = vec![0.0f64; n_comp * n_comp];
+    for a in 0..n_comp {
+        for b in 0..n_comp {
+            if a != b && dd[a] > 0.0 && dd[b] > 0.0 {
+                adj[a * n_comp + b] = affinity[a * n_comp + b] / (dd[a] * dd[b]);
+            }
+        }
+    }
+    let (vals, vecs) = jacobi_eigen(&mut adj, n_comp);
+    let order = sorted_desc(&vals);
+    let mut out = vec![0.0; n_comp * dim];
+    for (col, &e) in order.iter().skip(1).take(dim).enumerate() {
+        let mut v: Vec<f64> =
+            (0..n_comp).map(|r| vecs[r * n_comp + e] / dd[r].max(1e-300)).collect();
+        // scikit-learn's deterministic sign flip: the largest |entry| is positive.
+        let (mut best, mut best_abs) = (0.0, -1.0);
+        for &x in &v {
+            if x.abs() > best_abs {
+                best_abs = x.abs();
+                best = x;
+            }
+        }
+        if best < 0.0 {
+            v.iter_mut().for_each(|x| *x = -*x);
+        }
+        for r in 0..n_comp {
+            out[r * dim + col] = v[r];
+        }
+    }
+    Some(out)
+}
+
+fn sorted_desc(vals: &[f64]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..vals.len()).collect();
+    order.sort_by(|&a, &b| vals[b].total_cmp(&vals[a]).then(a.cmp(&b)));
+    order
+}
+
+/// The `dim` largest non-trivial eigenvectors of `A = D^{-½} P D^{-½}` of a connected graph,
+/// `n × dim` row-major, or `None` when the graph is too small or the solver breaks down.
+fn leading_eigenvectors(graph: &Graph, dim: usize, rng: &mut ChaCha8Rng) -> Option<Vec<f64>> {
+    let n = graph.n;
+    if n <= dim + 1 {
+        return None;
+    }
+    let deg: Vec<f64> = (0..n)
+        .map(|i| {
+            graph.weights[graph.indptr[i]..graph.indptr[i + 1]].iter().map(|&w| w as f64).sum()
+        })
+        .collect();
+    if deg.iter().any(|&d| d <= 0.0) {
+        return None;
+    }
+    let inv_sqrt: Vec<f64> = deg.iter().map(|d| 1.0 / d.sqrt()).collect();
+    if n <= DENSE_MAX {
+        let mut a = vec![0.0f64; n * n];
+        for i in 0..n {
+            for p in graph.indptr[i]..graph.indptr[i + 1] {
+                let j = graph.indices[p] as usize;
+                a[i * n + j] = graph.weights[p] as f64 * inv_sqrt[i] * inv_sqrt[j];
+            }
+        }
+        let (vals, vecs) = jacobi_eigen(&mut a, n);
+        let order = sorted_desc(&vals);
+        let mut out = vec![0.0; n * dim];
+        for (col, &e) in order.iter().skip(1).take(dim).enumerate() {
+            for r in 0..n {
+                out[r * dim + col] = vecs[r * n + e];
+            }
+        }
+        return Some(out);
+    }
+    let op = NormalizedAdjacency { graph, inv_sqrt: &inv_sqrt };
+    let norm = deg.iter().sum::<f64>().sqrt();
+    let trivial: Vec<f64> = deg.iter().map(|d| d.sqrt() / norm).collect();
+    lanczos_top(&op, &trivial, dim, rng)
+}
+
+struct NormalizedAdjacency<'a> {
+    graph: &'a Graph,
+    inv_sqrt: &'a [f64],
+}
+
+impl NormalizedAdjacency<'_> {
+    fn apply(&self, x: &[f64], y: &mut [f64]) {
+        let g = self.graph;
+        y.par_iter_mut().enumerate().for_each(|(i, yi)| {
+            let mut s = 0.0;
+            for p in g.indptr[i]..g.indptr[i + 1] {
+                let j = g.indices[p] as usize;
+                s += g.weights[p] as f64 * self.inv_sqrt[j] * x[j];
+            }
+            *yi = s * self.inv_sqrt[i];
+        });
+    }
+}
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+fn axpy(alpha: f64, x: &[f64], y: &mut [f64]) {
+    y.iter_mut().zip(x).for_each(|(yi, xi)| *yi += alpha * xi);
+}
+
+/// Thick-restart Lanczos (Rayleigh–Ritz on an explicitly orthogonalised Krylov basis) for the
+/// `nev` algebraically largest eigenpairs of `op` on the complement of the unit vector
+/// `deflate`. Returns the eigenvectors `n × nev` row-major.
+fn lanczos_top(
+    op: &NormalizedAdjacency<'_>,
+    deflate: &[f64],
+    nev: usize,
+    rng: &mut ChaCha8Rng,
+) -> Option<Vec<f64>> {
+    let n = deflate.len();
+    // umap-learn: ncv = max(2k + 1, √n); capped to bound memory and orthogonalisation cost.
+    let ncv = (((n as f64).sqrt() as usize).max(2 * (nev + 1) + 1)).min(96).min(n - 1);
+    if ncv <= nev + 1 {
+        return None;
+    }
+    let keep = (nev + (ncv - nev) / 2).min(ncv - 2);
+    let project_out = |v: &mut Vec<f64>, basis: &[Vec<f64>]| {
+        for _ in 0..2 {
+            let c = dot(v, deflate);
+            axpy(-c, deflate, v);
+            let coefs: Vec<f64> = basis.par_iter().map(|b| dot(b, v)).collect();
+            for (b, c) in basis.iter().zip(&coefs) {
+                axpy(-c, b, v);
+            }
+        }
+    };
+
+    let mut start: Vec<f64> = (0..n).map(|_| rng.random_range(-1.0..1.0)).collect();
+    project_out(&mut start, &[]);
+    let s = dot(&start, &start).sqrt();
+    if s == 0.0 {
+        return None;
+    }
+    start.iter_mut().for_each(|v| *v /= s);
+
+    let mut basis: Vec<Vec<f64>> = vec![start];
+    // Projected matrix H = Vᵀ A V, ncv × ncv, row-major.
+    let mut h = vec![0.0f64; ncv * ncv];
+    let mut w = vec![0.0f64; n];
+    let mut next_col = 0usize;
+    for restart in 0..MAX_RESTARTS {
+        let mut residual: Option<Vec<f64>> = None;
+        while next_col < basis.len() {
+            let j = next_col;
+            op.apply(&basis[j], &mut w);
+            // Full orthogonalisation; the coefficients are column j of H.
+            let mut coefs: Vec<f64> = basis.par_iter().map(|b| dot(b, &w)).collect();
+            for (b, c) in basis.iter().zip(&coefs) {
+                axpy(-c, b, &mut w);
+            }
+            let c = dot(&w, deflate);
+            axpy(-c, deflate, &mut w);
+            let again: Vec<f64> = basis.par_iter().map(|b| dot(b, &w)).collect();
+            for ((b, c), c0) in basis.iter().zip(&again).zip(coefs.iter_mut()) {
+                axpy(-c, b, &mut w);
+                *c0 += c;
+            }
+            for (i, &c) in coefs.iter().enumerate() {
+                h[i * ncv + j] = c;
+                h[j * ncv + i] = c;
+            }
+            let beta = dot(&w, &w).sqrt();
+            next_col += 1;
+            let v: Vec<f64> = if beta > 1e-12 {
+                w.iter().map(|x| x / beta).collect()
+            } else {
+                // Invariant subspace: continue with a fresh random direction.
+                let mut r: Vec<f64> = (0..n).map(|_| rng.random_range(-1.0..1.0)).collect();
+                project_out(&mut r, &basis);
+                let s = dot(&r, &r).sqrt();
+                if s == 0.0 {
+                    return None;
+                }
+                r.iter_mut().for_each(|x| *x /= s);
+                r
+            };
+            if basis.len() < ncv {
+                if beta > 1e-12 {
+                    h[(j + 1) * ncv + j] = beta;
+                    h[j * ncv + j + 1] = beta;
+                }
+                basis.push(v);
+            } else {
+                residual = Some(v);
+                break;
+            }
+        }
+        let m = basis.len();
+        let mut hm = vec![0.0f64; m * m];
+        for i in 0..m {
+            for j in 0..m {
+                hm[i * m + j] = h[i * ncv + j];
+            }
+        }
+        let (vals, vecs) = jacobi_eigen(&mut hm, m);
+        let order = sorted_desc(&vals);
+        let ritz = |e: usize| -> Vec<f64> {
+            let mut x = vec![0.0f64; n];
+            for (r, b) in basis.iter().enumerate() {
+                axpy(vecs[r * m + e], b, &mut x);
+            }
+            x
+        };
+        // True residuals of the wanted Ritz pairs.
+        let wanted: Vec<Vec<f64>> = order[..nev].par_iter().map(|&e| ritz(e)).collect();
+        let mut max_res = 0.0f64;
+        for (x, &e) in wanted.iter().zip(&order[..nev]) {
+            op.apply(x, &mut w);
+            let c = dot(&w, deflate);
+            axpy(-c, deflate, &mut w);
+            axpy(-vals[e], x, &mut w);
+            max_res = max_res.max(dot(&w, &w).sqrt());
+        }
+        let Some(residual) = residual else {
+            // The whole complement was spanned: the Ritz pairs are exact.
+            return Some(to_rows(&wanted, n));
+        };
+        if max_res <= TOL || restart + 1 == MAX_RESTARTS {
+            if max_res > TOL {
+                tracing::debug!(max_res, "spectral init: Lanczos stopped before tolerance");
+            }
+            tracing::debug!(restarts = restart + 1, max_res, ncv, "spectral init converged");
+            return Some(to_rows(&wanted, n));
+        }
+        // Thick restart: keep the best `keep` Ritz vectors, continue from the residual.
+        let kept: Vec<Vec<f64>> = order[..keep].par_iter().map(|&e| ritz(e)).collect();
+        h.iter_mut().for_each(|v| *v = 0.0);
+        for (i, &e) in order[..keep].iter().enumerate() {
+            h[i * ncv + i] = vals[e];
+        }
+        basis = kept;
+        basis.push(residual);
+        next_col = keep;
+    }
+    None
+}
+
+fn to_rows(cols: &[Vec<f64>], n: usize) -> Vec<f64> {
+    let dim = cols.len();
+    let mut out = vec![0.0; n * dim];
+    for (c, v) in cols.iter().enumerate() {
+        for r in 0..n {
+            out[r * dim + c] = v[r];
+        }
+    }
+    out
+}
+
+/// Cyclic Jacobi eigen-decomposition of the symmetric `m × m` row-major matrix `a` (destroyed).
+/// Returns the eigenvalues and the eigenvectors as the columns of an `m × m` row-major matrix.
+pub(crate) fn jacobi_eigen(a: &mut [f64], m: usize) -> (Vec<f64>, Vec<f64>) {
+    let mut v = vec![0.0f64; m * m];
+    for i in 0..m {
+        v[i * m + i] = 1.0;
+    }
+    let total: f64 = a.iter().map(|x| x * x).sum();
+    for _sweep in 0..100 {
+        let off: f64 = (0..m)
+            .flat_map(|i| (0..m).filter(move |&j| j != i).map(move |j| (i, j)))
+            .map(|(i, j)| a[i * m + j] * a[i * m + j])
+            .sum();
+        if off <= 1e-30 * total.max(1e-300) {
+            break;
+        }
+        for p in 0..m {
+            for q in p + 1..m {
+                let apq = a[p * m + q];
+                if apq.abs() < 1e-300 {
+                    continue;
+                }
+                let app = a[p * m + p];
+                let aqq = a[q * m + q];
+                let theta = (aqq - app) / (2.0 * apq);
+                let t = theta.signum() / (theta.abs() + (theta * theta + 1.0).sqrt());
+                let t = if theta == 0.0 { 1.0 } else { t };
+                let c = 1.0 / (t * t + 1.0).sqrt();
+                let s = t * c;
+                for k in 0..m {
+                    let akp = a[k * m + p];
+                    let akq = a[k * m + q];
+                    a[k * m + p] = c * akp - s * akq;
+                    a[k * m + q] = s * akp + c * akq;
+                }
+                for k in 0..m {
+                    let apk = a[p * m + k];
+                    let aqk = a[q * m + k];
+                    a[p * m + k] = c * apk - s * aqk;
+                    a[q * m + k] = s * apk + c * aqk;
+                }
+                for k in 0..m {
+                    let vkp = v[k * m + p];
+                    let vkq = v[k * m + q];
+                    v[k * m + p] = c * vkp - s * vkq;
+                    v[k * m + q] = s * vkp + c * vkq;
+                }
+            }
+        }
+    }
+    let vals = (0..m).map(|i| a[i * m + i]).collect();
+    (vals, v)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::needless_range_loop)]
+mod tests {
+    use rand::SeedableRng;
+
+    use super::*;
+
+    /// A ring of `n` vertices with unit weights (connected, known spectrum).
+    fn ring(n: usize) -> Graph {
+        let mut indptr = vec![0];
+        let mut indices = Vec::new();
+        for i in 0..n {
+            let mut nb = [(i + n - 1) % n, (i + 1) % n];
+            nb.sort();
+            indices.extend(nb.iter().map(|&j| j as u32));
+            indptr.push(indices.len());
+        }
+        let weights = vec![1.0; indices.len()];
+        Graph { n, indptr, indices, weights }
+    }
+
+    #[test]
+    fn jacobi_diagonalises() {
+        let mut a = vec![2.0, 1.0, 0.0, 1.0, 2.0, 1.0, 0.0, 1.0, 2.0];
+        let (vals, _) = jacobi_eigen(&mut a, 3);
+        let mut vals = vals;
+        vals.sort_by(f64::total_cmp);
+        let expect = [2.0 - 2f64.sqrt(), 2.0, 2.0 + 2f64.sqrt()];
+        for (v, e) in vals.iter().zip(expect) {
+            assert!((v - e).abs() < 1e-10);
+        }
+    }
+
+    /// A path of `n` vertices with unit weights (simple eigenvalues cos(πk/(n−1))).
+    fn path(n: usize) -> Graph {
+        let mut indptr = vec![0];
+        let mut indices = Vec::new();
+        for i in 0..n {
+            if i > 0 {
+                indices.push(i as u32 - 1);
+            }
+            if i + 1 < n {
+                indices.push(i as u32 + 1);
+            }
+            indptr.push(indices.len());
+        }
+        let weights = vec![1.0; indices.len()];
+        Graph { n, indptr, indices, weights }
+    }
+
+    #[test]
+    fn lanczos_finds_path_eigenvectors() {
+        // Normalised adjacency of a path: eigenvalues cos(πk/(n−1)); the top non-trivial ones
+        // are k = 1, 2. With the residual tolerance 1e-4 the Rayleigh quotient is accurate to
+        // about tol² / gap.
+        let n = 300;
+        let g = path(n);
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let v = leading_eigenvectors(&g, 2, &mut rng).unwrap();
+        let deg: Vec<f64> = (0..n).map(|i| if i == 0 || i == n - 1 { 1.0 } else { 2.0 }).collect();
+        let inv_sqrt: Vec<f64> = deg.iter().map(|d| 1.0 / d.sqrt()).collect();
+        let op = NormalizedAdjacency { graph: &g, inv_sqrt: &inv_sqrt };
+        for c in 0..2 {
+            let expect = (std::f64::consts::PI * (c + 1) as f64 / (n - 1) as f64).cos();
+            let x: Vec<f64> = (0..n).map(|r| v[r * 2 + c]).collect();
+            let mut y = vec![0.0; n];
+            op.apply(&x, &mut y);
+            let rq = dot(&x, &y) / dot(&x, &x);
+            assert!((rq - expect).abs() < 5e-5, "{rq} vs {expect}");
+            let trivial: f64 = x.iter().zip(&deg).map(|(a, d)| a * d.sqrt()).sum();
+            assert!(trivial.abs() < 1e-6, "not orthogonal to the trivial vector");
+        }
+    }
+
+    #[test]
+    fn disconnected_graph_uses_component_layout() {
+        // Two rings: each component lands around its own meta position.
+        let a = ring(300);
+        let mut indptr = a.indptr.clone();
+        let mut indices = a.indices.clone();
+        for i in 0..300 {
+            for p in a.indptr[i]..a.indptr[i + 1] {
+                indices.push(a.indices[p] + 300);
+            }
+            indptr.push(indices.len());
+        }
+        let weights = vec![1.0; indices.len()];
+        let g = Graph { n: 600, indptr, indices, weights };
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let v = spectral_layout(&g, None, 2, &mut rng);
+        let mean = |range: std::ops::Range<usize>| -> f64 {
+            range.clone().map(|r| v[r * 2]).sum::<f64>() / range.len() as f64
+        };
+        assert!((mean(0..300) - 1.0).abs() < 0.2);
+        assert!((mean(300..600) + 1.0).abs() < 0.2);
+    }
+}
