@@ -18,6 +18,7 @@ pub mod model;
 pub mod params;
 pub mod pipeline;
 pub mod reduce;
+pub mod representative;
 #[cfg(test)]
 pub(crate) mod testutil;
 pub mod transform;

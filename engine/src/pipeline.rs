@@ -1,14 +1,31 @@
-//! `fit`: the stages in order (kNN → UMAP → HDBSCAN → c-TF-IDF → reduction), one span each.
+//! `fit`: the stages in order (kNN → UMAP → HDBSCAN → c-TF-IDF → reduction), one span each,
+//! following BERTopic's `fit_transform` with precomputed embeddings
+//! (`../../shared/docs/BERTOPIC_NOTES.md` §1):
+//! 1. kNN (cosine) and UMAP to `n_components` dimensions; NaN coordinates become 0.
+//! 2. HDBSCAN (`min_cluster_size = min_topic_size`, EOM); `-1` = outliers.
+//! 3. Optional reduction (`nr_topics`) on the mean input embedding of each topic.
+//! 4. Topics renumbered by size (descending; ties by first appearance), `-1` kept.
+//! 5. Vectorizer + c-TF-IDF on the per-topic documents (outliers are a class too), keywords,
+//!    representative documents, topic embeddings (mean input embedding, L2-normalised).
 
-use std::time::Duration;
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
 
 use candle_core::Device;
 use chrono::NaiveDate;
 
+use crate::ctfidf::TopicTerms;
 use crate::error::{EngineError, Result};
+use crate::hdbscan::{self, HdbscanParams};
+use crate::knn;
+use crate::label::keyword_label;
 use crate::matrix::Matrix;
-use crate::model::TopicModel;
-use crate::params::FitParams;
+use crate::model::{DailyCount, LabelSource, Topic, TopicModel, TopicStatus, OUTLIER_TOPIC};
+use crate::params::{FitParams, MergeParams, NrTopics};
+use crate::reduce;
+use crate::representative::representative_docs;
+use crate::umap::{self, UmapParams};
+use crate::vectorize::{DocTerms, Tokenizer};
 
 /// What `fit` needs besides parameters.
 #[derive(Debug, Clone, Copy)]
@@ -31,7 +48,9 @@ pub struct StageTimings {
     pub knn: Duration,
     pub umap: Duration,
     pub hdbscan: Duration,
+    /// Vectorizer, c-TF-IDF, keywords, representative documents and topic embeddings.
     pub ctfidf: Duration,
+    /// Topic reduction (`nr_topics`), zero when none was asked for.
     pub reduction: Duration,
     pub total: Duration,
 }
@@ -45,8 +64,304 @@ pub struct FitResult {
     pub timings: StageTimings,
 }
 
-/// Fits a topic model.
+/// Rejects input that can never give a model, with a message naming the problem.
+fn validate(input: &FitInput<'_>, params: &FitParams) -> Result<()> {
+    params.check()?;
+    let n = input.texts.len();
+    if n == 0 {
+        return Err(EngineError::input("no documents to fit"));
+    }
+    if input.embeddings.rows() != n {
+        return Err(EngineError::input(format!(
+            "{n} documents but {} embeddings; they must be the same length and order",
+            input.embeddings.rows()
+        )));
+    }
+    if input.embeddings.cols() == 0 {
+        return Err(EngineError::input("embeddings have 0 dimensions"));
+    }
+    input.embeddings.check_finite()?;
+    if let Some(i) = input.texts.iter().position(|t| t.trim().is_empty()) {
+        return Err(EngineError::input(format!("document {i} is empty")));
+    }
+    if let Some(dates) = input.dates {
+        if dates.len() != n {
+            return Err(EngineError::input(format!("{n} documents but {} dates", dates.len())));
+        }
+    }
+    if n < params.min_topic_size {
+        return Err(EngineError::input(format!(
+            "{n} documents are fewer than min_topic_size = {}: no topic could be formed; \
+             pass more documents or lower min_topic_size",
+            params.min_topic_size
+        )));
+    }
+    Ok(())
+}
+
+/// Runs `f` inside the stage's `tracing` span, adding its wall time to `slot`.
+fn timed<T>(slot: &mut Duration, span: tracing::Span, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    let _entered = span.entered();
+    let start = Instant::now();
+    let out = f();
+    *slot += start.elapsed();
+    tracing::debug!(elapsed_ms = start.elapsed().as_millis() as u64, "stage done");
+    out
+}
+
+/// Fits a topic model. Deterministic for a given input and `params.seed`.
 pub fn fit(input: &FitInput<'_>, params: &FitParams, device: &Device) -> Result<FitResult> {
-    let _ = (input, params, device);
-    Err(EngineError::input("fit: not implemented yet"))
+    validate(input, params)?;
+    let started = Instant::now();
+    let mut timings = StageTimings::default();
+    let n = input.texts.len();
+
+    // umap-learn truncates n_neighbors to n − 1 on tiny inputs (self included in the k).
+    let k = if n <= params.n_neighbors { n - 1 } else { params.n_neighbors };
+    let layout = if k >= 2 {
+        let graph = timed(
+            &mut timings.knn,
+            tracing::info_span!("knn", n, k, method = ?params.knn),
+            || knn::knn(input.embeddings, k, params.knn, params.exact_knn_max, params.seed, device),
+        )?;
+        let mut layout = timed(
+            &mut timings.umap,
+            tracing::info_span!("umap", n, n_components = params.n_components),
+            || umap::fit(&graph, &UmapParams::from(params)),
+        )?;
+        // BERTopic: `np.nan_to_num` on the UMAP output (isolated vertices come back as NaN).
+        for v in layout.as_mut_slice() {
+            if !v.is_finite() {
+                *v = if v.is_nan() { 0.0 } else { v.signum() * f32::MAX };
+            }
+        }
+        layout
+    } else {
+        // Two or three documents: nothing to embed; cluster the input directly.
+        input.embeddings.clone()
+    };
+
+    let clustering = timed(
+        &mut timings.hdbscan,
+        tracing::info_span!("hdbscan", n, min_cluster_size = params.min_topic_size),
+        || {
+            hdbscan::fit(
+                &layout,
+                &HdbscanParams {
+                    min_cluster_size: params.min_topic_size,
+                    min_samples: params.min_samples,
+                    allow_single_cluster: false,
+                },
+            )
+        },
+    )?;
+    let raw_topics = clustering.n_clusters();
+
+    let labels = if params.nr_topics == NrTopics::None {
+        clustering.labels
+    } else {
+        timed(
+            &mut timings.reduction,
+            tracing::info_span!("reduction", nr_topics = %params.nr_topics, topics = raw_topics),
+            || reduce::reduce(&clustering.labels, input.embeddings, params.nr_topics),
+        )?
+    };
+    let assignments = reduce::renumber_by_size(&labels);
+
+    let model = timed(
+        &mut timings.ctfidf,
+        tracing::info_span!("ctfidf", n, topics = assignments.iter().max().map_or(0, |m| m + 1)),
+        || build_model(input, params, &assignments),
+    )?;
+    timings.total = started.elapsed();
+    tracing::info!(
+        documents = n,
+        raw_topics,
+        topics = model.active_topics().count(),
+        outliers = assignments.iter().filter(|&&t| t == OUTLIER_TOPIC).count(),
+        total_ms = timings.total.as_millis() as u64,
+        "fit done"
+    );
+    Ok(FitResult { model, assignments, timings })
+}
+
+/// Keywords, term counts, samples, embeddings and daily counts for the final topics.
+fn build_model(
+    input: &FitInput<'_>,
+    params: &FitParams,
+    assignments: &[i64],
+) -> Result<TopicModel> {
+    let n = input.texts.len();
+    let dim = input.embeddings.cols();
+    // Classes in ascending id order: -1 first when present, then 0..k.
+    let has_outliers = assignments.contains(&OUTLIER_TOPIC);
+    let n_topics = assignments.iter().max().map_or(0, |&m| (m + 1).max(0) as usize);
+    let offset = usize::from(has_outliers);
+    let n_classes = n_topics + offset;
+    let class_of: Vec<usize> = assignments.iter().map(|&t| (t + offset as i64) as usize).collect();
+    let mut members: Vec<Vec<usize>> = vec![Vec::new(); n_classes];
+    for (d, &c) in class_of.iter().enumerate() {
+        members[c].push(d);
+    }
+
+    let tokenizer = Tokenizer::new(params.english_stop_words)?;
+    // BERTopic strips non-[A-Za-z0-9 ] characters when its language is "english" (the default).
+    let terms = DocTerms::count(input.texts, true, &tokenizer);
+    let topic_terms = TopicTerms::extract(&terms, &class_of, n_classes)?;
+    let samples = representative_docs(
+        input.texts,
+        &members,
+        &topic_terms,
+        &tokenizer,
+        params.n_samples,
+        params.seed,
+    );
+
+    let dates = |d: usize| input.dates.map_or(input.day, |ds| ds[d]);
+    let mut topics = Vec::with_capacity(n_classes);
+    for c in 0..n_classes {
+        let id = c as i64 - offset as i64;
+        let keywords = topic_terms.keywords(c, params.top_n_words);
+        let mut embedding = vec![0.0f64; dim];
+        let mut daily: BTreeMap<NaiveDate, u64> = BTreeMap::new();
+        for &d in &members[c] {
+            for (e, &v) in embedding.iter_mut().zip(input.embeddings.row(d)) {
+                *e += f64::from(v);
+            }
+            *daily.entry(dates(d)).or_insert(0) += 1;
+        }
+        let norm = embedding.iter().map(|v| v * v).sum::<f64>().sqrt();
+        let embedding: Vec<f32> =
+            embedding.iter().map(|&v| if norm > 0.0 { (v / norm) as f32 } else { 0.0 }).collect();
+        topics.push(Topic {
+            id,
+            label: keyword_label(&keywords),
+            label_source: LabelSource::Keywords,
+            keywords,
+            size: members[c].len() as u64,
+            embedding,
+            term_counts: topic_terms.counts.rows[c].clone(),
+            samples: samples[c].iter().map(|&d| input.texts[d].clone()).collect(),
+            first_seen: input.day,
+            last_seen: input.day,
+            status: TopicStatus::Active,
+            daily_counts: daily
+                .into_iter()
+                .map(|(date, count)| DailyCount { date, count })
+                .collect(),
+        });
+    }
+    let date_range = match input.dates {
+        Some(ds) => ds.iter().min().copied().zip(ds.iter().max().copied()),
+        None => Some((input.day, input.day)),
+    };
+    Ok(TopicModel {
+        embedding_model: input.embedding_model.to_string(),
+        dim,
+        fit_params: params.clone(),
+        merge_params: MergeParams::default(),
+        vocabulary: topic_terms.counts.vocabulary,
+        topics,
+        next_topic_id: n_topics as i64,
+        n_documents: n as u64,
+        date_range,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 1, 2).unwrap()
+    }
+
+    fn input<'a>(texts: &'a [String], emb: &'a Matrix) -> FitInput<'a> {
+        FitInput { texts, embeddings: emb, dates: None, day: day(), embedding_model: "test" }
+    }
+
+    #[test]
+    fn bad_input_is_a_clear_error() {
+        let p = FitParams::default();
+        let texts: Vec<String> = (0..20).map(|i| format!("doc {i}")).collect();
+        let emb = Matrix::zeros(19, 4);
+        let e = fit(&input(&texts, &emb), &p, &Device::Cpu).unwrap_err().to_string();
+        assert!(e.contains("20 documents but 19 embeddings"), "{e}");
+
+        let mut emb = Matrix::zeros(20, 4);
+        emb.row_mut(3)[1] = f32::NAN;
+        let e = fit(&input(&texts, &emb), &p, &Device::Cpu).unwrap_err().to_string();
+        assert!(e.contains("row 3"), "{e}");
+
+        let emb = Matrix::zeros(20, 4);
+        let mut bad = texts.clone();
+        bad[7] = "  ".into();
+        let e = fit(&input(&bad, &emb), &p, &Device::Cpu).unwrap_err().to_string();
+        assert!(e.contains("document 7 is empty"), "{e}");
+
+        let few: Vec<String> = texts[..5].to_vec();
+        let emb = Matrix::zeros(5, 4);
+        let e = fit(&input(&few, &emb), &p, &Device::Cpu).unwrap_err().to_string();
+        assert!(e.contains("min_topic_size"), "{e}");
+
+        let e = fit(&input(&[], &Matrix::zeros(0, 4)), &p, &Device::Cpu).unwrap_err().to_string();
+        assert!(e.contains("no documents"), "{e}");
+
+        let dates = vec![day(); 3];
+        let emb = Matrix::zeros(20, 4);
+        let inp = FitInput { dates: Some(&dates), ..input(&texts, &emb) };
+        let e = fit(&inp, &p, &Device::Cpu).unwrap_err().to_string();
+        assert!(e.contains("3 dates"), "{e}");
+
+        let bad_params = FitParams { min_topic_size: 1, ..FitParams::default() };
+        assert!(fit(&input(&texts, &emb), &bad_params, &Device::Cpu).is_err());
+    }
+
+    /// The model-building stage on its own: three hand-made topics plus outliers.
+    #[test]
+    fn build_model_fills_every_field() {
+        let texts: Vec<String> = [
+            "refund my order",
+            "I want a refund",
+            "card was declined",
+            "my card is declined again",
+            "hello there",
+            "refund for the order please",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let rows: Vec<[f32; 2]> =
+            vec![[1.0, 0.0], [1.0, 0.2], [0.0, 1.0], [0.1, 1.0], [1.0, 1.0], [1.0, 0.1]];
+        let emb = Matrix::from_rows(&rows).unwrap();
+        let assignments = vec![0, 0, 1, 1, -1, 0];
+        let d2 = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        let dates = vec![day(), d2, day(), day(), day(), day()];
+        let inp = FitInput { dates: Some(&dates), ..input(&texts, &emb) };
+        let p = FitParams::default();
+        let m = build_model(&inp, &p, &assignments).unwrap();
+        assert_eq!(m.topics.iter().map(|t| t.id).collect::<Vec<_>>(), vec![-1, 0, 1]);
+        assert_eq!(m.next_topic_id, 2);
+        assert_eq!(m.n_documents, 6);
+        assert_eq!(m.date_range, Some((d2, day())));
+        let t0 = m.topic(0).unwrap();
+        assert_eq!(t0.size, 3);
+        assert_eq!(t0.keywords[0].word, "refund");
+        assert_eq!(t0.label, keyword_label(&t0.keywords));
+        assert!(t0.samples.len() == 3 && t0.samples.iter().all(|s| s.contains("refund")));
+        assert_eq!(
+            t0.daily_counts,
+            vec![DailyCount { date: d2, count: 1 }, DailyCount { date: day(), count: 2 }]
+        );
+        let norm: f32 = t0.embedding.iter().map(|v| v * v).sum::<f32>().sqrt();
+        assert!((norm - 1.0).abs() < 1e-5);
+        // "card" and "declined" tie (same counts): vocabulary order decides.
+        assert_eq!(m.topic(1).unwrap().keywords[0].word, "card");
+        assert!(m.topic(-1).unwrap().is_outlier());
+        for t in &m.topics {
+            assert!(t.term_counts.windows(2).all(|w| w[0].0 < w[1].0));
+            assert!(t.term_counts.iter().all(|&(i, _)| (i as usize) < m.vocabulary.len()));
+        }
+        assert!(m.vocabulary.windows(2).all(|w| w[0] < w[1]));
+    }
 }
