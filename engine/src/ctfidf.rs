@@ -131,6 +131,7 @@ pub fn sparse_cosine(a: &SparseWeights, b: &SparseWeights) -> f64 {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

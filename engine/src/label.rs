@@ -36,6 +36,7 @@ pub fn bertopic_name(id: i64, keywords: &[Keyword]) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -207,6 +207,7 @@ pub fn renumber_by_size(labels: &[i64]) -> Vec<i64> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -63,6 +63,7 @@ pub fn representative_docs(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::vectorize::DocTerms;

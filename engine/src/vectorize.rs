@@ -541,6 +541,7 @@ pub fn count_in_vocabulary(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

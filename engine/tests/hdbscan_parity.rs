@@ -5,6 +5,8 @@
 //! metric="cosine", random_state=42`) of the first 22,500 rows of `clinc150.npy`; the subset is
 //! the points of 25 randomly chosen Python clusters plus 150 random noise points (NumPy seed 0).
 
+#![allow(clippy::unwrap_used)]
+
 use std::collections::HashMap;
 
 use topic_engine::hdbscan::{fit, HdbscanParams};

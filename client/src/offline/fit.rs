@@ -227,6 +227,7 @@ fn write_assignments(path: &Path, assignments: &[i64], model: &TopicModel) -> an
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use npyz::WriterBuilder;

@@ -29,7 +29,7 @@ pub(crate) struct KdTree<'a> {
 impl<'a> KdTree<'a> {
     /// Builds the tree (median split on the widest dimension of each node's bounding box).
     pub(crate) fn build(data: &'a [f64], dim: usize) -> Self {
-        let n = if dim == 0 { 0 } else { data.len() / dim };
+        let n = data.len().checked_div(dim).unwrap_or(0);
         let mut tree = KdTree {
             data,
             dim,
@@ -160,7 +160,7 @@ pub(crate) fn sq_dist(a: &[f64], b: &[f64]) -> f64 {
 /// (so `k = min_samples` gives hdbscan's core distance: the `min_samples`-th neighbour not
 /// counting self). `k` must be `< n`.
 pub(crate) fn kth_neighbour_distances(data: &[f64], dim: usize, k: usize) -> Vec<f64> {
-    let n = if dim == 0 { 0 } else { data.len() / dim };
+    let n = data.len().checked_div(dim).unwrap_or(0);
     if n == 0 {
         return Vec::new();
     }
@@ -193,6 +193,7 @@ pub(crate) fn kth_neighbour_distances(data: &[f64], dim: usize, k: usize) -> Vec
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use rand::{Rng, SeedableRng};

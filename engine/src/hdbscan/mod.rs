@@ -87,6 +87,7 @@ pub fn fit(data: &Matrix, params: &HdbscanParams) -> Result<Clustering> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use rand::SeedableRng;

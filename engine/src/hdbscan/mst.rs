@@ -82,6 +82,7 @@ pub(crate) fn mutual_reachability_mst(data: &[f64], dim: usize, core: &[f64]) ->
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

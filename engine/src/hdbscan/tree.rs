@@ -238,6 +238,7 @@ pub(crate) fn select_eom(rows: &[CondensedRow], n: usize, allow_single_cluster: 
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
