@@ -364,5 +364,6 @@ mod tests {
             assert!(t.term_counts.iter().all(|&(i, _)| (i as usize) < m.vocabulary.len()));
         }
         assert!(m.vocabulary.windows(2).all(|w| w[0] < w[1]));
+        m.validate().unwrap();
     }
 }

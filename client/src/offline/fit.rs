@@ -97,8 +97,6 @@ pub fn run(args: FitArgs) -> anyhow::Result<ExitCode> {
     print_timings(&result.timings);
     print_topics(&result.model, 20);
 
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("creating output directory {}", args.out.display()))?;
     let model_path = write_model(&result.model, &args.out)?;
     println!("model: {}", model_path.display());
     if let Some(path) = &args.assignments {
@@ -200,15 +198,11 @@ fn print_topics(model: &TopicModel, limit: usize) {
     }
 }
 
-/// Writes the model into `dir` and returns the path written.
+/// Writes the model files (`config.json` + `model.safetensors`) into `dir`; returns `dir`.
 fn write_model(model: &TopicModel, dir: &Path) -> anyhow::Result<PathBuf> {
-    // Until the model file format (`topic_engine::io::save`) lands, the whole model as JSON.
-    let path = dir.join("model.json");
-    let file = File::create(&path).with_context(|| format!("writing {}", path.display()))?;
-    let mut w = BufWriter::new(file);
-    serde_json::to_writer(&mut w, model).with_context(|| format!("writing {}", path.display()))?;
-    w.flush().with_context(|| format!("writing {}", path.display()))?;
-    Ok(path)
+    topic_engine::io::save(model, dir)
+        .with_context(|| format!("writing the model to {}", dir.display()))?;
+    Ok(dir.to_path_buf())
 }
 
 /// Writes score.py's `{"assignments": [...], "topic_words": {"id": [...]}}`.
