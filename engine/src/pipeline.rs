@@ -127,7 +127,7 @@ pub fn fit(input: &FitInput<'_>, params: &FitParams, device: &Device) -> Result<
         let mut layout = timed(
             &mut timings.umap,
             tracing::info_span!("umap", n, n_components = params.n_components),
-            || umap::fit(&graph, &UmapParams::from(params)),
+            || umap::fit_with_data(&graph, Some(input.embeddings), &UmapParams::from(params)),
         )?;
         // BERTopic: `np.nan_to_num` on the UMAP output (isolated vertices come back as NaN).
         for v in layout.as_mut_slice() {

@@ -1,0 +1,193 @@
+//! `pipeline::fit` end to end (kNN → UMAP → HDBSCAN → c-TF-IDF → reduction) on synthetic topics,
+//! on tiny and degenerate inputs, and (when the shared dataset is present) on a CLINC150 subset.
+
+#![allow(clippy::unwrap_used)]
+
+use std::collections::HashMap;
+
+use candle_core::Device;
+use chrono::NaiveDate;
+use rand::{Rng, SeedableRng};
+use rand_distr::{Distribution, Normal};
+use topic_engine::{fit, FitInput, FitParams, FitResult, Matrix, NrTopics};
+
+fn day() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 3, 1).unwrap()
+}
+
+fn run(texts: &[String], emb: &Matrix, params: &FitParams) -> FitResult {
+    let input =
+        FitInput { texts, embeddings: emb, dates: None, day: day(), embedding_model: "synthetic" };
+    fit(&input, params, &Device::Cpu).unwrap()
+}
+
+/// `k` topics of `per` documents: each topic has its own five words and a random direction in
+/// 32-d; a document is four of its topic's words plus filler stop words, embedded at the topic
+/// direction plus noise. Returns texts, embeddings and the true topic per document.
+fn synthetic(k: usize, per: usize, seed: u64) -> (Vec<String>, Matrix, Vec<usize>) {
+    let dim = 32;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let noise = Normal::new(0.0f32, 0.08).unwrap();
+    let centres: Vec<Vec<f32>> = (0..k)
+        .map(|_| {
+            let v: Vec<f32> =
+                (0..dim).map(|_| Normal::new(0.0f32, 1.0).unwrap().sample(&mut rng)).collect();
+            let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+            v.into_iter().map(|x| x / n).collect()
+        })
+        .collect();
+    let mut texts = Vec::new();
+    let mut rows = Vec::new();
+    let mut truth = Vec::new();
+    for t in 0..k {
+        for _ in 0..per {
+            let words: Vec<String> =
+                (0..4).map(|_| format!("topic{t}word{}", rng.random_range(0..5))).collect();
+            texts.push(format!("the {} and {} of {}", words[0], words[1], words[2..].join(" ")));
+            rows.push(centres[t].iter().map(|c| c + noise.sample(&mut rng)).collect::<Vec<f32>>());
+            truth.push(t);
+        }
+    }
+    // Interleave so that documents of a topic are not contiguous.
+    let mut order: Vec<usize> = (0..texts.len()).collect();
+    for i in (1..order.len()).rev() {
+        order.swap(i, rng.random_range(0..=i));
+    }
+    let texts = order.iter().map(|&i| texts[i].clone()).collect();
+    let emb =
+        Matrix::from_rows(&order.iter().map(|&i| rows[i].clone()).collect::<Vec<_>>()).unwrap();
+    let truth = order.iter().map(|&i| truth[i]).collect();
+    (texts, emb, truth)
+}
+
+/// Share of clustered documents whose topic's majority true label is their own.
+fn purity(assignments: &[i64], truth: &[usize]) -> f64 {
+    let mut counts: HashMap<i64, HashMap<usize, usize>> = HashMap::new();
+    for (&a, &t) in assignments.iter().zip(truth) {
+        if a >= 0 {
+            *counts.entry(a).or_default().entry(t).or_default() += 1;
+        }
+    }
+    let majority: usize = counts.values().map(|m| m.values().max().copied().unwrap_or(0)).sum();
+    let clustered = assignments.iter().filter(|&&a| a >= 0).count();
+    majority as f64 / clustered.max(1) as f64
+}
+
+#[test]
+fn finds_synthetic_topics_deterministically() {
+    let (texts, emb, truth) = synthetic(10, 40, 1);
+    let params = FitParams::default();
+    let a = run(&texts, &emb, &params);
+    let topics = a.model.active_topics().count();
+    assert!((8..=12).contains(&topics), "{topics} topics");
+    assert!(purity(&a.assignments, &truth) > 0.95);
+    let outliers = a.assignments.iter().filter(|&&t| t == -1).count();
+    assert!(outliers < texts.len() / 4, "{outliers} outliers");
+    // Keywords come from the topic's own vocabulary, stop words never appear.
+    for t in a.model.active_topics() {
+        let prefix = &t.keywords[0].word[..t.keywords[0].word.find("word").unwrap()];
+        assert!(t.keywords.iter().take(3).all(|k| k.word.starts_with(prefix)), "{:?}", t.keywords);
+        assert!(t.keywords.iter().all(|k| !["the", "and", "of"].contains(&k.word.as_str())));
+        assert!(!t.samples.is_empty() && t.samples.len() <= 5);
+        assert_eq!(t.daily_counts.len(), 1);
+        assert_eq!(t.daily_counts[0].count, t.size);
+    }
+    // Ids are 0..k by size descending.
+    let sizes: Vec<u64> = a.model.active_topics().map(|t| t.size).collect();
+    assert!(sizes.windows(2).all(|w| w[0] >= w[1]));
+    a.model.validate().unwrap();
+    assert!(a.timings.total >= a.timings.umap);
+
+    let b = run(&texts, &emb, &params);
+    assert_eq!(a.assignments, b.assignments);
+    assert_eq!(a.model, b.model);
+}
+
+#[test]
+fn reduction_to_n_topics_and_auto() {
+    let (texts, emb, _) = synthetic(8, 30, 2);
+    let fixed =
+        run(&texts, &emb, &FitParams { nr_topics: NrTopics::Fixed(4), ..Default::default() });
+    let has_outliers = fixed.assignments.contains(&-1);
+    let expected = if has_outliers { 3 } else { 4 };
+    assert_eq!(fixed.model.active_topics().count(), expected);
+    fixed.model.validate().unwrap();
+
+    let none = run(&texts, &emb, &FitParams::default());
+    let auto = run(&texts, &emb, &FitParams { nr_topics: NrTopics::Auto, ..Default::default() });
+    assert!(auto.model.active_topics().count() <= none.model.active_topics().count());
+    // A reduction never moves documents into or out of -1.
+    for (x, y) in none.assignments.iter().zip(&auto.assignments) {
+        assert_eq!(*x == -1, *y == -1);
+    }
+}
+
+#[test]
+fn tiny_and_degenerate_inputs_give_valid_models() {
+    // Fewer documents than n_neighbors.
+    let (texts, emb, _) = synthetic(2, 6, 3);
+    let m = run(&texts, &emb, &FitParams { min_topic_size: 3, ..Default::default() });
+    assert_eq!(m.assignments.len(), 12);
+    m.model.validate().unwrap();
+
+    // All-identical texts and embeddings.
+    let texts = vec!["refund my order".to_string(); 30];
+    let emb = Matrix::from_rows(&vec![vec![0.6f32, 0.8, 0.0]; 30]).unwrap();
+    let m = run(&texts, &emb, &FitParams::default());
+    assert_eq!(m.assignments.len(), 30);
+    m.model.validate().unwrap();
+
+    // Exactly min_topic_size documents, and the smallest allowed input (2 documents).
+    let (texts, emb, _) = synthetic(1, 10, 4);
+    run(&texts, &emb, &FitParams::default()).model.validate().unwrap();
+    let (texts, emb, _) = synthetic(1, 2, 5);
+    let m = run(&texts, &emb, &FitParams { min_topic_size: 2, ..Default::default() });
+    m.model.validate().unwrap();
+
+    // Texts with no usable token (stop words / non-Latin) still give a model.
+    let texts: Vec<String> =
+        (0..20).map(|i| if i % 2 == 0 { "the and".into() } else { "日本語".into() }).collect();
+    let (_, emb, _) = synthetic(2, 10, 6);
+    run(&texts, &emb, &FitParams::default()).model.validate().unwrap();
+}
+
+/// CLINC150, every 7th of the 22,500 in-scope documents (≈ 21 per intent), with the shared
+/// reference embeddings. Skipped when the dataset is not on this machine
+/// (`CLINC150_DIR`, default `/work/shared/datasets/clinc150`).
+#[test]
+fn clinc150_subset() {
+    let dir =
+        std::env::var("CLINC150_DIR").unwrap_or_else(|_| "/work/shared/datasets/clinc150".into());
+    let dir = std::path::Path::new(&dir);
+    let (Ok(jsonl), Ok(npy)) = (
+        std::fs::read_to_string(dir.join("clinc150.jsonl")),
+        std::fs::read(dir.join("clinc150.npy")),
+    ) else {
+        eprintln!("skipping: CLINC150 not found in {}", dir.display());
+        return;
+    };
+    let rows: Vec<serde_json::Value> =
+        jsonl.lines().take(22_500).map(|l| serde_json::from_str(l).unwrap()).collect();
+    let npy = npyz::NpyFile::new(&npy[..]).unwrap();
+    let dim = npy.shape()[1] as usize;
+    let all: Vec<f32> = npy.into_vec().unwrap();
+    let idx: Vec<usize> = (0..22_500).step_by(7).collect();
+    let texts: Vec<String> =
+        idx.iter().map(|&i| rows[i]["text"].as_str().unwrap().to_string()).collect();
+    let labels: Vec<&str> = idx.iter().map(|&i| rows[i]["label"].as_str().unwrap()).collect();
+    let mut data = Vec::with_capacity(idx.len() * dim);
+    for &i in &idx {
+        data.extend_from_slice(&all[i * dim..(i + 1) * dim]);
+    }
+    let emb = Matrix::new(data, idx.len(), dim).unwrap();
+    let r = run(&texts, &emb, &FitParams::default());
+    let topics = r.model.active_topics().count();
+    assert!((40..=200).contains(&topics), "{topics} topics");
+    let outliers = r.assignments.iter().filter(|&&t| t == -1).count() as f64 / texts.len() as f64;
+    assert!(outliers < 0.4, "outlier share {outliers}");
+    let gold: HashMap<&str, usize> = labels.iter().enumerate().map(|(i, &l)| (l, i)).collect();
+    let truth: Vec<usize> = labels.iter().map(|l| gold[l]).collect();
+    let p = purity(&r.assignments, &truth);
+    assert!(p > 0.7, "purity {p}");
+    r.model.validate().unwrap();
+}
