@@ -39,12 +39,12 @@ fn synthetic(k: usize, per: usize, seed: u64) -> (Vec<String>, Matrix, Vec<usize
     let mut texts = Vec::new();
     let mut rows = Vec::new();
     let mut truth = Vec::new();
-    for t in 0..k {
+    for (t, centre) in centres.iter().enumerate() {
         for _ in 0..per {
             let words: Vec<String> =
                 (0..4).map(|_| format!("topic{t}word{}", rng.random_range(0..5))).collect();
             texts.push(format!("the {} and {} of {}", words[0], words[1], words[2..].join(" ")));
-            rows.push(centres[t].iter().map(|c| c + noise.sample(&mut rng)).collect::<Vec<f32>>());
+            rows.push(centre.iter().map(|c| c + noise.sample(&mut rng)).collect::<Vec<f32>>());
             truth.push(t);
         }
     }
