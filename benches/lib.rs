@@ -244,6 +244,90 @@ pub fn corpus_or_blobs(n: usize, seed: u64) -> Result<Corpus> {
     }
 }
 
+/// A topic model with one topic per gold label of `corpus` (as if clustering had recovered the
+/// labels exactly): embedding = normalised mean of the members, keywords and term counts from
+/// lower-cased whitespace tokens, the first 5 members as samples, all on `day`. A realistic
+/// input for benchmarks of transform and model I/O that must not depend on the fit pipeline.
+pub fn model_from_labels(
+    corpus: &Corpus,
+    day: chrono::NaiveDate,
+) -> Result<topic_engine::TopicModel> {
+    use std::collections::{BTreeMap, HashMap};
+    use topic_engine::model::{DailyCount, LabelSource, TopicStatus};
+    use topic_engine::{Keyword, Topic, TopicModel};
+
+    if corpus.is_empty() {
+        return Err(BenchError::Invalid("model_from_labels: empty corpus".into()));
+    }
+    let dim = corpus.embeddings.cols();
+    let mut vocab: Vec<String> = Vec::new();
+    let mut vocab_index: HashMap<String, u32> = HashMap::new();
+    let mut members: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, l) in corpus.labels.iter().enumerate() {
+        members.entry(l.as_str()).or_default().push(i);
+    }
+    let mut topics = Vec::with_capacity(members.len());
+    for (id, (label, rows)) in members.into_iter().enumerate() {
+        let mut emb = vec![0f32; dim];
+        let mut counts: BTreeMap<u32, u32> = BTreeMap::new();
+        for &r in &rows {
+            emb.iter_mut().zip(corpus.embeddings.row(r)).for_each(|(a, b)| *a += b);
+            for tok in corpus.texts[r].split_whitespace() {
+                let tok = tok.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase();
+                if tok.len() < 2 {
+                    continue;
+                }
+                let next = vocab.len() as u32;
+                let idx = *vocab_index.entry(tok.clone()).or_insert_with(|| {
+                    vocab.push(tok);
+                    next
+                });
+                *counts.entry(idx).or_default() += 1;
+            }
+        }
+        let norm = emb.iter().map(|v| v * v).sum::<f32>().sqrt();
+        if norm > 0.0 {
+            emb.iter_mut().for_each(|v| *v /= norm);
+        }
+        let total: u32 = counts.values().sum::<u32>().max(1);
+        let mut by_count: Vec<(u32, u32)> = counts.iter().map(|(&k, &v)| (k, v)).collect();
+        by_count.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let keywords: Vec<Keyword> = by_count
+            .iter()
+            .take(10)
+            .map(|&(k, c)| Keyword {
+                word: vocab[k as usize].clone(),
+                weight: c as f32 / total as f32,
+            })
+            .collect();
+        topics.push(Topic {
+            id: id as i64,
+            label: label.to_string(),
+            label_source: LabelSource::Keywords,
+            keywords,
+            size: rows.len() as u64,
+            embedding: emb,
+            term_counts: counts.into_iter().collect(),
+            samples: rows.iter().take(5).map(|&r| corpus.texts[r].clone()).collect(),
+            first_seen: day,
+            last_seen: day,
+            status: TopicStatus::Active,
+            daily_counts: vec![DailyCount { date: day, count: rows.len() as u64 }],
+        });
+    }
+    Ok(TopicModel {
+        embedding_model: "sentence-transformers/all-MiniLM-L6-v2".into(),
+        dim,
+        fit_params: Default::default(),
+        merge_params: Default::default(),
+        vocabulary: vocab,
+        next_topic_id: topics.len() as i64,
+        topics,
+        n_documents: corpus.len() as u64,
+        date_range: Some((day, day)),
+    })
+}
+
 /// Latency summary of a set of samples (seconds).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct LatencySummary {
@@ -343,6 +427,15 @@ mod tests {
                 .fold(f32::MIN, f32::max);
             assert!(best > 0.9, "row {i}: best cos {best}");
         }
+    }
+
+    #[test]
+    fn model_from_labels_is_valid() {
+        let c = blobs(500, 16, 7, 5).unwrap();
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+        let m = model_from_labels(&c, day).unwrap();
+        assert_eq!(m.topics.len(), 7);
+        m.validate().unwrap();
     }
 
     #[test]
