@@ -16,7 +16,9 @@ pub enum NrTopics {
     None,
     /// Merge topics that cluster together (HDBSCAN over topic embeddings), as BERTopic's "auto".
     Auto,
-    /// Merge the most similar topics until this many remain (outlier topic not counted).
+    /// Merge the most similar topics (average linkage on the topic embeddings) until this many
+    /// remain, counting the outlier topic `-1` as BERTopic does: with outliers, `N − 1` topics +
+    /// `-1`. Nothing is merged when `N` ≥ the current count.
     Fixed(usize),
 }
 

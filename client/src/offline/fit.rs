@@ -40,7 +40,7 @@ pub struct FitArgs {
     /// HDBSCAN min_cluster_size.
     #[arg(long, default_value_t = 10)]
     pub min_topic_size: usize,
-    /// none, auto or N.
+    /// none, auto or N (N counts the outlier topic, as BERTopic: N − 1 topics + -1).
     #[arg(long, default_value = "none")]
     pub nr_topics: String,
     /// Seed for every random step.
