@@ -1,10 +1,33 @@
 //! Embedding and labeling providers behind two traits, so the server does not care whether
 //! vectors come from the local encoder, Gemini or an OpenAI-compatible endpoint.
+//!
+//! [`build_embedder`] and [`build_labeler`] turn an [`EmbeddingConfig`] / [`LabelConfig`] into a
+//! provider. Remote calls go through [`retry::RemoteClient`] (timeouts, bounded concurrency,
+//! backoff with jitter, `Retry-After`), and count calls, retries, failures and tokens with the
+//! `metrics` crate (`topicd_provider_*`).
+
+pub mod config;
+pub mod gemini;
+pub mod keywords;
+pub mod labels;
+pub mod local;
+pub mod openai;
+pub mod retry;
 
 use std::collections::BTreeMap;
+use std::future::Future;
 
 use async_trait::async_trait;
 use topic_engine::Matrix;
+
+pub use config::{
+    build_embedder, build_labeler, ApiKey, EmbedProvider, EmbeddingConfig, LabelConfig,
+    LabelProvider,
+};
+pub use keywords::{keyword_label, KeywordLabeler};
+pub use labels::label_or_keywords;
+pub use local::LocalEmbedder;
+pub use retry::RetryPolicy;
 
 /// Errors from a provider, after retries.
 #[derive(Debug, thiserror::Error)]
@@ -63,4 +86,59 @@ pub trait Labeler: Send + Sync {
     /// "keywords", "gemini:<model>", "openai:<model>".
     fn name(&self) -> &str;
     async fn label(&self, topics: &[TopicToLabel]) -> Result<LabelOutcome, ProviderError>;
+}
+
+/// Embeds `texts` in chunks of `batch` with `call` (chunks run concurrently, bounded by the
+/// provider's client), checks each answer's shape and values, and re-normalises every row.
+/// `dimension` 0 means "whatever the first row has".
+pub(crate) async fn embed_in_chunks<'a, F, Fut>(
+    provider: &'static str,
+    texts: &'a [String],
+    batch: usize,
+    dimension: usize,
+    call: F,
+) -> Result<Matrix, ProviderError>
+where
+    F: Fn(&'a [String]) -> Fut,
+    Fut: Future<Output = Result<Vec<Vec<f32>>, ProviderError>>,
+{
+    if texts.is_empty() {
+        return Ok(Matrix::zeros(0, dimension));
+    }
+    let chunks = futures::future::try_join_all(texts.chunks(batch.max(1)).map(call)).await?;
+    let rows: Vec<Vec<f32>> = chunks.into_iter().flatten().collect();
+    if rows.len() != texts.len() {
+        return Err(ProviderError::Malformed {
+            provider,
+            message: format!("{} vectors for {} texts", rows.len(), texts.len()),
+        });
+    }
+    let dim = if dimension > 0 { dimension } else { rows[0].len() };
+    if let Some((i, r)) = rows.iter().enumerate().find(|(_, r)| r.len() != dim || dim == 0) {
+        return Err(ProviderError::Malformed {
+            provider,
+            message: format!("vector {i} has {} values, expected {dim}", r.len()),
+        });
+    }
+    let mut m = Matrix::from_rows(&rows)?;
+    m.check_finite().map_err(|e| ProviderError::Malformed { provider, message: e.to_string() })?;
+    // Remote vectors are not always unit length (Gemini's reduced-dimension ones are not).
+    m.normalize_rows();
+    metrics::counter!("topicd_provider_texts_total", "provider" => provider)
+        .increment(texts.len() as u64);
+    Ok(m)
+}
+
+/// Adds token counts an answer reported to the `topicd_provider_tokens_total` counter.
+pub(crate) fn record_tokens(
+    provider: &'static str,
+    prompt: Option<&serde_json::Value>,
+    completion: Option<&serde_json::Value>,
+) {
+    if let Some(n) = prompt.and_then(|v| v.as_u64()) {
+        metrics::counter!("topicd_provider_tokens_total", "provider" => provider, "kind" => "prompt").increment(n);
+    }
+    if let Some(n) = completion.and_then(|v| v.as_u64()) {
+        metrics::counter!("topicd_provider_tokens_total", "provider" => provider, "kind" => "completion").increment(n);
+    }
 }

@@ -1,0 +1,116 @@
+//! Readable labels from keywords ("Card delivery · arrive"), the offline default labeler and the
+//! fallback for topics an LLM did not name.
+
+use async_trait::async_trait;
+
+use super::{LabelOutcome, Labeler, ProviderError, TopicToLabel};
+
+/// Parts in a keyword label.
+const MAX_PARTS: usize = 3;
+/// How far down the keyword list a phrase may sit and still lead the label.
+const PHRASE_WINDOW: usize = 5;
+
+/// Labels topics from their keywords, with no network: the default labeler.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct KeywordLabeler;
+
+impl KeywordLabeler {
+    /// A new keyword labeler.
+    pub fn new() -> Self {
+        Self
+    }
+}
+
+#[async_trait]
+impl Labeler for KeywordLabeler {
+    fn name(&self) -> &str {
+        "keywords"
+    }
+
+    async fn label(&self, topics: &[TopicToLabel]) -> Result<LabelOutcome, ProviderError> {
+        let labels =
+            topics.iter().map(|t| (t.topic_id, keyword_label(t.topic_id, &t.keywords))).collect();
+        Ok(LabelOutcome { labels, fallbacks: Vec::new() })
+    }
+}
+
+/// A short human-readable label from keywords (best first): a leading phrase (bigram) when one
+/// is near the top, then further keywords whose words are not already said, at most three parts,
+/// joined with " · ", first letter capitalised. `["card", "delivery", "arrive", "card delivery"]`
+/// gives "Card delivery · arrive". A topic without keywords is "Topic <id>".
+pub fn keyword_label(topic_id: i64, keywords: &[String]) -> String {
+    let cleaned: Vec<String> = keywords
+        .iter()
+        .map(|k| k.replace('_', " ").split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|k| !k.is_empty() && k.chars().any(char::is_alphanumeric))
+        .collect();
+    let mut parts: Vec<&str> = Vec::new();
+    let mut said: Vec<&str> = Vec::new();
+
+    if let Some(lead) = cleaned.iter().take(PHRASE_WINDOW).find(|k| k.contains(' ')) {
+        parts.push(lead.as_str());
+        said.extend(lead.split(' '));
+    }
+    for k in &cleaned {
+        if parts.len() >= MAX_PARTS {
+            break;
+        }
+        if k.split(' ').all(|w| said.contains(&w)) {
+            continue;
+        }
+        parts.push(k.as_str());
+        said.extend(k.split(' '));
+    }
+    if parts.is_empty() {
+        return format!("Topic {topic_id}");
+    }
+    let joined = parts.join(" · ");
+    let mut chars = joined.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => format!("Topic {topic_id}"),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn kw(words: &[&str]) -> Vec<String> {
+        words.iter().map(|w| w.to_string()).collect()
+    }
+
+    #[test]
+    fn phrase_leads_and_repeats_are_skipped() {
+        assert_eq!(
+            keyword_label(3, &kw(&["card", "delivery", "arrive", "card delivery", "new card"])),
+            "Card delivery · arrive · new card"
+        );
+        assert_eq!(
+            keyword_label(1, &kw(&["weather", "rain", "forecast", "today"])),
+            "Weather · rain · forecast"
+        );
+        assert_eq!(keyword_label(2, &kw(&["pto_balance", "pto", "days"])), "Pto balance · days");
+    }
+
+    #[test]
+    fn never_a_raw_bertopic_name() {
+        let label = keyword_label(3, &kw(&["card", "arrive", "delivery"]));
+        assert!(!label.contains('_'), "{label}");
+        assert_eq!(keyword_label(7, &[]), "Topic 7");
+        assert_eq!(keyword_label(7, &kw(&["", "  ", "!!"])), "Topic 7");
+    }
+
+    #[tokio::test]
+    async fn labels_every_topic() {
+        let topics = vec![
+            TopicToLabel { topic_id: 0, keywords: kw(&["a"]), samples: vec![] },
+            TopicToLabel { topic_id: 5, keywords: kw(&["bank", "transfer"]), samples: vec![] },
+        ];
+        let out = KeywordLabeler.label(&topics).await.unwrap();
+        assert_eq!(out.labels.len(), 2);
+        assert_eq!(out.labels[&5], "Bank · transfer");
+        assert!(out.fallbacks.is_empty());
+    }
+}
