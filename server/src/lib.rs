@@ -19,3 +19,10 @@ pub mod providers;
 pub mod store;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;
+pub mod app;
+pub mod config;
+pub mod metrics;
+// Handlers and validators return `tonic::Status` (176 bytes) by design: it is the RPC's error.
+#[allow(clippy::result_large_err)]
+pub mod service;
+pub mod tenants;

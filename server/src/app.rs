@@ -1,0 +1,232 @@
+//! Building the server from a [`Config`] ([`App::build`]) and running it ([`serve`]): the Topics
+//! service behind authentication, plus gRPC health and reflection, request limits, deadlines,
+//! metrics and graceful shutdown — all assembled here, in one place.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use candle_core::Device;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Server;
+
+use crate::auth::Authenticator;
+use crate::config::Config;
+use crate::limits::{RateLimiter, TenantWriteLocks};
+use crate::providers::{Embedder, Labeler};
+use crate::proto::topics_server::TopicsServer;
+use crate::service::auth::AuthInterceptor;
+use crate::service::TopicsService;
+use crate::store::{MetaStore, ModelStore};
+use crate::tenants::TenantCache;
+
+/// Everything a running server shares: stores, providers, device, caches, limits.
+pub struct App {
+    /// The validated configuration.
+    pub config: Config,
+    /// Metadata (versions, snapshot, history).
+    pub meta: MetaStore,
+    /// Model files.
+    pub models: ModelStore,
+    /// The embedding provider, or why it could not be built (then only precomputed embeddings
+    /// are accepted).
+    pub embedder: Result<Arc<dyn Embedder>, String>,
+    /// The labeling provider.
+    pub labeler: Arc<dyn Labeler>,
+    /// Compute device for fits.
+    pub device: Device,
+    /// Hot models.
+    pub cache: TenantCache,
+    /// Bearer-token checks.
+    pub auth: Arc<Authenticator>,
+    /// Per-caller request rate.
+    pub rate: Arc<RateLimiter>,
+    /// Concurrent Fits per tenant.
+    pub fit_locks: TenantWriteLocks,
+    /// Serialises state changes of one tenant (Merge, ActivateModel, DeleteTenant).
+    pub state_locks: TenantWriteLocks,
+    /// Fits running at once over all tenants.
+    pub fit_slots: Arc<Semaphore>,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("meta", &self.meta)
+            .field("models", &self.models)
+            .field("device", &topic_engine::device::name(&self.device))
+            .finish_non_exhaustive()
+    }
+}
+
+impl App {
+    /// Connects the stores (running migrations), opens the device and builds the providers.
+    /// An embedding provider that cannot be built (e.g. the local encoder's weights are not
+    /// downloaded) is not fatal: the server starts and accepts precomputed embeddings, and
+    /// text requests get `FAILED_PRECONDITION` saying why.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        config.validate()?;
+        let device = topic_engine::device::select(config.device_preference()?).context("opening the compute device")?;
+        let device_name = topic_engine::device::name(&device);
+        tracing::info!(device = %device_name, requested = %config.device, "compute device");
+        crate::metrics::set_device(&device_name);
+
+        if config.database_url.is_none() || config.store_url.is_none() {
+            std::fs::create_dir_all(&config.data_dir)
+                .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
+        }
+        let db_url = config.database_url();
+        let meta = MetaStore::connect(&db_url).await.with_context(|| format!("connecting to the database {}", redact_url(&db_url)))?;
+        let store_url = config.store_url();
+        let models = ModelStore::from_url(&store_url).with_context(|| format!("opening the model store {store_url}"))?;
+        tracing::info!(database = %redact_url(&db_url), store = %store_url, "storage ready");
+
+        let embedder = match crate::providers::build_embedder(&config.embedding) {
+            Ok(e) => {
+                tracing::info!(model = e.model_name(), dim = e.dimension(), "embedding provider ready");
+                Ok(e)
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "embedding provider unavailable: only precomputed embeddings are accepted");
+                Err(e.to_string())
+            }
+        };
+        let labeler = crate::providers::build_labeler(&config.labels).context("building the labeling provider")?;
+        tracing::info!(labeler = labeler.name(), "labeling provider ready");
+
+        let auth = Authenticator::from_config(&config.auth).context("loading authentication settings")?;
+        if auth.is_enabled() {
+            tracing::info!("authentication enabled: every RPC except health and reflection needs a bearer token");
+        } else {
+            tracing::warn!(
+                "AUTHENTICATION DISABLED: every caller is an admin of every tenant. Listening on loopback only; \
+                 set --auth-tokens FILE or --jwt-secret/--jwt-public-key before exposing this server"
+            );
+        }
+        let cache = TenantCache::new(
+            meta.clone(),
+            models.clone(),
+            config.cache.max_bytes,
+            Duration::from_secs(config.cache.refresh_secs),
+        );
+        Ok(App {
+            rate: Arc::new(RateLimiter::from_limits(&config.limits)),
+            fit_locks: TenantWriteLocks::new(config.limits.max_concurrent_writes_per_tenant),
+            state_locks: TenantWriteLocks::new(1),
+            fit_slots: Arc::new(Semaphore::new(config.server.max_concurrent_fits)),
+            auth: Arc::new(auth),
+            config,
+            meta,
+            models,
+            embedder,
+            labeler,
+            device,
+            cache,
+        })
+    }
+}
+
+/// Hides a password in a database URL for logs.
+fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s + 3 => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{}:***{}", &url[..s + 3], user, &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Runs the server on `listener` until `shutdown` resolves, then drains in-flight requests.
+/// Also serves `/metrics` on `config.metrics_listen` when enabled.
+pub async fn serve(app: App, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    let app = Arc::new(app);
+    let cfg = &app.config;
+    let addr = listener.local_addr().context("reading the listener address")?;
+
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut metrics_task = None;
+    if cfg.metrics_enabled {
+        if let Some(handle) = crate::metrics::install() {
+            let ml = TcpListener::bind(cfg.metrics_listen)
+                .await
+                .with_context(|| format!("binding the metrics address {}", cfg.metrics_listen))?;
+            tracing::info!(addr = %ml.local_addr().unwrap_or(cfg.metrics_listen), "serving Prometheus metrics at /metrics");
+            let mut rx = stop_rx.clone();
+            metrics_task = Some(tokio::spawn(crate::metrics::serve(ml, handle, async move {
+                let _ = rx.wait_for(|s| *s).await;
+            })));
+        }
+    }
+
+    let (health_reporter, health_service) = tonic_health::server::health_reporter();
+    health_reporter.set_serving::<TopicsServer<TopicsService>>().await;
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(crate::proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()
+        .context("building the reflection service")?;
+
+    let max_bytes = cfg.limits.max_request_bytes;
+    let topics = TopicsServer::new(TopicsService::new(app.clone()))
+        .max_decoding_message_size(max_bytes)
+        .max_encoding_message_size(max_bytes.max(64 << 20));
+    let topics = InterceptedService::new(topics, AuthInterceptor::new(app.auth.clone(), app.rate.clone()));
+
+    let builder = Server::builder()
+        .timeout(Duration::from_secs(cfg.server.request_timeout_secs))
+        .tcp_nodelay(true)
+        .http2_keepalive_interval(Some(Duration::from_secs(30)))
+        .http2_keepalive_timeout(Some(Duration::from_secs(20)));
+    if cfg.tls.is_enabled() {
+        anyhow::bail!(
+            "TLS is configured but this build serves plaintext only; terminate TLS in front of topicd \
+             (ingress, sidecar) or unset tls.cert_file/tls.key_file"
+        );
+    }
+    let router = builder
+        .layer(crate::metrics::RequestLayer)
+        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(cfg.server.max_concurrent_requests))
+        .add_service(health_service)
+        .add_service(reflection)
+        .add_service(topics);
+
+    tracing::info!(%addr, auth = app.auth.is_enabled(), "topicd serving gRPC");
+    let grace = Duration::from_secs(cfg.server.shutdown_grace_secs);
+    let mut rx = stop_rx.clone();
+    let drained = async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+    let server = router.serve_with_incoming_shutdown(TcpListenerStream::new(listener), drained);
+    tokio::pin!(server);
+    let health = health_reporter.clone();
+    let result = tokio::select! {
+        r = &mut server => r,
+        _ = shutdown => {
+            tracing::info!("shutdown requested: not serving, draining in-flight requests");
+            health.set_not_serving::<TopicsServer<TopicsService>>().await;
+            let _ = stop_tx.send(true);
+            match tokio::time::timeout(grace, &mut server).await {
+                Ok(r) => r,
+                Err(_) => {
+                    tracing::warn!(grace_secs = grace.as_secs(), "requests still running after the grace period; stopping");
+                    Ok(())
+                }
+            }
+        }
+    };
+    let _ = stop_tx.send(true);
+    if let Some(t) = metrics_task {
+        let _ = t.await;
+    }
+    result.context("gRPC server failed")?;
+    tracing::info!("topicd stopped");
+    Ok(())
+}

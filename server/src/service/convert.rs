@@ -1,0 +1,81 @@
+//! Conversions from engine and store values to `topics.v1` messages.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use topic_engine::model::TopicStatus;
+use topic_engine::{Keyword, Topic};
+
+use crate::proto;
+use crate::store::{ModelKind, ModelRecord, SnapshotTopic};
+
+/// `YYYY-MM-DD`.
+pub fn date(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+/// RFC 3339 in UTC with a `Z`.
+pub fn timestamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// Midnight UTC of a day, RFC 3339.
+pub fn day_start(d: NaiveDate) -> String {
+    timestamp(d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
+}
+
+/// Keywords.
+pub fn keywords(k: &[Keyword]) -> Vec<proto::Keyword> {
+    k.iter().map(|k| proto::Keyword { word: k.word.clone(), weight: k.weight }).collect()
+}
+
+/// A model topic.
+pub fn topic(t: &Topic) -> proto::Topic {
+    proto::Topic {
+        topic_id: t.id,
+        label: t.label.clone(),
+        keywords: keywords(&t.keywords),
+        size: t.size,
+        sample_messages: t.samples.clone(),
+        first_seen: date(t.first_seen),
+        last_seen: date(t.last_seen),
+        status: match t.status {
+            TopicStatus::Active => "active".into(),
+            TopicStatus::Retired => "retired".into(),
+        },
+    }
+}
+
+/// A snapshot entry (trend filled by the caller).
+pub fn top_topic(s: &SnapshotTopic) -> proto::TopTopic {
+    proto::TopTopic {
+        topic_id: s.topic_id,
+        label: s.label.clone(),
+        keywords: keywords(&s.keywords),
+        message_count: s.message_count,
+        sample_messages: s.samples.clone(),
+        first_seen: date(s.first_seen),
+        last_seen: date(s.last_seen),
+        rank: s.rank,
+        trend: Vec::new(),
+    }
+}
+
+/// A model row. Day models are "candidate"s (the API's name for them).
+pub fn model_info(r: &ModelRecord) -> proto::ModelInfo {
+    let (start, end) = r.date_range.map(|(a, b)| (date(a), date(b))).unwrap_or_default();
+    proto::ModelInfo {
+        tenant_id: r.tenant.to_string(),
+        version: r.version.to_string(),
+        storage_path: r.storage_path.clone(),
+        total_topics: r.total_topics,
+        total_documents: r.total_documents,
+        date_range_start: start,
+        date_range_end: end,
+        is_active: r.is_active,
+        kind: match r.kind {
+            ModelKind::Day => "candidate".into(),
+            ModelKind::Merged => "merged".into(),
+        },
+        created_at: timestamp(r.created_at),
+        metadata_json: r.metadata.to_string(),
+    }
+}

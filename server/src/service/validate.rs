@@ -1,0 +1,325 @@
+//! Request validation: every field is checked before any work is done, and every rejection is
+//! `INVALID_ARGUMENT` (or `RESOURCE_EXHAUSTED` for a batch over a configured limit) with a message
+//! that names the field and says what to send instead.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use tonic::Status;
+use topic_engine::{FitParams, Matrix, NrTopics};
+
+use crate::limits::LimitsConfig;
+use crate::proto;
+use crate::store::{TenantId, Version};
+
+/// Largest `limit` accepted by GetTopTopics.
+pub const MAX_TOP_TOPICS: u32 = 100;
+/// Default `limit` of GetTopTopics.
+pub const DEFAULT_TOP_TOPICS: u32 = 10;
+/// Largest embedding dimension accepted in a request.
+pub const MAX_EMBEDDING_DIM: usize = 16_384;
+
+/// The tenant id of a request.
+pub fn tenant(s: &str) -> Result<TenantId, Status> {
+    TenantId::parse(s).map_err(|e| Status::invalid_argument(format!("tenant_id: {e}")))
+}
+
+/// A model version field.
+pub fn version(field: &str, s: &str) -> Result<Version, Status> {
+    if s.trim().is_empty() {
+        return Err(Status::invalid_argument(format!("{field} is required (a version such as 20250101_093000)")));
+    }
+    Version::parse(s).map_err(|e| Status::invalid_argument(format!("{field}: {e}")))
+}
+
+/// An optional RFC 3339 timestamp.
+fn timestamp(field: &str, s: &str) -> Result<Option<DateTime<Utc>>, Status> {
+    if s.trim().is_empty() {
+        return Ok(None);
+    }
+    DateTime::parse_from_rfc3339(s.trim()).map(|t| Some(t.with_timezone(&Utc))).map_err(|e| {
+        Status::invalid_argument(format!(
+            "{field}: {s:?} is not an RFC 3339 timestamp ({e}); send e.g. \"2026-11-25T03:00:00Z\""
+        ))
+    })
+}
+
+/// A validated `[start, end)` window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    /// Inclusive start.
+    pub start: DateTime<Utc>,
+    /// Exclusive end.
+    pub end: DateTime<Utc>,
+}
+
+impl Window {
+    /// First and last day covered (the end is exclusive).
+    pub fn days(&self) -> (NaiveDate, NaiveDate) {
+        let last = self.end - chrono::Duration::nanoseconds(1);
+        (self.start.date_naive(), last.date_naive().max(self.start.date_naive()))
+    }
+}
+
+/// The optional window of a Fit.
+pub fn window(w: Option<&proto::Window>) -> Result<Option<Window>, Status> {
+    let Some(w) = w else { return Ok(None) };
+    let start = timestamp("window.start", &w.start)?;
+    let end = timestamp("window.end", &w.end)?;
+    match (start, end) {
+        (None, None) => Ok(None),
+        (Some(start), Some(end)) if start < end => Ok(Some(Window { start, end })),
+        (Some(_), Some(_)) => Err(Status::invalid_argument("window.start must be before window.end")),
+        _ => Err(Status::invalid_argument("window needs both start and end (RFC 3339), or neither")),
+    }
+}
+
+/// Checks one text: not blank, within the byte limit.
+fn text(field: &str, i: usize, s: &str, limits: &LimitsConfig) -> Result<(), Status> {
+    if s.trim().is_empty() {
+        return Err(Status::invalid_argument(format!("{field}[{i}] is empty or whitespace; drop it or send real text")));
+    }
+    if s.len() > limits.max_text_bytes {
+        return Err(Status::invalid_argument(format!(
+            "{field}[{i}] is {} bytes, over the limit of {} bytes (limits.max_text_bytes); truncate it",
+            s.len(),
+            limits.max_text_bytes
+        )));
+    }
+    Ok(())
+}
+
+/// Validated Fit documents.
+#[derive(Debug, Clone)]
+pub struct Documents {
+    /// Caller ids (may be empty strings).
+    pub ids: Vec<String>,
+    /// Texts.
+    pub texts: Vec<String>,
+    /// Per-document day, when every document has `created_at`.
+    pub dates: Option<Vec<NaiveDate>>,
+}
+
+/// Fit documents: non-empty batch within the limit, non-blank texts within the byte limit,
+/// well-formed timestamps.
+pub fn documents(docs: Vec<proto::Document>, limits: &LimitsConfig) -> Result<Documents, Status> {
+    if docs.is_empty() {
+        return Err(Status::invalid_argument("documents is empty; send at least min_topic_size documents"));
+    }
+    if docs.len() > limits.max_fit_documents {
+        return Err(Status::resource_exhausted(format!(
+            "{} documents in one Fit, over the limit of {} (limits.max_fit_documents); split the window",
+            docs.len(),
+            limits.max_fit_documents
+        )));
+    }
+    let mut ids = Vec::with_capacity(docs.len());
+    let mut texts = Vec::with_capacity(docs.len());
+    let mut dates = Vec::with_capacity(docs.len());
+    let mut dated = 0usize;
+    for (i, d) in docs.into_iter().enumerate() {
+        text("documents.text", i, &d.text, limits)?;
+        if let Some(t) = timestamp(&format!("documents[{i}].created_at"), &d.created_at)? {
+            dated += 1;
+            dates.push(t.date_naive());
+        }
+        ids.push(d.id);
+        texts.push(d.text);
+    }
+    let dates = match dated {
+        0 => None,
+        n if n == texts.len() => Some(dates),
+        _ => {
+            return Err(Status::invalid_argument(
+                "created_at is set on some documents but not all; set it on every document or on none",
+            ))
+        }
+    };
+    Ok(Documents { ids, texts, dates })
+}
+
+/// Transform texts: non-empty batch within the limit, each within the byte limit.
+pub fn transform_texts(texts: &[String], limits: &LimitsConfig) -> Result<(), Status> {
+    if texts.len() > limits.max_transform_batch {
+        return Err(Status::resource_exhausted(format!(
+            "{} texts in one Transform, over the limit of {} (limits.max_transform_batch); send smaller batches",
+            texts.len(),
+            limits.max_transform_batch
+        )));
+    }
+    for (i, t) in texts.iter().enumerate() {
+        text("texts", i, t, limits)?;
+    }
+    Ok(())
+}
+
+/// Precomputed embeddings: `n` rows of one dimension (`expected_dim` when known), finite and
+/// not all zero. Rows are L2-normalised.
+pub fn embeddings(
+    rows: &[proto::Embedding],
+    n: usize,
+    expected_dim: Option<usize>,
+) -> Result<Matrix, Status> {
+    if rows.len() != n {
+        return Err(Status::invalid_argument(format!(
+            "{} embeddings for {} documents; send exactly one per document, or none",
+            rows.len(),
+            n
+        )));
+    }
+    let dim = rows.first().map(|r| r.values.len()).unwrap_or(0);
+    if dim == 0 || dim > MAX_EMBEDDING_DIM {
+        return Err(Status::invalid_argument(format!(
+            "embeddings[0] has dimension {dim}; expected 1..={MAX_EMBEDDING_DIM}"
+        )));
+    }
+    if let Some(expected) = expected_dim {
+        if dim != expected {
+            return Err(Status::invalid_argument(format!(
+                "embeddings have dimension {dim} but this server's model uses {expected}; embed with the same model"
+            )));
+        }
+    }
+    let mut data = Vec::with_capacity(n * dim);
+    for (i, r) in rows.iter().enumerate() {
+        if r.values.len() != dim {
+            return Err(Status::invalid_argument(format!(
+                "embeddings[{i}] has dimension {} but embeddings[0] has {dim}; all rows must match",
+                r.values.len()
+            )));
+        }
+        if r.values.iter().any(|v| !v.is_finite()) {
+            return Err(Status::invalid_argument(format!("embeddings[{i}] contains NaN or infinity")));
+        }
+        if r.values.iter().all(|v| *v == 0.0) {
+            return Err(Status::invalid_argument(format!("embeddings[{i}] is all zeros")));
+        }
+        data.extend_from_slice(&r.values);
+    }
+    let mut m = Matrix::new(data, n, dim).map_err(|e| Status::invalid_argument(format!("embeddings: {e}")))?;
+    m.normalize_rows();
+    Ok(m)
+}
+
+/// Fit parameters: the server's defaults with the request's overrides, range-checked.
+pub fn fit_params(defaults: &FitParams, p: Option<&proto::FitParams>, n_docs: usize) -> Result<FitParams, Status> {
+    let mut out = defaults.clone();
+    if let Some(p) = p {
+        if let Some(v) = p.min_topic_size {
+            if !(2..=100_000).contains(&v) {
+                return Err(Status::invalid_argument(format!("params.min_topic_size = {v}; expected 2..=100000")));
+            }
+            out.min_topic_size = v as usize;
+        }
+        if let Some(v) = &p.nr_topics {
+            out.nr_topics = v
+                .parse::<NrTopics>()
+                .map_err(|e| Status::invalid_argument(format!("params.nr_topics: {e}")))?;
+        }
+        if let Some(v) = p.top_n_words {
+            if !(1..=100).contains(&v) {
+                return Err(Status::invalid_argument(format!("params.top_n_words = {v}; expected 1..=100")));
+            }
+            out.top_n_words = v as usize;
+        }
+        if let Some(v) = p.seed {
+            out.seed = v;
+        }
+        if let Some(v) = p.n_neighbors {
+            if !(2..=200).contains(&v) {
+                return Err(Status::invalid_argument(format!("params.n_neighbors = {v}; expected 2..=200")));
+            }
+            out.n_neighbors = v as usize;
+        }
+        if let Some(v) = p.n_components {
+            if !(1..=100).contains(&v) {
+                return Err(Status::invalid_argument(format!("params.n_components = {v}; expected 1..=100")));
+            }
+            out.n_components = v as usize;
+        }
+    }
+    out.check().map_err(|e| Status::invalid_argument(format!("params: {e}")))?;
+    if n_docs < out.min_topic_size {
+        return Err(Status::invalid_argument(format!(
+            "{n_docs} documents cannot form a topic of min_topic_size {}; send more documents or lower params.min_topic_size",
+            out.min_topic_size
+        )));
+    }
+    Ok(out)
+}
+
+/// GetTopTopics `limit`: 0 = default 10, at most 100.
+pub fn top_limit(limit: u32) -> Result<usize, Status> {
+    match limit {
+        0 => Ok(DEFAULT_TOP_TOPICS as usize),
+        l if l <= MAX_TOP_TOPICS => Ok(l as usize),
+        l => Err(Status::invalid_argument(format!("limit = {l}; expected 1..={MAX_TOP_TOPICS} (0 = 10)"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tonic::Code;
+
+    fn doc(text: &str, created: &str) -> proto::Document {
+        proto::Document { id: String::new(), text: text.into(), created_at: created.into() }
+    }
+
+    #[test]
+    fn tenant_rules() {
+        assert!(tenant("acme-1").is_ok());
+        for bad in ["", "../x", "a/b", "é", &"x".repeat(300)] {
+            assert_eq!(tenant(bad).unwrap_err().code(), Code::InvalidArgument, "{bad}");
+        }
+    }
+
+    #[test]
+    fn documents_rules() {
+        let l = LimitsConfig { max_fit_documents: 3, max_text_bytes: 10, ..LimitsConfig::default() };
+        assert_eq!(documents(vec![], &l).unwrap_err().code(), Code::InvalidArgument);
+        assert_eq!(documents(vec![doc("a", ""); 4], &l).unwrap_err().code(), Code::ResourceExhausted);
+        assert!(documents(vec![doc("  ", "")], &l).unwrap_err().message().contains("documents.text[0]"));
+        assert!(documents(vec![doc("0123456789x", "")], &l).unwrap_err().message().contains("max_text_bytes"));
+        assert!(documents(vec![doc("a", "yesterday")], &l).unwrap_err().message().contains("RFC 3339"));
+        assert!(documents(vec![doc("a", "2026-01-01T00:00:00Z"), doc("b", "")], &l).is_err());
+        let ok = documents(vec![doc("a", "2026-01-01T10:00:00Z"), doc("b", "2026-01-02T00:00:00+00:00")], &l).unwrap();
+        assert_eq!(ok.dates.unwrap()[1], NaiveDate::from_ymd_opt(2026, 1, 2).unwrap());
+    }
+
+    #[test]
+    fn embeddings_rules() {
+        let e = |v: Vec<f32>| proto::Embedding { values: v };
+        assert!(embeddings(&[e(vec![1.0, 0.0])], 2, None).is_err());
+        assert!(embeddings(&[e(vec![1.0, f32::NAN])], 1, None).unwrap_err().message().contains("NaN"));
+        assert!(embeddings(&[e(vec![1.0, 0.0]), e(vec![1.0])], 2, None).unwrap_err().message().contains("embeddings[1]"));
+        assert!(embeddings(&[e(vec![1.0, 0.0])], 1, Some(3)).unwrap_err().message().contains("dimension 2"));
+        assert!(embeddings(&[e(vec![0.0, 0.0])], 1, None).is_err());
+        let m = embeddings(&[e(vec![3.0, 4.0])], 1, Some(2)).unwrap();
+        assert!((m.row(0)[0] - 0.6).abs() < 1e-6);
+    }
+
+    #[test]
+    fn params_and_limits() {
+        let d = FitParams::default();
+        let p = proto::FitParams { min_topic_size: Some(1), ..Default::default() };
+        assert!(fit_params(&d, Some(&p), 100).unwrap_err().message().contains("min_topic_size"));
+        let p = proto::FitParams { nr_topics: Some("lots".into()), ..Default::default() };
+        assert!(fit_params(&d, Some(&p), 100).unwrap_err().message().contains("nr_topics"));
+        let p = proto::FitParams { nr_topics: Some("20".into()), min_topic_size: Some(5), ..Default::default() };
+        let f = fit_params(&d, Some(&p), 100).unwrap();
+        assert_eq!((f.nr_topics, f.min_topic_size), (NrTopics::Fixed(20), 5));
+        assert!(fit_params(&d, None, 3).unwrap_err().message().contains("min_topic_size"));
+        assert_eq!(top_limit(0).unwrap(), 10);
+        assert!(top_limit(101).is_err());
+    }
+
+    #[test]
+    fn window_rules() {
+        let w = |s: &str, e: &str| proto::Window { start: s.into(), end: e.into() };
+        assert_eq!(window(None).unwrap(), None);
+        assert!(window(Some(&w("2026-01-02T00:00:00Z", "2026-01-01T00:00:00Z"))).is_err());
+        assert!(window(Some(&w("2026-01-01T00:00:00Z", ""))).is_err());
+        let ok = window(Some(&w("2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z"))).unwrap().unwrap();
+        let d = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        assert_eq!(ok.days(), (d, d));
+    }
+}

@@ -1,0 +1,193 @@
+//! Hot models: each tenant's active model kept in memory, in an LRU bounded by bytes.
+//!
+//! - A miss loads the active version from the stores; concurrent misses for one tenant load once
+//!   (moka's `try_get_with` coalesces them).
+//! - Replicas: a cached entry is re-checked against the database's active version at most every
+//!   `refresh` (default 5 s). When another replica has activated a newer version, the entry is
+//!   dropped and reloaded, so all replicas converge within `refresh`. When the database is
+//!   unreachable during a re-check, the cached model keeps being served.
+//! - A local Merge / ActivateModel swaps the entry immediately ([`TenantCache::put`]).
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use moka::future::Cache;
+use topic_engine::transform::TopicIndex;
+use topic_engine::TopicModel;
+
+use crate::store::{MetaStore, ModelStore, StoreError, TenantId, Version};
+
+/// A loaded active model.
+#[derive(Debug)]
+pub struct HotModel {
+    /// Its version.
+    pub version: Version,
+    /// The model.
+    pub model: Arc<TopicModel>,
+    /// Its active topics as one matrix, ready for transform.
+    pub index: TopicIndex,
+    /// Approximate memory use.
+    pub bytes: u64,
+    checked_at: Mutex<Instant>,
+}
+
+impl HotModel {
+    /// Wraps a model loaded (or produced) now.
+    pub fn new(version: Version, model: Arc<TopicModel>) -> Self {
+        let bytes = model_bytes(&model);
+        let index = TopicIndex::new(&model);
+        HotModel { version, model, index, bytes, checked_at: Mutex::new(Instant::now()) }
+    }
+
+    fn checked_elapsed(&self) -> Duration {
+        self.checked_at.lock().map(|t| t.elapsed()).unwrap_or(Duration::MAX)
+    }
+
+    fn mark_checked(&self) {
+        if let Ok(mut t) = self.checked_at.lock() {
+            *t = Instant::now();
+        }
+    }
+}
+
+/// Approximate heap size of a model (embeddings twice: in the topics and in the index).
+pub fn model_bytes(m: &TopicModel) -> u64 {
+    let mut b = 256u64;
+    b += m.vocabulary.iter().map(|w| w.len() as u64 + 24).sum::<u64>();
+    for t in &m.topics {
+        b += 256;
+        b += (t.embedding.len() as u64) * 4 * 2;
+        b += (t.term_counts.len() as u64) * 8;
+        b += t.keywords.iter().map(|k| k.word.len() as u64 + 32).sum::<u64>();
+        b += t.samples.iter().map(|s| s.len() as u64 + 24).sum::<u64>();
+        b += t.label.len() as u64 + (t.daily_counts.len() as u64) * 16;
+    }
+    b
+}
+
+/// The per-tenant hot-model cache.
+#[derive(Clone)]
+pub struct TenantCache {
+    cache: Cache<TenantId, Arc<HotModel>>,
+    meta: MetaStore,
+    models: ModelStore,
+    refresh: Duration,
+}
+
+impl std::fmt::Debug for TenantCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TenantCache").field("entries", &self.cache.entry_count()).finish()
+    }
+}
+
+/// Cache weights are KiB so a `u32` weight covers models up to 4 TiB.
+const WEIGHT_UNIT: u64 = 1024;
+
+impl TenantCache {
+    /// A cache of at most `max_bytes` of models, re-checked every `refresh`.
+    pub fn new(meta: MetaStore, models: ModelStore, max_bytes: u64, refresh: Duration) -> Self {
+        let cache = Cache::builder()
+            .max_capacity((max_bytes / WEIGHT_UNIT).max(1))
+            .weigher(|_k: &TenantId, v: &Arc<HotModel>| (v.bytes / WEIGHT_UNIT).clamp(1, u32::MAX as u64) as u32)
+            .build();
+        TenantCache { cache, meta, models, refresh }
+    }
+
+    /// The tenant's active model, loading it on a miss. `Ok(None)` when the tenant has no
+    /// active model.
+    pub async fn get(&self, tenant: &TenantId) -> Result<Option<Arc<HotModel>>, StoreError> {
+        if let Some(hot) = self.cache.get(tenant).await {
+            if hot.checked_elapsed() < self.refresh {
+                crate::metrics::record_cache(true);
+                return Ok(Some(hot));
+            }
+            match self.meta.active(tenant).await {
+                Ok(Some(rec)) if rec.version == hot.version => {
+                    hot.mark_checked();
+                    crate::metrics::record_cache(true);
+                    return Ok(Some(hot));
+                }
+                Ok(Some(rec)) => {
+                    tracing::info!(tenant = %tenant, cached = %hot.version, active = %rec.version,
+                        "active version changed elsewhere; reloading");
+                    self.cache.invalidate(tenant).await;
+                }
+                Ok(None) => {
+                    self.cache.invalidate(tenant).await;
+                    self.publish_size();
+                    return Ok(None);
+                }
+                Err(e) if e.is_unavailable() => {
+                    tracing::warn!(tenant = %tenant, error = %e, "database unavailable; serving the cached model");
+                    crate::metrics::record_cache(true);
+                    return Ok(Some(hot));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        crate::metrics::record_cache(false);
+        let meta = self.meta.clone();
+        let models = self.models.clone();
+        let t = tenant.clone();
+        let loaded = self
+            .cache
+            .try_get_with(tenant.clone(), async move {
+                let rec = meta.active(&t).await?.ok_or_else(|| StoreError::NotFound(format!("tenant {t} has no active model")))?;
+                let started = Instant::now();
+                let model = models.get(&rec.storage_path).await?;
+                tracing::info!(tenant = %t, version = %rec.version, ms = started.elapsed().as_millis() as u64,
+                    "loaded active model");
+                Ok::<_, StoreError>(Arc::new(HotModel::new(rec.version, Arc::new(model))))
+            })
+            .await;
+        self.publish_size();
+        match loaded {
+            Ok(hot) => Ok(Some(hot)),
+            Err(e) => match e.as_ref() {
+                StoreError::NotFound(_) => Ok(None),
+                other => Err(clone_store_error(other)),
+            },
+        }
+    }
+
+    /// The cached model of `tenant` if it is `version` (no loading).
+    pub async fn peek(&self, tenant: &TenantId, version: &Version) -> Option<Arc<TopicModel>> {
+        self.cache.get(tenant).await.filter(|h| &h.version == version).map(|h| h.model.clone())
+    }
+
+    /// Makes `model` the tenant's hot model (after a local activation).
+    pub async fn put(&self, tenant: &TenantId, version: Version, model: Arc<TopicModel>) {
+        self.cache.insert(tenant.clone(), Arc::new(HotModel::new(version, model))).await;
+        self.publish_size();
+    }
+
+    /// Drops the tenant's entry.
+    pub async fn invalidate(&self, tenant: &TenantId) {
+        self.cache.invalidate(tenant).await;
+        self.publish_size();
+    }
+
+    /// Approximate bytes held and the number of models.
+    pub fn size(&self) -> (u64, u64) {
+        (self.cache.weighted_size() * WEIGHT_UNIT, self.cache.entry_count())
+    }
+
+    fn publish_size(&self) {
+        let (b, n) = self.size();
+        crate::metrics::set_cache_size(b, n);
+    }
+}
+
+/// `StoreError` is not `Clone`; rebuild one from a shared reference with the same variant.
+fn clone_store_error(e: &StoreError) -> StoreError {
+    match e {
+        StoreError::Unavailable(m) => StoreError::Unavailable(m.clone()),
+        StoreError::NotFound(m) => StoreError::NotFound(m.clone()),
+        StoreError::Conflict(m) => StoreError::Conflict(m.clone()),
+        StoreError::Config(m) => StoreError::Config(m.clone()),
+        StoreError::TooLarge { path, size, limit } => {
+            StoreError::TooLarge { path: path.clone(), size: *size, limit: *limit }
+        }
+        other => StoreError::Corrupt(other.to_string()),
+    }
+}
