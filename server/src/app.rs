@@ -82,10 +82,16 @@ impl App {
         let db_url = config.database_url();
         let meta = MetaStore::connect(&db_url).await.with_context(|| format!("connecting to the database {}", redact_url(&db_url)))?;
         let store_url = config.store_url();
-        let models = ModelStore::from_url(&store_url).with_context(|| format!("opening the model store {store_url}"))?;
+        let models = ModelStore::from_url_with_options(&store_url, config.store_options.clone())
+            .with_context(|| format!("opening the model store {store_url}"))?;
         tracing::info!(database = %redact_url(&db_url), store = %store_url, "storage ready");
 
-        let embedder = match crate::providers::build_embedder(&config.embedding) {
+        let mut embedding = config.embedding.clone();
+        if embedding.device == "auto" {
+            // One device setting for both the fit pipeline and the local encoder by default.
+            embedding.device = config.device.clone();
+        }
+        let embedder = match crate::providers::build_embedder(&embedding) {
             Ok(e) => {
                 tracing::info!(model = e.model_name(), dim = e.dimension(), "embedding provider ready");
                 Ok(e)

@@ -163,6 +163,9 @@ pub struct Config {
     pub database_url: Option<String>,
     /// Model store URL (default `{data_dir}/models`; a directory, `file://…` or `s3://bucket/prefix`).
     pub store_url: Option<String>,
+    /// Extra object-store options (`endpoint`, `region`, `access_key_id`, `allow_http`, ...);
+    /// without them S3 settings come from the usual `AWS_*` environment variables.
+    pub store_options: std::collections::BTreeMap<String, String>,
     /// Compute device: `auto`, `cpu` or `cuda:N` (default auto).
     pub device: String,
     /// Refuse to start without authentication on a non-loopback address unless this is set.
@@ -198,6 +201,7 @@ impl Default for Config {
             data_dir: PathBuf::from(DEFAULT_DATA_DIR),
             database_url: None,
             store_url: None,
+            store_options: Default::default(),
             device: "auto".into(),
             allow_insecure_no_auth: false,
             server: ServerConfig::default(),
@@ -304,6 +308,11 @@ impl Config {
             None => Config::default(),
         };
         config.apply(overrides);
+        config
+            .embedding
+            .apply_env()
+            .map_err(|e| ConfigError::invalid("embedding", format!("{e} (from TOPICD_EMBED_*)")))?;
+        config.labels.apply_env().map_err(|e| ConfigError::invalid("labels", format!("{e} (from TOPICD_LABEL_*)")))?;
         config.validate()?;
         Ok(config)
     }

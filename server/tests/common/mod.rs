@@ -1,0 +1,216 @@
+//! Shared helpers for the server's integration tests: a real `topicd` on a loopback port, and
+//! CLINC150 documents with their reference embeddings.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tonic::transport::Channel;
+use topicd::config::Config;
+use topicd::proto::topics_client::TopicsClient;
+use topicd::proto::{self, Document, Embedding};
+
+/// A server running in this process on 127.0.0.1:<free port>.
+pub struct TestServer {
+    pub addr: std::net::SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+impl TestServer {
+    /// Builds the app from `config` and serves it.
+    pub async fn start(config: Config) -> TestServer {
+        let app = topicd::app::App::build(config).await.expect("app builds");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(topicd::app::serve(app, listener, async move {
+            let _ = rx.await;
+        }));
+        TestServer { addr, stop: Some(tx), task: Some(task) }
+    }
+
+    /// A client (no token).
+    pub async fn client(&self) -> TopicsClient<Channel> {
+        let url = format!("http://{}", self.addr);
+        for _ in 0..100 {
+            if let Ok(c) = TopicsClient::connect(url.clone()).await {
+                return c.max_decoding_message_size(256 << 20).max_encoding_message_size(256 << 20);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("server at {url} did not accept connections");
+    }
+
+    /// Stops the server and waits for it to finish.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.task.take() {
+            t.await.expect("server task").expect("server ran cleanly");
+        }
+    }
+}
+
+/// Config for a test: everything under `dir`, keyword labels, no metrics, CPU.
+pub fn config(dir: &Path) -> Config {
+    let mut c = Config::for_data_dir(dir);
+    c.device = "cpu".into();
+    c
+}
+
+/// Adds a bearer token to a request.
+pub fn with_token<T>(msg: T, token: &str) -> tonic::Request<T> {
+    let mut r = tonic::Request::new(msg);
+    r.metadata_mut().insert("authorization", format!("Bearer {token}").parse().expect("ascii token"));
+    r
+}
+
+pub fn clinc_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/datasets/clinc150")
+}
+
+/// CLINC150 rows: `(text, label)` in file order, and the reference embeddings (384-d).
+pub struct Clinc {
+    pub texts: Vec<String>,
+    pub labels: Vec<String>,
+    pub dim: usize,
+    pub embeddings: Vec<f32>,
+}
+
+impl Clinc {
+    /// Loads the dataset; `None` (with a notice) when it is not present.
+    pub fn load() -> Option<Clinc> {
+        let dir = clinc_dir();
+        let jsonl = std::fs::read_to_string(dir.join("clinc150.jsonl")).ok();
+        let npy = std::fs::read(dir.join("clinc150.npy")).ok();
+        let (Some(jsonl), Some(npy)) = (jsonl, npy) else {
+            eprintln!("NOTICE: {} not found; skipping", dir.display());
+            return None;
+        };
+        let mut texts = Vec::new();
+        let mut labels = Vec::new();
+        for line in jsonl.lines() {
+            let v: serde_json::Value = serde_json::from_str(line).expect("jsonl row");
+            texts.push(v["text"].as_str().expect("text").to_string());
+            labels.push(v["label"].as_str().expect("label").to_string());
+        }
+        // .npy v1/v2: magic(6) ver(2) header_len(2 or 4) header, then little-endian f32 rows.
+        assert_eq!(&npy[..6], b"\x93NUMPY");
+        let (hlen, off) = if npy[6] == 1 {
+            (u16::from_le_bytes([npy[8], npy[9]]) as usize, 10)
+        } else {
+            (u32::from_le_bytes([npy[8], npy[9], npy[10], npy[11]]) as usize, 12)
+        };
+        let data = &npy[off + hlen..];
+        let embeddings: Vec<f32> = data.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+        let dim = embeddings.len() / texts.len();
+        assert_eq!(dim, 384);
+        Some(Clinc { texts, labels, dim, embeddings })
+    }
+
+    pub fn row(&self, i: usize) -> &[f32] {
+        &self.embeddings[i * self.dim..(i + 1) * self.dim]
+    }
+
+    /// Indices of the rows of `label`, in file order.
+    pub fn rows_of(&self, label: &str) -> Vec<usize> {
+        (0..self.labels.len()).filter(|&i| self.labels[i] == label).collect()
+    }
+
+    /// The first distinct labels in file order, skipping `oos`.
+    pub fn intents(&self, n: usize) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for l in &self.labels {
+            if l != "oos" && !out.contains(l) {
+                out.push(l.clone());
+                if out.len() == n {
+                    break;
+                }
+            }
+        }
+        out
+    }
+
+    /// Documents and embeddings of rows `idx`, all created at `day` (YYYY-MM-DD).
+    pub fn batch(&self, idx: &[usize], day: &str) -> (Vec<Document>, Vec<Embedding>) {
+        let docs = idx
+            .iter()
+            .map(|&i| Document { id: format!("doc-{i}"), text: self.texts[i].clone(), created_at: format!("{day}T12:00:00Z") })
+            .collect();
+        let embs = idx.iter().map(|&i| Embedding { values: self.row(i).to_vec() }).collect();
+        (docs, embs)
+    }
+}
+
+/// A Fit request for one day.
+pub fn fit_request(tenant: &str, docs: Vec<Document>, embs: Vec<Embedding>, day: &str, next_day: &str) -> proto::FitRequest {
+    proto::FitRequest {
+        tenant_id: tenant.into(),
+        documents: docs,
+        window: Some(proto::Window { start: format!("{day}T00:00:00Z"), end: format!("{next_day}T00:00:00Z") }),
+        params: None,
+        embeddings: embs,
+    }
+}
+
+/// A small hand-made model (3 topics in 4-d, unit-vector embeddings) written through the real
+/// stores and activated, so serving RPCs can be tested without running a fit.
+pub async fn seed_model(dir: &Path, tenant: &str) -> String {
+    use chrono::NaiveDate;
+    use topic_engine::model::{DailyCount, LabelSource, TopicStatus};
+    use topic_engine::{FitParams, Keyword, MergeParams, Topic, TopicModel};
+    use topicd::store::{DailyCountRow, MetaStore, ModelKind, ModelStore, NewModel, SnapshotTopic, TenantId, Version};
+
+    let day = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+    let words = ["alpha", "beta", "gamma"];
+    let topics = (0..3)
+        .map(|i| {
+            let mut embedding = vec![0.0f32; 4];
+            embedding[i] = 1.0;
+            Topic {
+                id: i as i64,
+                label: format!("{} topic", words[i]),
+                label_source: LabelSource::Keywords,
+                keywords: vec![Keyword { word: words[i].into(), weight: 0.5 }],
+                size: 30 - i as u64 * 5,
+                embedding,
+                term_counts: vec![(i as u32, 10)],
+                samples: vec![format!("{} sample", words[i])],
+                first_seen: day,
+                last_seen: day,
+                status: TopicStatus::Active,
+                daily_counts: vec![DailyCount { date: day, count: 30 - i as u64 * 5 }],
+            }
+        })
+        .collect();
+    let model = TopicModel {
+        embedding_model: "test-4d".into(),
+        dim: 4,
+        fit_params: FitParams::default(),
+        merge_params: MergeParams::default(),
+        vocabulary: words.iter().map(|w| w.to_string()).collect(),
+        topics,
+        next_topic_id: 3,
+        n_documents: 75,
+        date_range: Some((day, day)),
+    };
+    let c = config(dir);
+    std::fs::create_dir_all(dir).unwrap();
+    let meta = MetaStore::connect(&c.database_url()).await.unwrap();
+    let models = ModelStore::from_url(&c.store_url()).unwrap();
+    let t = TenantId::parse(tenant).unwrap();
+    let latest = meta.latest_version(&t).await.unwrap();
+    let v = Version::now_after(latest.as_ref());
+    let path = models.put(&t, &v, &model).await.unwrap();
+    meta.insert_model(&NewModel::for_model(t.clone(), v, ModelKind::Merged, path, &model, serde_json::json!({})))
+        .await
+        .unwrap();
+    let snap = SnapshotTopic::top_of(&model, 10, day, v);
+    meta.activate(&t, &v, &snap, &DailyCountRow::all_of(&model), Some((day, day))).await.unwrap();
+    meta.close().await;
+    v.to_string()
+}
