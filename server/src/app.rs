@@ -17,8 +17,8 @@ use tonic::transport::Server;
 use crate::auth::Authenticator;
 use crate::config::Config;
 use crate::limits::{RateLimiter, TenantWriteLocks};
-use crate::providers::{Embedder, Labeler};
 use crate::proto::topics_server::TopicsServer;
+use crate::providers::{Embedder, Labeler};
 use crate::service::auth::AuthInterceptor;
 use crate::service::TopicsService;
 use crate::store::{MetaStore, ModelStore};
@@ -35,8 +35,8 @@ pub struct App {
     /// The embedding provider, or why it could not be built (then only precomputed embeddings
     /// are accepted).
     pub embedder: Result<Arc<dyn Embedder>, String>,
-    /// The labeling provider.
-    pub labeler: Arc<dyn Labeler>,
+    /// The labeling provider (`None`: keyword labels from the engine).
+    pub labeler: Option<Arc<dyn Labeler>>,
     /// Compute device for fits.
     pub device: Device,
     /// Hot models.
@@ -70,41 +70,34 @@ impl App {
     /// text requests get `FAILED_PRECONDITION` saying why.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         config.validate()?;
-        let device = topic_engine::device::select(config.device_preference()?).context("opening the compute device")?;
+        let device = topic_engine::device::select(config.device_preference()?)
+            .context("opening the compute device")?;
         let device_name = topic_engine::device::name(&device);
         tracing::info!(device = %device_name, requested = %config.device, "compute device");
         crate::metrics::set_device(&device_name);
 
         if config.database_url.is_none() || config.store_url.is_none() {
-            std::fs::create_dir_all(&config.data_dir)
-                .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
+            std::fs::create_dir_all(&config.data_dir).with_context(|| {
+                format!("creating data directory {}", config.data_dir.display())
+            })?;
         }
         let db_url = config.database_url();
-        let meta = MetaStore::connect(&db_url).await.with_context(|| format!("connecting to the database {}", redact_url(&db_url)))?;
+        let meta = MetaStore::connect(&db_url)
+            .await
+            .with_context(|| format!("connecting to the database {}", redact_url(&db_url)))?;
         let store_url = config.store_url();
         let models = ModelStore::from_url_with_options(&store_url, config.store_options.clone())
             .with_context(|| format!("opening the model store {store_url}"))?;
         tracing::info!(database = %redact_url(&db_url), store = %store_url, "storage ready");
 
-        let mut embedding = config.embedding.clone();
-        if embedding.device == "auto" {
-            // One device setting for both the fit pipeline and the local encoder by default.
-            embedding.device = config.device.clone();
-        }
-        let embedder = match crate::providers::build_embedder(&embedding) {
-            Ok(e) => {
-                tracing::info!(model = e.model_name(), dim = e.dimension(), "embedding provider ready");
-                Ok(e)
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "embedding provider unavailable: only precomputed embeddings are accepted");
-                Err(e.to_string())
-            }
-        };
-        let labeler = crate::providers::build_labeler(&config.labels).context("building the labeling provider")?;
-        tracing::info!(labeler = labeler.name(), "labeling provider ready");
+        // Providers (`[embedding]`, `[labels]`) are wired in when the providers module lands;
+        // until then only precomputed embeddings are accepted and labels come from keywords.
+        let embedder: Result<Arc<dyn Embedder>, String> =
+            Err("this build has no embedding provider yet".to_string());
+        let labeler: Option<Arc<dyn Labeler>> = None;
 
-        let auth = Authenticator::from_config(&config.auth).context("loading authentication settings")?;
+        let auth =
+            Authenticator::from_config(&config.auth).context("loading authentication settings")?;
         if auth.is_enabled() {
             tracing::info!("authentication enabled: every RPC except health and reflection needs a bearer token");
         } else {
@@ -152,7 +145,11 @@ fn redact_url(url: &str) -> String {
 
 /// Runs the server on `listener` until `shutdown` resolves, then drains in-flight requests.
 /// Also serves `/metrics` on `config.metrics_listen` when enabled.
-pub async fn serve(app: App, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+pub async fn serve(
+    app: App,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let app = Arc::new(app);
     let cfg = &app.config;
     let addr = listener.local_addr().context("reading the listener address")?;
@@ -184,7 +181,8 @@ pub async fn serve(app: App, listener: TcpListener, shutdown: impl Future<Output
     let topics = TopicsServer::new(TopicsService::new(app.clone()))
         .max_decoding_message_size(max_bytes)
         .max_encoding_message_size(max_bytes.max(64 << 20));
-    let topics = InterceptedService::new(topics, AuthInterceptor::new(app.auth.clone(), app.rate.clone()));
+    let topics =
+        InterceptedService::new(topics, AuthInterceptor::new(app.auth.clone(), app.rate.clone()));
 
     let builder = Server::builder()
         .timeout(Duration::from_secs(cfg.server.request_timeout_secs))

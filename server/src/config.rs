@@ -180,10 +180,6 @@ pub struct Config {
     pub auth: crate::auth::AuthConfig,
     /// TLS.
     pub tls: TlsConfig,
-    /// Embedding provider.
-    pub embedding: crate::providers::EmbeddingConfig,
-    /// Labeling provider.
-    pub labels: crate::providers::LabelConfig,
     /// Default fit parameters (a request may override some).
     pub fit: FitParams,
     /// Merge parameters.
@@ -209,8 +205,6 @@ impl Default for Config {
             limits: crate::limits::LimitsConfig::default(),
             auth: crate::auth::AuthConfig::default(),
             tls: TlsConfig::default(),
-            embedding: crate::providers::EmbeddingConfig::default(),
-            labels: crate::providers::LabelConfig::default(),
             fit: FitParams::default(),
             merge: MergeParams::default(),
             transform: TransformParams::default(),
@@ -308,20 +302,16 @@ impl Config {
             None => Config::default(),
         };
         config.apply(overrides);
-        config
-            .embedding
-            .apply_env()
-            .map_err(|e| ConfigError::invalid("embedding", format!("{e} (from TOPICD_EMBED_*)")))?;
-        config.labels.apply_env().map_err(|e| ConfigError::invalid("labels", format!("{e} (from TOPICD_LABEL_*)")))?;
         config.validate()?;
         Ok(config)
     }
 
     /// Parses a TOML file (no overrides, no validation).
     pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
-        let text =
-            std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
-        Self::from_toml(&text).map_err(|message| ConfigError::Parse { path: path.to_path_buf(), message })
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+        Self::from_toml(&text)
+            .map_err(|message| ConfigError::Parse { path: path.to_path_buf(), message })
     }
 
     /// Parses TOML text (no overrides, no validation).
@@ -424,7 +414,9 @@ impl Config {
 
     /// The parsed device preference.
     pub fn device_preference(&self) -> Result<DevicePreference, ConfigError> {
-        self.device.parse().map_err(|e: topic_engine::EngineError| ConfigError::invalid("device", e.to_string()))
+        self.device
+            .parse()
+            .map_err(|e: topic_engine::EngineError| ConfigError::invalid("device", e.to_string()))
     }
 
     /// Rejects settings that can never work.
@@ -443,16 +435,25 @@ impl Config {
             ));
         }
         if self.tls.cert_file.is_some() != self.tls.key_file.is_some() {
-            return Err(ConfigError::invalid("tls", "set both cert_file (--tls-cert) and key_file (--tls-key), or neither"));
+            return Err(ConfigError::invalid(
+                "tls",
+                "set both cert_file (--tls-cert) and key_file (--tls-key), or neither",
+            ));
         }
         if self.tls.client_ca_file.is_some() && !self.tls.is_enabled() {
-            return Err(ConfigError::invalid("tls.client_ca_file", "mTLS needs cert_file and key_file too"));
+            return Err(ConfigError::invalid(
+                "tls.client_ca_file",
+                "mTLS needs cert_file and key_file too",
+            ));
         }
         if self.server.request_timeout_secs == 0 {
             return Err(ConfigError::invalid("server.request_timeout_secs", "must be at least 1"));
         }
         if self.server.max_concurrent_requests == 0 {
-            return Err(ConfigError::invalid("server.max_concurrent_requests", "must be at least 1"));
+            return Err(ConfigError::invalid(
+                "server.max_concurrent_requests",
+                "must be at least 1",
+            ));
         }
         if self.server.max_concurrent_fits == 0 {
             return Err(ConfigError::invalid("server.max_concurrent_fits", "must be at least 1"));
@@ -464,7 +465,10 @@ impl Config {
             ));
         }
         if self.cache.max_bytes < 1 << 20 {
-            return Err(ConfigError::invalid("cache.max_bytes", "must be at least 1 MiB (1048576)"));
+            return Err(ConfigError::invalid(
+                "cache.max_bytes",
+                "must be at least 1 MiB (1048576)",
+            ));
         }
         let l = &self.limits;
         for (key, v) in [
@@ -479,10 +483,16 @@ impl Config {
             }
         }
         if !(l.rate_per_second >= 0.0 && l.rate_per_second.is_finite()) {
-            return Err(ConfigError::invalid("limits.rate_per_second", "must be a finite number ≥ 0 (0 = unlimited)"));
+            return Err(ConfigError::invalid(
+                "limits.rate_per_second",
+                "must be a finite number ≥ 0 (0 = unlimited)",
+            ));
         }
         if l.rate_per_second > 0.0 && l.rate_burst == 0 {
-            return Err(ConfigError::invalid("limits.rate_burst", "must be at least 1 when rate_per_second > 0"));
+            return Err(ConfigError::invalid(
+                "limits.rate_burst",
+                "must be at least 1 when rate_per_second > 0",
+            ));
         }
         self.fit.check().map_err(|e| ConfigError::invalid("fit", e.to_string()))?;
         let m = &self.merge;
@@ -491,7 +501,10 @@ impl Config {
         }
         let t = self.transform.outlier_threshold;
         if !(-1.0..=1.0).contains(&t) {
-            return Err(ConfigError::invalid("transform.outlier_threshold", "must be a cosine in [-1, 1]"));
+            return Err(ConfigError::invalid(
+                "transform.outlier_threshold",
+                "must be a cosine in [-1, 1]",
+            ));
         }
         Ok(())
     }
@@ -519,7 +532,10 @@ mod tests {
         assert_eq!(c.fit.min_topic_size, 5);
         assert_eq!(c.cache.max_bytes, 2 << 20);
         let mut c2 = c.clone();
-        c2.apply(&Overrides { listen: Some("127.0.0.1:7000".parse().unwrap()), ..Default::default() });
+        c2.apply(&Overrides {
+            listen: Some("127.0.0.1:7000".parse().unwrap()),
+            ..Default::default()
+        });
         assert_eq!(c2.listen_addr().port(), 7000);
         c2.validate().unwrap();
     }

@@ -13,15 +13,15 @@ pub mod proto {
         tonic::include_file_descriptor_set!("topics_v1_descriptor");
 }
 
+pub mod app;
 pub mod auth;
+pub mod config;
 pub mod limits;
+pub mod metrics;
 pub mod providers;
 pub mod store;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;
-pub mod app;
-pub mod config;
-pub mod metrics;
 // Handlers and validators return `tonic::Status` (176 bytes) by design: it is the RPC's error.
 #[allow(clippy::result_large_err)]
 pub mod service;

@@ -24,8 +24,8 @@ static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
 /// Latency buckets (seconds) for request and stage histograms: 1 ms .. 30 min.
 const BUCKETS: &[f64] = &[
-    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0,
-    1800.0,
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
+    120.0, 300.0, 600.0, 1800.0,
 ];
 
 /// Installs the process-wide Prometheus recorder once and returns its handle (`None` if another
@@ -53,7 +53,11 @@ pub fn install() -> Option<PrometheusHandle> {
 
 /// Serves `GET /metrics` (Prometheus text format) on `listener` until `shutdown` resolves. Any
 /// other path gets 404. A tiny HTTP/1.1 responder: scrapes are small and infrequent.
-pub async fn serve(listener: TcpListener, handle: PrometheusHandle, shutdown: impl Future<Output = ()>) {
+pub async fn serve(
+    listener: TcpListener,
+    handle: PrometheusHandle,
+    shutdown: impl Future<Output = ()>,
+) {
     tokio::pin!(shutdown);
     loop {
         let (mut stream, _) = tokio::select! {
@@ -108,8 +112,10 @@ pub async fn serve(listener: TcpListener, handle: PrometheusHandle, shutdown: im
 
 /// Records one finished gRPC call.
 pub fn record_request(rpc: &str, code: &'static str, elapsed: Duration) {
-    metrics::counter!("topicd_requests_total", "rpc" => rpc.to_string(), "code" => code).increment(1);
-    metrics::histogram!("topicd_request_duration_seconds", "rpc" => rpc.to_string()).record(elapsed.as_secs_f64());
+    metrics::counter!("topicd_requests_total", "rpc" => rpc.to_string(), "code" => code)
+        .increment(1);
+    metrics::histogram!("topicd_request_duration_seconds", "rpc" => rpc.to_string())
+        .record(elapsed.as_secs_f64());
 }
 
 /// Records the duration of one fit stage.
@@ -128,7 +134,8 @@ pub fn record_provider(provider: &str, op: &'static str, ok: bool, elapsed: Dura
 
 /// Records a merge.
 pub fn record_merge(ok: bool, elapsed: Duration) {
-    metrics::counter!("topicd_merges_total", "outcome" => if ok { "ok" } else { "error" }).increment(1);
+    metrics::counter!("topicd_merges_total", "outcome" => if ok { "ok" } else { "error" })
+        .increment(1);
     metrics::histogram!("topicd_merge_seconds").record(elapsed.as_secs_f64());
 }
 
@@ -226,7 +233,11 @@ where
                     .unwrap_or(tonic::Code::Ok);
                 let elapsed = start.elapsed();
                 if !is_internal {
-                    record_request(rpc_name(&path), crate::service::status::code_name(code), elapsed);
+                    record_request(
+                        rpc_name(&path),
+                        crate::service::status::code_name(code),
+                        elapsed,
+                    );
                 }
                 let _g = span.enter();
                 if code == tonic::Code::Ok {

@@ -88,7 +88,9 @@ impl TenantCache {
     pub fn new(meta: MetaStore, models: ModelStore, max_bytes: u64, refresh: Duration) -> Self {
         let cache = Cache::builder()
             .max_capacity((max_bytes / WEIGHT_UNIT).max(1))
-            .weigher(|_k: &TenantId, v: &Arc<HotModel>| (v.bytes / WEIGHT_UNIT).clamp(1, u32::MAX as u64) as u32)
+            .weigher(|_k: &TenantId, v: &Arc<HotModel>| {
+                (v.bytes / WEIGHT_UNIT).clamp(1, u32::MAX as u64) as u32
+            })
             .build();
         TenantCache { cache, meta, models, refresh }
     }

@@ -1,6 +1,8 @@
 //! Bearer tokens on every Topics RPC (health and reflection stay open), tenant scopes, roles and
 //! the per-token rate limit.
 
+#![allow(clippy::unwrap_used)] // tests may unwrap
+
 mod common;
 
 use common::{with_token, TestServer};
@@ -72,19 +74,45 @@ async fn tokens_scopes_and_roles() {
     let server = TestServer::start(cfg).await;
     let mut c = server.client().await;
 
-    let top = |t: &str| proto::GetTopTopicsRequest { tenant_id: t.into(), limit: 0, include_trend: false };
-    let tr = |t: &str| proto::TransformRequest { tenant_id: t.into(), texts: vec![], embeddings: vec![Embedding { values: vec![1.0, 0.0, 0.0, 0.0] }] };
-    let fit = |t: &str| proto::FitRequest { tenant_id: t.into(), documents: vec![], ..Default::default() };
+    let top = |t: &str| proto::GetTopTopicsRequest {
+        tenant_id: t.into(),
+        limit: 0,
+        include_trend: false,
+    };
+    let tr = |t: &str| proto::TransformRequest {
+        tenant_id: t.into(),
+        texts: vec![],
+        embeddings: vec![Embedding { values: vec![1.0, 0.0, 0.0, 0.0] }],
+    };
+    let fit = |t: &str| proto::FitRequest {
+        tenant_id: t.into(),
+        documents: vec![],
+        ..Default::default()
+    };
     let del = |t: &str| proto::DeleteTenantRequest { tenant_id: t.into() };
 
     // No token, a wrong token, a malformed header → UNAUTHENTICATED on every RPC.
     let code = |r: Result<(), tonic::Status>| r.unwrap_err().code();
-    for token in [None, Some("Bearer not-a-real-token-123456"), Some("Basic YWxhZGRpbjpvcGVuc2VzYW1l")] {
-        assert_eq!(code(c.get_top_topics(req(top("acme"), token)).await.map(|_| ())), Code::Unauthenticated);
-        assert_eq!(code(c.transform(req(tr("acme"), token)).await.map(|_| ())), Code::Unauthenticated);
+    for token in
+        [None, Some("Bearer not-a-real-token-123456"), Some("Basic YWxhZGRpbjpvcGVuc2VzYW1l")]
+    {
+        assert_eq!(
+            code(c.get_top_topics(req(top("acme"), token)).await.map(|_| ())),
+            Code::Unauthenticated
+        );
+        assert_eq!(
+            code(c.transform(req(tr("acme"), token)).await.map(|_| ())),
+            Code::Unauthenticated
+        );
         assert_eq!(code(c.fit(req(fit("acme"), token)).await.map(|_| ())), Code::Unauthenticated);
-        assert_eq!(code(c.list_models(req(proto::ListModelsRequest::default(), token)).await.map(|_| ())), Code::Unauthenticated);
-        assert_eq!(code(c.delete_tenant(req(del("acme"), token)).await.map(|_| ())), Code::Unauthenticated);
+        assert_eq!(
+            code(c.list_models(req(proto::ListModelsRequest::default(), token)).await.map(|_| ())),
+            Code::Unauthenticated
+        );
+        assert_eq!(
+            code(c.delete_tenant(req(del("acme"), token)).await.map(|_| ())),
+            Code::Unauthenticated
+        );
     }
 
     // A read token for acme: reads acme, nothing of globex, no writes, no admin calls.
@@ -95,16 +123,32 @@ async fn tokens_scopes_and_roles() {
         c.get_top_topics(with_token(top("globex"), ACME_READ)).await.map(|_| ()).unwrap_err(),
         c.transform(with_token(tr("globex"), ACME_READ)).await.map(|_| ()).unwrap_err(),
         c.fit(with_token(fit("acme"), ACME_READ)).await.map(|_| ()).unwrap_err(),
-        c.merge(with_token(proto::MergeRequest { tenant_id: "acme".into(), day_version: "20260101_000000".into(), ..Default::default() }, ACME_READ))
-            .await
-            .map(|_| ())
-            .unwrap_err(),
+        c.merge(with_token(
+            proto::MergeRequest {
+                tenant_id: "acme".into(),
+                day_version: "20260101_000000".into(),
+                ..Default::default()
+            },
+            ACME_READ,
+        ))
+        .await
+        .map(|_| ())
+        .unwrap_err(),
         c.delete_tenant(with_token(del("acme"), ACME_READ)).await.map(|_| ()).unwrap_err(),
-        c.list_models(with_token(proto::ListModelsRequest::default(), ACME_READ)).await.map(|_| ()).unwrap_err(),
-        c.activate_model(with_token(proto::ActivateModelRequest { tenant_id: "acme".into(), version: "20260101_000000".into() }, ACME_READ))
+        c.list_models(with_token(proto::ListModelsRequest::default(), ACME_READ))
             .await
             .map(|_| ())
             .unwrap_err(),
+        c.activate_model(with_token(
+            proto::ActivateModelRequest {
+                tenant_id: "acme".into(),
+                version: "20260101_000000".into(),
+            },
+            ACME_READ,
+        ))
+        .await
+        .map(|_| ())
+        .unwrap_err(),
     ] {
         assert_eq!(e.code(), Code::PermissionDenied, "{e:?}");
     }
@@ -120,23 +164,38 @@ async fn tokens_scopes_and_roles() {
     assert_eq!(e.code(), Code::InvalidArgument);
 
     // Admin: every tenant.
-    let all = c.list_models(with_token(proto::ListModelsRequest::default(), ADMIN)).await.unwrap().into_inner();
+    let all = c
+        .list_models(with_token(proto::ListModelsRequest::default(), ADMIN))
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(all.models.len(), 2);
 
     // JWTs: valid, expired, wrong tenant, wrong signature.
     c.get_top_topics(with_token(top("acme"), &jwt(&["acme"], "read", 600))).await.unwrap();
-    let e = c.get_top_topics(with_token(top("acme"), &jwt(&["acme"], "read", -3600))).await.unwrap_err();
+    let e = c
+        .get_top_topics(with_token(top("acme"), &jwt(&["acme"], "read", -3600)))
+        .await
+        .unwrap_err();
     assert_eq!(e.code(), Code::Unauthenticated);
     assert!(e.message().contains("expired"), "{e:?}");
-    let e = c.get_top_topics(with_token(top("globex"), &jwt(&["acme"], "read", 600))).await.unwrap_err();
+    let e = c
+        .get_top_topics(with_token(top("globex"), &jwt(&["acme"], "read", 600)))
+        .await
+        .unwrap_err();
     assert_eq!(e.code(), Code::PermissionDenied);
     let mut forged = jwt(&["*"], "admin", 600);
     forged.push('x');
-    let e = c.list_models(with_token(proto::ListModelsRequest::default(), &forged)).await.unwrap_err();
+    let e =
+        c.list_models(with_token(proto::ListModelsRequest::default(), &forged)).await.unwrap_err();
     assert_eq!(e.code(), Code::Unauthenticated);
 
     // Health needs no token.
-    let channel = tonic::transport::Channel::from_shared(format!("http://{}", server.addr)).unwrap().connect().await.unwrap();
+    let channel = tonic::transport::Channel::from_shared(format!("http://{}", server.addr))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
     let mut health = tonic_health::pb::health_client::HealthClient::new(channel);
     let h = health
         .check(tonic_health::pb::HealthCheckRequest { service: "topics.v1.Topics".into() })
@@ -157,7 +216,8 @@ async fn rate_limit_is_per_token() {
     cfg.limits.rate_burst = 3;
     let server = TestServer::start(cfg).await;
     let mut c = server.client().await;
-    let top = || proto::GetTopTopicsRequest { tenant_id: "acme".into(), limit: 0, include_trend: false };
+    let top =
+        || proto::GetTopTopicsRequest { tenant_id: "acme".into(), limit: 0, include_trend: false };
     for _ in 0..3 {
         c.get_top_topics(with_token(top(), ACME_READ)).await.unwrap();
     }

@@ -34,8 +34,14 @@ impl tonic::service::Interceptor for AuthInterceptor {
     fn call(&mut self, mut req: Request<()>) -> Result<Request<()>, Status> {
         let principal = if self.auth.is_enabled() {
             let value = match req.metadata().get("authorization") {
-                None => return Err(Status::unauthenticated("missing bearer token: send `authorization: Bearer <token>`")),
-                Some(v) => v.to_str().map_err(|_| Status::unauthenticated("malformed authorization header"))?,
+                None => {
+                    return Err(Status::unauthenticated(
+                        "missing bearer token: send `authorization: Bearer <token>`",
+                    ))
+                }
+                Some(v) => v
+                    .to_str()
+                    .map_err(|_| Status::unauthenticated("malformed authorization header"))?,
             };
             self.auth.authenticate(value).map_err(|e| Status::unauthenticated(e.to_string()))?
         } else {
@@ -67,7 +73,10 @@ pub fn authorize<T>(req: &Request<T>, tenant: &TenantId, role: Role) -> Result<(
 /// [`authorize`] on a principal.
 pub fn check(p: &Principal, tenant: &TenantId, role: Role) -> Result<(), Status> {
     if !p.tenants.contains(tenant) {
-        return Err(Status::permission_denied(format!("token {:?} has no access to tenant {tenant}", p.subject)));
+        return Err(Status::permission_denied(format!(
+            "token {:?} has no access to tenant {tenant}",
+            p.subject
+        )));
     }
     if p.role < role {
         return Err(Status::permission_denied(format!(

@@ -19,9 +19,11 @@ use topic_engine::{FitInput, Matrix, TopicModel, OUTLIER_TOPIC};
 
 use crate::app::App;
 use crate::auth::Role;
-use crate::providers::{Embedder, TopicToLabel};
 use crate::proto;
-use crate::store::{DailyCountRow, ModelKind, ModelRecord, NewModel, SnapshotTopic, TenantId, Version};
+use crate::providers::{Embedder, TopicToLabel};
+use crate::store::{
+    DailyCountRow, ModelKind, ModelRecord, NewModel, SnapshotTopic, TenantId, Version,
+};
 use status::ApiError;
 
 /// Topics in the snapshot written at activation.
@@ -64,7 +66,9 @@ fn cancelled() -> Status {
 }
 
 /// Runs CPU-heavy work off the async runtime.
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, ApiError> + Send + 'static) -> Result<T, ApiError> {
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| ApiError::Status(Status::internal(format!("worker task failed: {e}"))))?
@@ -84,7 +88,12 @@ impl TopicsService {
         let embedder = self.embedder()?;
         let started = Instant::now();
         let r = embedder.embed(texts).await;
-        crate::metrics::record_provider(embedder.model_name(), "embed", r.is_ok(), started.elapsed());
+        crate::metrics::record_provider(
+            embedder.model_name(),
+            "embed",
+            r.is_ok(),
+            started.elapsed(),
+        );
         let m = r?;
         if m.rows() != texts.len() {
             return Err(Status::internal(format!(
@@ -134,10 +143,16 @@ impl TopicsService {
         Ok(Arc::new(self.app.models.get(&rec.storage_path).await?))
     }
 
-    async fn get_record(&self, tenant: &TenantId, version: &Version) -> Result<ModelRecord, ApiError> {
+    async fn get_record(
+        &self,
+        tenant: &TenantId,
+        version: &Version,
+    ) -> Result<ModelRecord, ApiError> {
         self.app.meta.get(tenant, version).await?.ok_or_else(|| {
-            Status::not_found(format!("tenant {tenant} has no model version {version}; ListModels shows the versions"))
-                .into()
+            Status::not_found(format!(
+                "tenant {tenant} has no model version {version}; ListModels shows the versions"
+            ))
+            .into()
         })
     }
 
@@ -154,7 +169,8 @@ impl TopicsService {
         model: Arc<TopicModel>,
         merged_window: Option<(NaiveDate, NaiveDate)>,
     ) -> Result<ModelRecord, ApiError> {
-        let snapshot = SnapshotTopic::top_of(&model, SNAPSHOT_SIZE, Utc::now().date_naive(), *version);
+        let snapshot =
+            SnapshotTopic::top_of(&model, SNAPSHOT_SIZE, Utc::now().date_naive(), *version);
         let daily = DailyCountRow::all_of(&model);
         let rec = self.app.meta.activate(tenant, version, &snapshot, &daily, merged_window).await?;
         self.app.cache.put(tenant, *version, model).await;
@@ -175,19 +191,25 @@ impl TopicsService {
             }
             Err(e) => tracing::warn!(tenant = %tenant, error = %e, "retention failed"),
         }
-        if let Err(e) = crate::store::cleanup_orphans(&self.app.meta, &self.app.models, tenant).await {
+        if let Err(e) =
+            crate::store::cleanup_orphans(&self.app.meta, &self.app.models, tenant).await
+        {
             tracing::warn!(tenant = %tenant, error = %e, "orphan cleanup failed");
         }
     }
 
-    async fn fit_inner(&self, req: Request<proto::FitRequest>) -> Result<proto::FitResponse, ApiError> {
+    async fn fit_inner(
+        &self,
+        req: Request<proto::FitRequest>,
+    ) -> Result<proto::FitResponse, ApiError> {
         let tenant = validate::tenant(&req.get_ref().tenant_id)?;
         auth::authorize(&req, &tenant, Role::Write)?;
         let r = req.into_inner();
         let limits = &self.app.config.limits;
         let window = validate::window(r.window.as_ref())?;
         let docs = validate::documents(r.documents, limits)?;
-        let params = validate::fit_params(&self.app.config.fit, r.params.as_ref(), docs.texts.len())?;
+        let params =
+            validate::fit_params(&self.app.config.fit, r.params.as_ref(), docs.texts.len())?;
         let n = docs.texts.len();
         let precomputed = if r.embeddings.is_empty() {
             None
@@ -213,7 +235,12 @@ impl TopicsService {
         let embed_started = Instant::now();
         let (embeddings, model_name) = match precomputed {
             Some(m) => {
-                let name = self.app.embedder.as_ref().map(|e| e.model_name().to_string()).unwrap_or_else(|_| "precomputed".into());
+                let name = self
+                    .app
+                    .embedder
+                    .as_ref()
+                    .map(|e| e.model_name().to_string())
+                    .unwrap_or_else(|_| "precomputed".into());
                 (m, name)
             }
             None => {
@@ -238,7 +265,13 @@ impl TopicsService {
             if flag.load(Ordering::Relaxed) {
                 return Err(cancelled().into());
             }
-            let input = FitInput { texts: &texts, embeddings: &emb, dates: dates.as_deref(), day, embedding_model: &model_name };
+            let input = FitInput {
+                texts: &texts,
+                embeddings: &emb,
+                dates: dates.as_deref(),
+                day,
+                embedding_model: &model_name,
+            };
             Ok(topic_engine::fit(&input, &fit_params, &device)?)
         })
         .await?;
@@ -299,7 +332,13 @@ impl TopicsService {
         Ok(proto::FitResponse {
             tenant_id: tenant.to_string(),
             version: rec.version.to_string(),
-            topics: result.model.topics.iter().filter(|t| !t.is_outlier()).map(convert::topic).collect(),
+            topics: result
+                .model
+                .topics
+                .iter()
+                .filter(|t| !t.is_outlier())
+                .map(convert::topic)
+                .collect(),
             assignments,
             outliers,
             timings: Some(proto::StageTimings {
@@ -314,7 +353,10 @@ impl TopicsService {
         })
     }
 
-    async fn merge_inner(&self, req: Request<proto::MergeRequest>) -> Result<proto::MergeResponse, ApiError> {
+    async fn merge_inner(
+        &self,
+        req: Request<proto::MergeRequest>,
+    ) -> Result<proto::MergeResponse, ApiError> {
         let tenant = validate::tenant(&req.get_ref().tenant_id)?;
         auth::authorize(&req, &tenant, Role::Write)?;
         let r = req.into_inner();
@@ -342,7 +384,9 @@ impl TopicsService {
         if let Some((start, end)) = window {
             if !r.force {
                 let merged = self.app.meta.merged_windows(&tenant).await?;
-                if let Some(w) = merged.iter().find(|w| w.window_start == start && w.window_end == end) {
+                if let Some(w) =
+                    merged.iter().find(|w| w.window_start == start && w.window_end == end)
+                {
                     return Err(Status::already_exists(format!(
                         "the window {start}..{end} of {day_version} was already merged into version {}; pass force=true to merge it again",
                         w.model_version
@@ -380,7 +424,7 @@ impl TopicsService {
             "new_topics": outcome.new_topic_ids.len(),
             "matched_topics": outcome.matched.len(),
             "retired_topics": outcome.retired.len(),
-            "labeler": self.app.labeler.name(),
+            "labeler": self.app.labeler.as_ref().map_or("keywords", |l| l.name()),
             "embedding_model": &model.embedding_model,
         });
         let model = Arc::new(model);
@@ -413,7 +457,7 @@ impl TopicsService {
 
     /// Labels the new topics in one batched call. Any failure keeps the keyword labels.
     async fn label_new_topics(&self, tenant: &TenantId, model: &mut TopicModel, new_ids: &[i64]) {
-        let labeler = &self.app.labeler;
+        let Some(labeler) = &self.app.labeler else { return };
         if labeler.name() == "keywords" {
             return;
         }
@@ -447,11 +491,16 @@ impl TopicsService {
                     tracing::warn!(tenant = %tenant, fallbacks = out.fallbacks.len(), "some topics kept keyword labels");
                 }
             }
-            Err(e) => tracing::warn!(tenant = %tenant, error = %e, "labeling failed; new topics keep keyword labels"),
+            Err(e) => {
+                tracing::warn!(tenant = %tenant, error = %e, "labeling failed; new topics keep keyword labels")
+            }
         }
     }
 
-    async fn transform_inner(&self, req: Request<proto::TransformRequest>) -> Result<proto::TransformResponse, ApiError> {
+    async fn transform_inner(
+        &self,
+        req: Request<proto::TransformRequest>,
+    ) -> Result<proto::TransformResponse, ApiError> {
         let tenant = validate::tenant(&req.get_ref().tenant_id)?;
         auth::authorize(&req, &tenant, Role::Read)?;
         let r = req.into_inner();
@@ -460,7 +509,10 @@ impl TopicsService {
             return Err(Status::invalid_argument("send texts or embeddings, not both").into());
         }
         if r.texts.is_empty() && r.embeddings.is_empty() {
-            return Err(Status::invalid_argument("texts is empty; send at least one text (or embeddings)").into());
+            return Err(Status::invalid_argument(
+                "texts is empty; send at least one text (or embeddings)",
+            )
+            .into());
         }
         validate::transform_texts(&r.texts, limits)?;
         if r.embeddings.len() > limits.max_transform_batch {
@@ -499,28 +551,44 @@ impl TopicsService {
             .iter()
             .map(|a| proto::TransformResult {
                 topic_id: a.topic_id,
-                label: hot
-                    .model
-                    .topic(a.topic_id)
-                    .map(|t| t.label.clone())
-                    .unwrap_or_else(|| if a.topic_id == OUTLIER_TOPIC { "outlier".into() } else { String::new() }),
+                label: hot.model.topic(a.topic_id).map(|t| t.label.clone()).unwrap_or_else(|| {
+                    if a.topic_id == OUTLIER_TOPIC {
+                        "outlier".into()
+                    } else {
+                        String::new()
+                    }
+                }),
                 score: a.score,
             })
             .collect();
-        Ok(proto::TransformResponse { tenant_id: tenant.to_string(), version: hot.version.to_string(), results })
+        Ok(proto::TransformResponse {
+            tenant_id: tenant.to_string(),
+            version: hot.version.to_string(),
+            results,
+        })
     }
 
-    async fn top_topics_inner(&self, req: Request<proto::GetTopTopicsRequest>) -> Result<proto::GetTopTopicsResponse, ApiError> {
+    async fn top_topics_inner(
+        &self,
+        req: Request<proto::GetTopTopicsRequest>,
+    ) -> Result<proto::GetTopTopicsResponse, ApiError> {
         let tenant = validate::tenant(&req.get_ref().tenant_id)?;
         auth::authorize(&req, &tenant, Role::Read)?;
         let r = req.into_inner();
         let limit = validate::top_limit(r.limit)?;
-        let active = self.app.meta.active(&tenant).await?.ok_or_else(|| Self::no_active(&tenant))?;
+        let active =
+            self.app.meta.active(&tenant).await?.ok_or_else(|| Self::no_active(&tenant))?;
         let mut snapshot = self.app.meta.snapshot(&tenant).await?;
         // The snapshot holds the top 10; a larger limit reads the rest from the active model.
-        if limit > snapshot.len() && snapshot.len() as u64 == SNAPSHOT_SIZE as u64 && active.total_topics > snapshot.len() as u64 {
+        if limit > snapshot.len()
+            && snapshot.len() as u64 == SNAPSHOT_SIZE as u64
+            && active.total_topics > snapshot.len() as u64
+        {
             let model = self.load(&active).await?;
-            let day = snapshot.first().map(|s| s.analysis_date).unwrap_or_else(|| Utc::now().date_naive());
+            let day = snapshot
+                .first()
+                .map(|s| s.analysis_date)
+                .unwrap_or_else(|| Utc::now().date_naive());
             snapshot = SnapshotTopic::top_of(&model, limit, day, active.version);
         }
         snapshot.truncate(limit);
@@ -538,7 +606,10 @@ impl TopicsService {
                 t.trend = by_topic.remove(&t.topic_id).unwrap_or_default();
             }
         }
-        let (start, end) = active.date_range.map(|(a, b)| (convert::date(a), convert::date(b))).unwrap_or_default();
+        let (start, end) = active
+            .date_range
+            .map(|(a, b)| (convert::date(a), convert::date(b)))
+            .unwrap_or_default();
         Ok(proto::GetTopTopicsResponse {
             tenant_id: tenant.to_string(),
             version: active.version.to_string(),
@@ -549,7 +620,10 @@ impl TopicsService {
         })
     }
 
-    async fn list_models_inner(&self, req: Request<proto::ListModelsRequest>) -> Result<proto::ListModelsResponse, ApiError> {
+    async fn list_models_inner(
+        &self,
+        req: Request<proto::ListModelsRequest>,
+    ) -> Result<proto::ListModelsResponse, ApiError> {
         let tenant = if req.get_ref().tenant_id.is_empty() {
             auth::authorize_all(&req, Role::Admin)?;
             None
@@ -564,15 +638,22 @@ impl TopicsService {
         };
         let mut rows = self.app.meta.list(tenant.as_ref()).await?;
         rows.sort_by(|a, b| a.tenant.cmp(&b.tenant).then(b.version.cmp(&a.version)));
-        Ok(proto::ListModelsResponse { models: rows.iter().take(limit).map(convert::model_info).collect() })
+        Ok(proto::ListModelsResponse {
+            models: rows.iter().take(limit).map(convert::model_info).collect(),
+        })
     }
 
-    async fn get_model_inner(&self, req: Request<proto::GetModelRequest>) -> Result<proto::GetModelResponse, ApiError> {
+    async fn get_model_inner(
+        &self,
+        req: Request<proto::GetModelRequest>,
+    ) -> Result<proto::GetModelResponse, ApiError> {
         let tenant = validate::tenant(&req.get_ref().tenant_id)?;
         auth::authorize(&req, &tenant, Role::Read)?;
         let r = req.into_inner();
         let rec = match r.version.as_deref() {
-            Some(v) if !v.trim().is_empty() => self.get_record(&tenant, &validate::version("version", v)?).await?,
+            Some(v) if !v.trim().is_empty() => {
+                self.get_record(&tenant, &validate::version("version", v)?).await?
+            }
             _ => self.app.meta.active(&tenant).await?.ok_or_else(|| Self::no_active(&tenant))?,
         };
         let model = self.load(&rec).await?;
@@ -590,7 +671,10 @@ impl TopicsService {
         })
     }
 
-    async fn activate_inner(&self, req: Request<proto::ActivateModelRequest>) -> Result<proto::ActivateModelResponse, ApiError> {
+    async fn activate_inner(
+        &self,
+        req: Request<proto::ActivateModelRequest>,
+    ) -> Result<proto::ActivateModelResponse, ApiError> {
         let tenant = validate::tenant(&req.get_ref().tenant_id)?;
         auth::authorize(&req, &tenant, Role::Admin)?;
         let version = validate::version("version", &req.get_ref().version)?;
@@ -613,7 +697,10 @@ impl TopicsService {
         })
     }
 
-    async fn delete_tenant_inner(&self, req: Request<proto::DeleteTenantRequest>) -> Result<proto::DeleteTenantResponse, ApiError> {
+    async fn delete_tenant_inner(
+        &self,
+        req: Request<proto::DeleteTenantRequest>,
+    ) -> Result<proto::DeleteTenantResponse, ApiError> {
         let tenant = validate::tenant(&req.get_ref().tenant_id)?;
         auth::authorize(&req, &tenant, Role::Admin)?;
         let _state = self.app.state_locks.acquire(&tenant).await;
@@ -639,8 +726,14 @@ impl TopicsService {
         let tenant = validate::tenant(&req.get_ref().tenant_id)?;
         auth::authorize(&req, &tenant, Role::Read)?;
         let windows = self.app.meta.merged_windows(&tenant).await?;
-        let versions: BTreeMap<String, ModelRecord> =
-            self.app.meta.list(Some(&tenant)).await?.into_iter().map(|m| (m.version.to_string(), m)).collect();
+        let versions: BTreeMap<String, ModelRecord> = self
+            .app
+            .meta
+            .list(Some(&tenant))
+            .await?
+            .into_iter()
+            .map(|m| (m.version.to_string(), m))
+            .collect();
         Ok(proto::ListMergedWindowsResponse {
             windows: windows
                 .iter()
@@ -682,19 +775,30 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
 }
 
 /// Runs a handler body and converts its error.
-async fn respond<T>(f: impl std::future::Future<Output = Result<T, ApiError>>) -> Result<Response<T>, Status> {
+async fn respond<T>(
+    f: impl std::future::Future<Output = Result<T, ApiError>>,
+) -> Result<Response<T>, Status> {
     f.await.map(Response::new).map_err(Status::from)
 }
 
 #[tonic::async_trait]
 impl proto::topics_server::Topics for TopicsService {
-    async fn fit(&self, req: Request<proto::FitRequest>) -> Result<Response<proto::FitResponse>, Status> {
+    async fn fit(
+        &self,
+        req: Request<proto::FitRequest>,
+    ) -> Result<Response<proto::FitResponse>, Status> {
         respond(self.fit_inner(req)).await
     }
-    async fn merge(&self, req: Request<proto::MergeRequest>) -> Result<Response<proto::MergeResponse>, Status> {
+    async fn merge(
+        &self,
+        req: Request<proto::MergeRequest>,
+    ) -> Result<Response<proto::MergeResponse>, Status> {
         respond(self.merge_inner(req)).await
     }
-    async fn transform(&self, req: Request<proto::TransformRequest>) -> Result<Response<proto::TransformResponse>, Status> {
+    async fn transform(
+        &self,
+        req: Request<proto::TransformRequest>,
+    ) -> Result<Response<proto::TransformResponse>, Status> {
         respond(self.transform_inner(req)).await
     }
     async fn get_top_topics(
@@ -703,10 +807,16 @@ impl proto::topics_server::Topics for TopicsService {
     ) -> Result<Response<proto::GetTopTopicsResponse>, Status> {
         respond(self.top_topics_inner(req)).await
     }
-    async fn list_models(&self, req: Request<proto::ListModelsRequest>) -> Result<Response<proto::ListModelsResponse>, Status> {
+    async fn list_models(
+        &self,
+        req: Request<proto::ListModelsRequest>,
+    ) -> Result<Response<proto::ListModelsResponse>, Status> {
         respond(self.list_models_inner(req)).await
     }
-    async fn get_model(&self, req: Request<proto::GetModelRequest>) -> Result<Response<proto::GetModelResponse>, Status> {
+    async fn get_model(
+        &self,
+        req: Request<proto::GetModelRequest>,
+    ) -> Result<Response<proto::GetModelResponse>, Status> {
         respond(self.get_model_inner(req)).await
     }
     async fn activate_model(

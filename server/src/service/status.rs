@@ -51,9 +51,9 @@ impl From<Status> for ApiError {
 /// Maps an engine error: bad input is the caller's, everything else ours.
 pub fn engine_status(e: &EngineError) -> Status {
     match e {
-        EngineError::InvalidParam { .. } | EngineError::InvalidInput(_) | EngineError::DimensionMismatch { .. } => {
-            Status::invalid_argument(e.to_string())
-        }
+        EngineError::InvalidParam { .. }
+        | EngineError::InvalidInput(_)
+        | EngineError::DimensionMismatch { .. } => Status::invalid_argument(e.to_string()),
         EngineError::InvalidModel(_) => Status::internal(format!("stored model is unusable: {e}")),
         EngineError::Encoder(_) | EngineError::Backend(_) | EngineError::Io { .. } => {
             Status::internal(format!("engine failure: {e}"))
@@ -77,7 +77,9 @@ pub fn store_status(e: &StoreError) -> Status {
 pub fn provider_status(e: &ProviderError) -> Status {
     match e {
         ProviderError::Timeout { .. } => Status::unavailable(e.to_string()),
-        ProviderError::Remote { .. } | ProviderError::Malformed { .. } => Status::unavailable(e.to_string()),
+        ProviderError::Remote { .. } | ProviderError::Malformed { .. } => {
+            Status::unavailable(e.to_string())
+        }
         ProviderError::Config(_) => Status::failed_precondition(e.to_string()),
         ProviderError::Engine(inner) => engine_status(inner),
     }
@@ -127,15 +129,29 @@ mod tests {
 
     #[test]
     fn codes() {
-        assert_eq!(Status::from(ApiError::from(EngineError::input("x"))).code(), Code::InvalidArgument);
         assert_eq!(
-            Status::from(ApiError::from(EngineError::DimensionMismatch { expected: 3, got: 2 })).code(),
+            Status::from(ApiError::from(EngineError::input("x"))).code(),
             Code::InvalidArgument
         );
-        assert_eq!(Status::from(ApiError::from(StoreError::NotFound("v".into()))).code(), Code::NotFound);
-        assert_eq!(Status::from(ApiError::from(StoreError::Unavailable("db".into()))).code(), Code::Unavailable);
         assert_eq!(
-            Status::from(ApiError::from(ProviderError::Timeout { provider: "gemini", attempts: 3 })).code(),
+            Status::from(ApiError::from(EngineError::DimensionMismatch { expected: 3, got: 2 }))
+                .code(),
+            Code::InvalidArgument
+        );
+        assert_eq!(
+            Status::from(ApiError::from(StoreError::NotFound("v".into()))).code(),
+            Code::NotFound
+        );
+        assert_eq!(
+            Status::from(ApiError::from(StoreError::Unavailable("db".into()))).code(),
+            Code::Unavailable
+        );
+        assert_eq!(
+            Status::from(ApiError::from(ProviderError::Timeout {
+                provider: "gemini",
+                attempts: 3
+            }))
+            .code(),
             Code::Unavailable
         );
         assert_eq!(Status::from(ApiError::from(AuthError::Missing)).code(), Code::Unauthenticated);

@@ -25,7 +25,9 @@ pub fn tenant(s: &str) -> Result<TenantId, Status> {
 /// A model version field.
 pub fn version(field: &str, s: &str) -> Result<Version, Status> {
     if s.trim().is_empty() {
-        return Err(Status::invalid_argument(format!("{field} is required (a version such as 20250101_093000)")));
+        return Err(Status::invalid_argument(format!(
+            "{field} is required (a version such as 20250101_093000)"
+        )));
     }
     Version::parse(s).map_err(|e| Status::invalid_argument(format!("{field}: {e}")))
 }
@@ -67,15 +69,21 @@ pub fn window(w: Option<&proto::Window>) -> Result<Option<Window>, Status> {
     match (start, end) {
         (None, None) => Ok(None),
         (Some(start), Some(end)) if start < end => Ok(Some(Window { start, end })),
-        (Some(_), Some(_)) => Err(Status::invalid_argument("window.start must be before window.end")),
-        _ => Err(Status::invalid_argument("window needs both start and end (RFC 3339), or neither")),
+        (Some(_), Some(_)) => {
+            Err(Status::invalid_argument("window.start must be before window.end"))
+        }
+        _ => {
+            Err(Status::invalid_argument("window needs both start and end (RFC 3339), or neither"))
+        }
     }
 }
 
 /// Checks one text: not blank, within the byte limit.
 fn text(field: &str, i: usize, s: &str, limits: &LimitsConfig) -> Result<(), Status> {
     if s.trim().is_empty() {
-        return Err(Status::invalid_argument(format!("{field}[{i}] is empty or whitespace; drop it or send real text")));
+        return Err(Status::invalid_argument(format!(
+            "{field}[{i}] is empty or whitespace; drop it or send real text"
+        )));
     }
     if s.len() > limits.max_text_bytes {
         return Err(Status::invalid_argument(format!(
@@ -102,7 +110,9 @@ pub struct Documents {
 /// well-formed timestamps.
 pub fn documents(docs: Vec<proto::Document>, limits: &LimitsConfig) -> Result<Documents, Status> {
     if docs.is_empty() {
-        return Err(Status::invalid_argument("documents is empty; send at least min_topic_size documents"));
+        return Err(Status::invalid_argument(
+            "documents is empty; send at least min_topic_size documents",
+        ));
     }
     if docs.len() > limits.max_fit_documents {
         return Err(Status::resource_exhausted(format!(
@@ -127,11 +137,9 @@ pub fn documents(docs: Vec<proto::Document>, limits: &LimitsConfig) -> Result<Do
     let dates = match dated {
         0 => None,
         n if n == texts.len() => Some(dates),
-        _ => {
-            return Err(Status::invalid_argument(
-                "created_at is set on some documents but not all; set it on every document or on none",
-            ))
-        }
+        _ => return Err(Status::invalid_argument(
+            "created_at is set on some documents but not all; set it on every document or on none",
+        )),
     };
     Ok(Documents { ids, texts, dates })
 }
@@ -187,25 +195,34 @@ pub fn embeddings(
             )));
         }
         if r.values.iter().any(|v| !v.is_finite()) {
-            return Err(Status::invalid_argument(format!("embeddings[{i}] contains NaN or infinity")));
+            return Err(Status::invalid_argument(format!(
+                "embeddings[{i}] contains NaN or infinity"
+            )));
         }
         if r.values.iter().all(|v| *v == 0.0) {
             return Err(Status::invalid_argument(format!("embeddings[{i}] is all zeros")));
         }
         data.extend_from_slice(&r.values);
     }
-    let mut m = Matrix::new(data, n, dim).map_err(|e| Status::invalid_argument(format!("embeddings: {e}")))?;
+    let mut m = Matrix::new(data, n, dim)
+        .map_err(|e| Status::invalid_argument(format!("embeddings: {e}")))?;
     m.normalize_rows();
     Ok(m)
 }
 
 /// Fit parameters: the server's defaults with the request's overrides, range-checked.
-pub fn fit_params(defaults: &FitParams, p: Option<&proto::FitParams>, n_docs: usize) -> Result<FitParams, Status> {
+pub fn fit_params(
+    defaults: &FitParams,
+    p: Option<&proto::FitParams>,
+    n_docs: usize,
+) -> Result<FitParams, Status> {
     let mut out = defaults.clone();
     if let Some(p) = p {
         if let Some(v) = p.min_topic_size {
             if !(2..=100_000).contains(&v) {
-                return Err(Status::invalid_argument(format!("params.min_topic_size = {v}; expected 2..=100000")));
+                return Err(Status::invalid_argument(format!(
+                    "params.min_topic_size = {v}; expected 2..=100000"
+                )));
             }
             out.min_topic_size = v as usize;
         }
@@ -216,7 +233,9 @@ pub fn fit_params(defaults: &FitParams, p: Option<&proto::FitParams>, n_docs: us
         }
         if let Some(v) = p.top_n_words {
             if !(1..=100).contains(&v) {
-                return Err(Status::invalid_argument(format!("params.top_n_words = {v}; expected 1..=100")));
+                return Err(Status::invalid_argument(format!(
+                    "params.top_n_words = {v}; expected 1..=100"
+                )));
             }
             out.top_n_words = v as usize;
         }
@@ -225,13 +244,17 @@ pub fn fit_params(defaults: &FitParams, p: Option<&proto::FitParams>, n_docs: us
         }
         if let Some(v) = p.n_neighbors {
             if !(2..=200).contains(&v) {
-                return Err(Status::invalid_argument(format!("params.n_neighbors = {v}; expected 2..=200")));
+                return Err(Status::invalid_argument(format!(
+                    "params.n_neighbors = {v}; expected 2..=200"
+                )));
             }
             out.n_neighbors = v as usize;
         }
         if let Some(v) = p.n_components {
             if !(1..=100).contains(&v) {
-                return Err(Status::invalid_argument(format!("params.n_components = {v}; expected 1..=100")));
+                return Err(Status::invalid_argument(format!(
+                    "params.n_components = {v}; expected 1..=100"
+                )));
             }
             out.n_components = v as usize;
         }
@@ -251,7 +274,9 @@ pub fn top_limit(limit: u32) -> Result<usize, Status> {
     match limit {
         0 => Ok(DEFAULT_TOP_TOPICS as usize),
         l if l <= MAX_TOP_TOPICS => Ok(l as usize),
-        l => Err(Status::invalid_argument(format!("limit = {l}; expected 1..={MAX_TOP_TOPICS} (0 = 10)"))),
+        l => Err(Status::invalid_argument(format!(
+            "limit = {l}; expected 1..={MAX_TOP_TOPICS} (0 = 10)"
+        ))),
     }
 }
 
@@ -274,14 +299,31 @@ mod tests {
 
     #[test]
     fn documents_rules() {
-        let l = LimitsConfig { max_fit_documents: 3, max_text_bytes: 10, ..LimitsConfig::default() };
+        let l =
+            LimitsConfig { max_fit_documents: 3, max_text_bytes: 10, ..LimitsConfig::default() };
         assert_eq!(documents(vec![], &l).unwrap_err().code(), Code::InvalidArgument);
-        assert_eq!(documents(vec![doc("a", ""); 4], &l).unwrap_err().code(), Code::ResourceExhausted);
-        assert!(documents(vec![doc("  ", "")], &l).unwrap_err().message().contains("documents.text[0]"));
-        assert!(documents(vec![doc("0123456789x", "")], &l).unwrap_err().message().contains("max_text_bytes"));
-        assert!(documents(vec![doc("a", "yesterday")], &l).unwrap_err().message().contains("RFC 3339"));
+        assert_eq!(
+            documents(vec![doc("a", ""); 4], &l).unwrap_err().code(),
+            Code::ResourceExhausted
+        );
+        assert!(documents(vec![doc("  ", "")], &l)
+            .unwrap_err()
+            .message()
+            .contains("documents.text[0]"));
+        assert!(documents(vec![doc("0123456789x", "")], &l)
+            .unwrap_err()
+            .message()
+            .contains("max_text_bytes"));
+        assert!(documents(vec![doc("a", "yesterday")], &l)
+            .unwrap_err()
+            .message()
+            .contains("RFC 3339"));
         assert!(documents(vec![doc("a", "2026-01-01T00:00:00Z"), doc("b", "")], &l).is_err());
-        let ok = documents(vec![doc("a", "2026-01-01T10:00:00Z"), doc("b", "2026-01-02T00:00:00+00:00")], &l).unwrap();
+        let ok = documents(
+            vec![doc("a", "2026-01-01T10:00:00Z"), doc("b", "2026-01-02T00:00:00+00:00")],
+            &l,
+        )
+        .unwrap();
         assert_eq!(ok.dates.unwrap()[1], NaiveDate::from_ymd_opt(2026, 1, 2).unwrap());
     }
 
@@ -289,9 +331,18 @@ mod tests {
     fn embeddings_rules() {
         let e = |v: Vec<f32>| proto::Embedding { values: v };
         assert!(embeddings(&[e(vec![1.0, 0.0])], 2, None).is_err());
-        assert!(embeddings(&[e(vec![1.0, f32::NAN])], 1, None).unwrap_err().message().contains("NaN"));
-        assert!(embeddings(&[e(vec![1.0, 0.0]), e(vec![1.0])], 2, None).unwrap_err().message().contains("embeddings[1]"));
-        assert!(embeddings(&[e(vec![1.0, 0.0])], 1, Some(3)).unwrap_err().message().contains("dimension 2"));
+        assert!(embeddings(&[e(vec![1.0, f32::NAN])], 1, None)
+            .unwrap_err()
+            .message()
+            .contains("NaN"));
+        assert!(embeddings(&[e(vec![1.0, 0.0]), e(vec![1.0])], 2, None)
+            .unwrap_err()
+            .message()
+            .contains("embeddings[1]"));
+        assert!(embeddings(&[e(vec![1.0, 0.0])], 1, Some(3))
+            .unwrap_err()
+            .message()
+            .contains("dimension 2"));
         assert!(embeddings(&[e(vec![0.0, 0.0])], 1, None).is_err());
         let m = embeddings(&[e(vec![3.0, 4.0])], 1, Some(2)).unwrap();
         assert!((m.row(0)[0] - 0.6).abs() < 1e-6);
@@ -304,7 +355,11 @@ mod tests {
         assert!(fit_params(&d, Some(&p), 100).unwrap_err().message().contains("min_topic_size"));
         let p = proto::FitParams { nr_topics: Some("lots".into()), ..Default::default() };
         assert!(fit_params(&d, Some(&p), 100).unwrap_err().message().contains("nr_topics"));
-        let p = proto::FitParams { nr_topics: Some("20".into()), min_topic_size: Some(5), ..Default::default() };
+        let p = proto::FitParams {
+            nr_topics: Some("20".into()),
+            min_topic_size: Some(5),
+            ..Default::default()
+        };
         let f = fit_params(&d, Some(&p), 100).unwrap();
         assert_eq!((f.nr_topics, f.min_topic_size), (NrTopics::Fixed(20), 5));
         assert!(fit_params(&d, None, 3).unwrap_err().message().contains("min_topic_size"));

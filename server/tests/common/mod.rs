@@ -1,6 +1,6 @@
 //! Shared helpers for the server's integration tests: a real `topicd` on a loopback port, and
 //! CLINC150 documents with their reference embeddings.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used)] // test helpers may unwrap
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -65,7 +65,8 @@ pub fn config(dir: &Path) -> Config {
 /// Adds a bearer token to a request.
 pub fn with_token<T>(msg: T, token: &str) -> tonic::Request<T> {
     let mut r = tonic::Request::new(msg);
-    r.metadata_mut().insert("authorization", format!("Bearer {token}").parse().expect("ascii token"));
+    r.metadata_mut()
+        .insert("authorization", format!("Bearer {token}").parse().expect("ascii token"));
     r
 }
 
@@ -106,7 +107,8 @@ impl Clinc {
             (u32::from_le_bytes([npy[8], npy[9], npy[10], npy[11]]) as usize, 12)
         };
         let data = &npy[off + hlen..];
-        let embeddings: Vec<f32> = data.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+        let embeddings: Vec<f32> =
+            data.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
         let dim = embeddings.len() / texts.len();
         assert_eq!(dim, 384);
         Some(Clinc { texts, labels, dim, embeddings })
@@ -139,7 +141,11 @@ impl Clinc {
     pub fn batch(&self, idx: &[usize], day: &str) -> (Vec<Document>, Vec<Embedding>) {
         let docs = idx
             .iter()
-            .map(|&i| Document { id: format!("doc-{i}"), text: self.texts[i].clone(), created_at: format!("{day}T12:00:00Z") })
+            .map(|&i| Document {
+                id: format!("doc-{i}"),
+                text: self.texts[i].clone(),
+                created_at: format!("{day}T12:00:00Z"),
+            })
             .collect();
         let embs = idx.iter().map(|&i| Embedding { values: self.row(i).to_vec() }).collect();
         (docs, embs)
@@ -147,11 +153,20 @@ impl Clinc {
 }
 
 /// A Fit request for one day.
-pub fn fit_request(tenant: &str, docs: Vec<Document>, embs: Vec<Embedding>, day: &str, next_day: &str) -> proto::FitRequest {
+pub fn fit_request(
+    tenant: &str,
+    docs: Vec<Document>,
+    embs: Vec<Embedding>,
+    day: &str,
+    next_day: &str,
+) -> proto::FitRequest {
     proto::FitRequest {
         tenant_id: tenant.into(),
         documents: docs,
-        window: Some(proto::Window { start: format!("{day}T00:00:00Z"), end: format!("{next_day}T00:00:00Z") }),
+        window: Some(proto::Window {
+            start: format!("{day}T00:00:00Z"),
+            end: format!("{next_day}T00:00:00Z"),
+        }),
         params: None,
         embeddings: embs,
     }
@@ -163,7 +178,9 @@ pub async fn seed_model(dir: &Path, tenant: &str) -> String {
     use chrono::NaiveDate;
     use topic_engine::model::{DailyCount, LabelSource, TopicStatus};
     use topic_engine::{FitParams, Keyword, MergeParams, Topic, TopicModel};
-    use topicd::store::{DailyCountRow, MetaStore, ModelKind, ModelStore, NewModel, SnapshotTopic, TenantId, Version};
+    use topicd::store::{
+        DailyCountRow, MetaStore, ModelKind, ModelStore, NewModel, SnapshotTopic, TenantId, Version,
+    };
 
     let day = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
     let words = ["alpha", "beta", "gamma"];
@@ -206,9 +223,16 @@ pub async fn seed_model(dir: &Path, tenant: &str) -> String {
     let latest = meta.latest_version(&t).await.unwrap();
     let v = Version::now_after(latest.as_ref());
     let path = models.put(&t, &v, &model).await.unwrap();
-    meta.insert_model(&NewModel::for_model(t.clone(), v, ModelKind::Merged, path, &model, serde_json::json!({})))
-        .await
-        .unwrap();
+    meta.insert_model(&NewModel::for_model(
+        t.clone(),
+        v,
+        ModelKind::Merged,
+        path,
+        &model,
+        serde_json::json!({}),
+    ))
+    .await
+    .unwrap();
     let snap = SnapshotTopic::top_of(&model, 10, day, v);
     meta.activate(&t, &v, &snap, &DailyCountRow::all_of(&model), Some((day, day))).await.unwrap();
     meta.close().await;
