@@ -70,8 +70,21 @@ pub fn with_token<T>(msg: T, token: &str) -> tonic::Request<T> {
     r
 }
 
+/// The CLINC150 directory: `$TOPICD_DATASETS/clinc150`, else the first `shared/datasets/clinc150`
+/// found walking up from the crate (the repository's sibling `../shared`).
 pub fn clinc_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/datasets/clinc150")
+    if let Ok(d) = std::env::var("TOPICD_DATASETS") {
+        return PathBuf::from(d).join("clinc150");
+    }
+    let mut dir = Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    while let Some(d) = dir {
+        let candidate = d.join("shared/datasets/clinc150");
+        if candidate.join("clinc150.npy").exists() {
+            return candidate;
+        }
+        dir = d.parent().map(Path::to_path_buf);
+    }
+    PathBuf::from("../shared/datasets/clinc150")
 }
 
 /// CLINC150 rows: `(text, label)` in file order, and the reference embeddings (384-d).
