@@ -132,6 +132,7 @@ pub fn fit_with_data(
     }
     let _span = tracing::debug_span!("umap", n, k = graph.k, dim).entered();
 
+    let started = std::time::Instant::now();
     let mut fuzzy_graph = fuzzy::fuzzy_simplicial_set(
         graph,
         params.local_connectivity as f64,
@@ -144,7 +145,9 @@ pub fn fit_with_data(
     fuzzy_graph.prune_below(w_max / prune_epochs as f32);
 
     let mut rng = ChaCha8Rng::seed_from_u64(params.seed);
+    let t_fuzzy = started.elapsed();
     let init = spectral::spectral_layout(&fuzzy_graph, data, dim, &mut rng);
+    let t_init = started.elapsed() - t_fuzzy;
     let max_abs = init.iter().fold(0.0f64, |m, v| m.max(v.abs()));
     let expansion = if max_abs > 0.0 { 10.0 / max_abs } else { 1.0 };
     let noise = Normal::new(0.0, 1e-4).map_err(|e| EngineError::input(e.to_string()))?;
@@ -186,7 +189,14 @@ pub fn fit_with_data(
         n_epochs,
         seed: params.seed,
     };
+    let t_before_sgd = started.elapsed();
     sgd::optimize_layout(&mut embedding, dim, &edges, &sgd_params);
+    tracing::debug!(
+        fuzzy_s = t_fuzzy.as_secs_f64(),
+        spectral_s = t_init.as_secs_f64(),
+        sgd_s = (started.elapsed() - t_before_sgd).as_secs_f64(),
+        "UMAP stage times"
+    );
     if embedding.iter().any(|v| !v.is_finite()) {
         return Err(EngineError::input("UMAP layout diverged (non-finite coordinates)"));
     }
