@@ -5,7 +5,9 @@
 //!   refuses root), or the server at `DATABASE_URL` when that is set.
 //! - [`MotoServer`]: `moto_server` (an S3 emulator) on a free loopback port with a bucket.
 //!
-//! Both stop and clean up on drop, and can be stopped and started again to test outages.
+//! - [`TcpProxy`]: a cuttable loopback proxy, for outages that must keep the backend's data.
+//!
+//! All stop and clean up on drop, and can be stopped and started again to test outages.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -368,6 +370,11 @@ impl MotoServer {
         ]
     }
 
+    /// The address moto listens on.
+    pub fn addr(&self) -> std::net::SocketAddr {
+        ([127, 0, 0, 1], self.port).into()
+    }
+
     /// The same settings as AWS environment variables (for a `topicd` child process).
     pub fn s3_env(&self) -> Vec<(String, String)> {
         vec![
@@ -398,4 +405,67 @@ fn http_put(port: u16, path: &str) -> std::io::Result<u16> {
         .nth(1)
         .and_then(|c| c.parse().ok())
         .ok_or_else(|| std::io::Error::other(format!("bad HTTP response: {:.100}", head)))
+}
+
+/// A loopback TCP proxy that can be cut and restored, to simulate a backend outage without
+/// losing the backend's data (e.g. in front of `moto_server`, which keeps objects only in
+/// memory). Cutting it drops the listener and every open connection.
+pub struct TcpProxy {
+    port: u16,
+    upstream: std::net::SocketAddr,
+    task: Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+impl TcpProxy {
+    /// Listen on a free loopback port and forward every connection to `upstream`.
+    pub async fn start(upstream: std::net::SocketAddr) -> Result<Self> {
+        let p = TcpProxy { port: free_port()?, upstream, task: Mutex::new(None) };
+        p.start_again().await?;
+        Ok(p)
+    }
+
+    /// Listen again on the same port after [`TcpProxy::stop`].
+    pub async fn start_again(&self) -> Result<()> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port))
+            .await
+            .map_err(|e| err(format!("proxy bind 127.0.0.1:{}: {e}", self.port)))?;
+        let upstream = self.upstream;
+        let task = tokio::spawn(async move {
+            let mut conns = tokio::task::JoinSet::new();
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                conns.spawn(async move {
+                    if let Ok(mut out) = tokio::net::TcpStream::connect(upstream).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut out).await;
+                    }
+                });
+            }
+        });
+        if let Some(old) = self.task.lock().unwrap_or_else(|e| e.into_inner()).replace(task) {
+            old.abort();
+        }
+        Ok(())
+    }
+
+    /// Cut: stop listening and drop every open connection.
+    pub fn stop(&self) {
+        if let Some(t) = self.task.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            t.abort();
+        }
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The proxy's port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+}
+
+impl Drop for TcpProxy {
+    fn drop(&mut self) {
+        self.stop();
+    }
 }

@@ -262,15 +262,6 @@ macro_rules! with_pool {
     };
 }
 
-/// Evaluate a failpoint (compiled only with the `failpoints` feature); when configured to
-/// `return`, the enclosing function fails with [`StoreError::Unavailable`].
-macro_rules! failpoint {
-    ($name:literal) => {
-        #[cfg(feature = "failpoints")]
-        fail::fail_point!($name, |_| Err(StoreError::Unavailable(format!("failpoint {}", $name))));
-    };
-}
-
 fn db_err(e: sqlx::Error) -> StoreError {
     match &e {
         sqlx::Error::Database(d) if d.is_unique_violation() => {
@@ -295,6 +286,48 @@ fn to_i64(v: u64, what: &str) -> Result<i64> {
 fn to_u64(v: i64, what: &str) -> Result<u64> {
     u64::try_from(v)
         .map_err(|_| StoreError::Corrupt(format!("negative {what} {v} in the database")))
+}
+
+fn insert_sql() -> String {
+    format!(
+        "INSERT INTO models (tenant_id, version, kind, storage_path, total_topics, total_documents, \
+         date_range_start, date_range_end, is_active, metadata, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING {MODEL_COLUMNS}"
+    )
+}
+
+fn insert_err(e: sqlx::Error, m: &NewModel) -> StoreError {
+    match db_err(e) {
+        StoreError::Conflict(_) => StoreError::Conflict(format!(
+            "tenant {} already has a model version {}",
+            m.tenant, m.version
+        )),
+        e => e,
+    }
+}
+
+/// Bind a [`NewModel`] to the parameters of [`insert_sql`] (counts checked first).
+macro_rules! bind_new_model {
+    ($q:expr, $m:expr, $now:expr) => {
+        match (
+            to_i64($m.total_topics, "total_topics"),
+            to_i64($m.total_documents, "total_documents"),
+        ) {
+            (Ok(topics), Ok(documents)) => Ok($q
+                .bind($m.tenant.as_str())
+                .bind($m.version.to_string())
+                .bind($m.kind.as_str())
+                .bind(&$m.storage_path)
+                .bind(topics)
+                .bind(documents)
+                .bind($m.date_range.map(|r| r.0))
+                .bind($m.date_range.map(|r| r.1))
+                .bind(false)
+                .bind(Json(&$m.metadata))
+                .bind($now)),
+            (Err(e), _) | (_, Err(e)) => Err(e),
+        }
+    };
 }
 
 #[derive(sqlx::FromRow)]
@@ -488,34 +521,10 @@ impl MetaStore {
     /// already has this version.
     pub async fn insert_model(&self, m: &NewModel) -> Result<ModelRecord> {
         let now = Utc::now();
-        let sql = format!(
-            "INSERT INTO models (tenant_id, version, kind, storage_path, total_topics, total_documents, \
-             date_range_start, date_range_end, is_active, metadata, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING {MODEL_COLUMNS}"
-        );
-        let total_topics = to_i64(m.total_topics, "total_topics")?;
-        let total_documents = to_i64(m.total_documents, "total_documents")?;
-        let row: ModelRow = with_pool!(self, p => sqlx::query_as(&sql)
-            .bind(m.tenant.as_str())
-            .bind(m.version.to_string())
-            .bind(m.kind.as_str())
-            .bind(&m.storage_path)
-            .bind(total_topics)
-            .bind(total_documents)
-            .bind(m.date_range.map(|r| r.0))
-            .bind(m.date_range.map(|r| r.1))
-            .bind(false)
-            .bind(Json(&m.metadata))
-            .bind(now)
-            .fetch_one(p)
-            .await)
-        .map_err(|e| match db_err(e) {
-            StoreError::Conflict(_) => StoreError::Conflict(format!(
-                "tenant {} already has a model version {}",
-                m.tenant, m.version
-            )),
-            e => e,
-        })?;
+        let sql = insert_sql();
+        let row: ModelRow = with_pool!(self, p => {
+            bind_new_model!(sqlx::query_as(&sql), m, now)?.fetch_one(p).await.map_err(|e| insert_err(e, m))?
+        });
         row.try_into()
     }
 
@@ -531,6 +540,40 @@ impl MetaStore {
         daily_counts: &[DailyCountRow],
         merged_window: Option<(NaiveDate, NaiveDate)>,
     ) -> Result<ModelRecord> {
+        self.activate_inner(None, tenant, version, snapshot, daily_counts, merged_window).await
+    }
+
+    /// [`MetaStore::insert_model`] and [`MetaStore::activate`] in ONE transaction: the Merge
+    /// commit. On any error no row of the new version exists (its files, already written, are
+    /// orphans for [`cleanup_orphans`](super::cleanup_orphans)) and the previous active model and
+    /// snapshot stay.
+    pub async fn insert_and_activate(
+        &self,
+        model: &NewModel,
+        snapshot: &[SnapshotTopic],
+        daily_counts: &[DailyCountRow],
+        merged_window: Option<(NaiveDate, NaiveDate)>,
+    ) -> Result<ModelRecord> {
+        self.activate_inner(
+            Some(model),
+            &model.tenant,
+            &model.version,
+            snapshot,
+            daily_counts,
+            merged_window,
+        )
+        .await
+    }
+
+    async fn activate_inner(
+        &self,
+        new: Option<&NewModel>,
+        tenant: &TenantId,
+        version: &Version,
+        snapshot: &[SnapshotTopic],
+        daily_counts: &[DailyCountRow],
+        merged_window: Option<(NaiveDate, NaiveDate)>,
+    ) -> Result<ModelRecord> {
         let now = Utc::now();
         let v = version.to_string();
         let t = tenant.as_str();
@@ -538,6 +581,14 @@ impl MetaStore {
             format!("SELECT {MODEL_COLUMNS} FROM models WHERE tenant_id = $1 AND version = $2");
         let row: ModelRow = with_pool!(self, p => {
             let mut tx = p.begin().await.map_err(db_err)?;
+            if let Some(m) = new {
+                let insert_sql = insert_sql();
+                bind_new_model!(sqlx::query(&insert_sql), m, now)?
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| insert_err(e, m))?;
+                failpoint!("meta::activate::after_insert");
+            }
             let exists: Option<(i64,)> = sqlx::query_as("SELECT id FROM models WHERE tenant_id = $1 AND version = $2")
                 .bind(t)
                 .bind(&v)

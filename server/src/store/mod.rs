@@ -2,10 +2,28 @@
 //! snapshot and topic history in SQL ([`MetaStore`]).
 //!
 //! Write order (survives a crash anywhere): the model's files are written first under a fresh
-//! [`Version`], then ONE database transaction ([`MetaStore::activate`]) switches the active
-//! version and replaces the snapshot. A version without a database row is never served, and
-//! [`cleanup_orphans`] deletes its files.
+//! [`Version`], then ONE database transaction ([`MetaStore::insert_and_activate`]) records the
+//! version, switches the active version and replaces the snapshot. A version without a database
+//! row is never served, and [`cleanup_orphans`] deletes its files.
+//!
+//! Failpoints (feature `failpoints`, for fault-injection tests): `store::put::after_tensors`,
+//! `store::put::after_config`, `meta::activate::after_insert`, `meta::activate::after_switch`,
+//! `meta::activate::before_snapshot`, `meta::activate::before_commit`.
 
+/// Evaluate a failpoint (compiled only with the `failpoints` feature); when configured to
+/// `return`, the enclosing function fails with [`StoreError::Unavailable`].
+macro_rules! failpoint {
+    ($name:literal) => {
+        #[cfg(feature = "failpoints")]
+        fail::fail_point!($name, |_| Err($crate::store::StoreError::Unavailable(format!(
+            "failpoint {}",
+            $name
+        ))));
+    };
+}
+
+#[cfg(test)]
+mod fault_tests;
 pub mod meta;
 pub mod objects;
 pub mod tenant;

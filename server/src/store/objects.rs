@@ -227,7 +227,9 @@ impl ModelStore {
         let path = StoragePath { tenant: tenant.clone(), version: *version };
         let files = codec::encode(model)?;
         self.put_file(&path.file(TENSORS_FILE), files.tensors).await?;
+        failpoint!("store::put::after_tensors");
         self.put_file(&path.file(CONFIG_FILE), files.config_json).await?;
+        failpoint!("store::put::after_config");
         tracing::debug!(tenant = %tenant, version = %version, store = %self.location, "model files written");
         Ok(path.to_string())
     }
