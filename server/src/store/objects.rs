@@ -25,10 +25,7 @@ use super::{Result, StoreError, TenantId, Version};
 /// Default limit on one model file read back from the store (1 GiB).
 pub const DEFAULT_MAX_OBJECT_BYTES: u64 = 1 << 30;
 
-/// File name of the tensors.
-pub const TENSORS_FILE: &str = "model.safetensors";
-/// File name of the config.
-pub const CONFIG_FILE: &str = "config.json";
+pub use topic_engine::io::{CONFIG_FILE, TENSORS_FILE};
 
 /// The storage path of one model version: `{tenant_id}/{version}`, both parts validated.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -225,7 +222,9 @@ impl ModelStore {
         model: &TopicModel,
     ) -> Result<String> {
         let path = StoragePath { tenant: tenant.clone(), version: *version };
-        let files = codec::encode(model)?;
+        let files = topic_engine::io::to_files(model).map_err(|e| {
+            StoreError::Corrupt(format!("cannot encode the model of tenant {tenant}: {e}"))
+        })?;
         self.put_file(&path.file(TENSORS_FILE), files.tensors).await?;
         failpoint!("store::put::after_tensors");
         self.put_file(&path.file(CONFIG_FILE), files.config_json).await?;
@@ -257,7 +256,7 @@ impl ModelStore {
         let path = StoragePath::parse(path)?;
         let config = self.get_file(&path.file(CONFIG_FILE)).await?;
         let tensors = self.get_file(&path.file(TENSORS_FILE)).await?;
-        codec::decode(&config, &tensors)
+        topic_engine::io::from_files(&config, &tensors)
             .map_err(|e| StoreError::Corrupt(format!("model {path}: {e}")))
     }
 
@@ -320,29 +319,6 @@ impl ModelStore {
             .into_iter()
             .map(|v| StoragePath { tenant: tenant.clone(), version: v }.to_string())
             .collect())
-    }
-}
-
-/// Model (de)serialisation.
-// TODO(store): switch to `topic_engine::io::{to_files, from_files}` (safetensors + config.json)
-// as soon as the lifecycle helper lands `engine/src/io`; until then the whole model is JSON in
-// `config.json` and `model.safetensors` is empty.
-mod codec {
-    use topic_engine::TopicModel;
-
-    pub struct Files {
-        pub config_json: Vec<u8>,
-        pub tensors: Vec<u8>,
-    }
-
-    pub fn encode(model: &TopicModel) -> super::Result<Files> {
-        let config_json = serde_json::to_vec(model)
-            .map_err(|e| super::StoreError::Corrupt(format!("cannot encode the model: {e}")))?;
-        Ok(Files { config_json, tensors: Vec::new() })
-    }
-
-    pub fn decode(config: &[u8], _tensors: &[u8]) -> Result<TopicModel, String> {
-        serde_json::from_slice(config).map_err(|e| e.to_string())
     }
 }
 
@@ -424,7 +400,10 @@ mod tests {
         let v = ver("20250305_101112");
         store.put(&tid("t1"), &v, &model()).await.unwrap();
         assert!(root.join("t1/20250305_101112").join(CONFIG_FILE).is_file());
-        assert!(root.join("t1/20250305_101112").join(TENSORS_FILE).is_file());
+        let tensors = std::fs::read(root.join("t1/20250305_101112").join(TENSORS_FILE)).unwrap();
+        assert!(tensors.len() > 8 * 6 * 4, "topic embeddings are in the safetensors file");
+        let config = std::fs::read(root.join("t1/20250305_101112").join(CONFIG_FILE)).unwrap();
+        assert_eq!(topic_engine::io::from_files(&config, &tensors).unwrap(), model());
         // A file:// URL opens the same directory.
         let again = ModelStore::from_url(&format!("file://{}", root.display())).unwrap();
         assert_eq!(again.get("t1/20250305_101112").await.unwrap(), model());
