@@ -166,18 +166,31 @@ async fn process_tenant(
         }
     }
 
+    let with_embeddings = messages.iter().filter(|m| m.embedding.is_some()).count();
+    if with_embeddings != 0 && with_embeddings != messages.len() {
+        return TenantResult::new(tenant, TenantStatus::Failed, n).with_reason(format!(
+            "{with_embeddings} of {n} messages have a precomputed embedding: give all or none"
+        ));
+    }
+    let mut embeddings = Vec::with_capacity(with_embeddings);
+    let documents = messages
+        .into_iter()
+        .map(|m| {
+            if let Some(values) = m.embedding {
+                embeddings.push(proto::Embedding { values });
+            }
+            proto::Document { id: m.id, text: m.text, created_at: rfc3339(m.created_at) }
+        })
+        .collect();
     let request = proto::FitRequest {
         tenant_id: tenant.to_string(),
-        documents: messages
-            .into_iter()
-            .map(|m| proto::Document { id: m.id, text: m.text, created_at: rfc3339(m.created_at) })
-            .collect(),
+        documents,
         window: Some(proto::Window {
             start: rfc3339(settings.window.start),
             end: rfc3339(settings.window.end),
         }),
         params: settings.fit_params.clone(),
-        embeddings: Vec::new(),
+        embeddings,
     };
     let fitted = with_retries(&settings.retry, "Fit", |_| api.fit(request.clone())).await;
     count(fitted.attempts);
@@ -328,6 +341,7 @@ mod tests {
                     id: i.to_string(),
                     text: format!("message {i}"),
                     created_at: window.start,
+                    embedding: None,
                 })
                 .collect())
         }

@@ -2,7 +2,8 @@
 //!
 //! `user_id` is accepted in place of `tenant_id` (the Python job's name for it), ids may be
 //! strings or integers, and an optional `id` field becomes the message id (default: the line
-//! number). `created_at` is RFC 3339, or `YYYY-MM-DD HH:MM:SS[.fff]` read as UTC. Blank lines are
+//! number), and an optional `embedding` (list of floats) is sent to the server as the
+//! message's precomputed embedding. `created_at` is RFC 3339, or `YYYY-MM-DD HH:MM:SS[.fff]` read as UTC. Blank lines are
 //! ignored; messages whose text is empty or only whitespace are dropped, as the server would
 //! reject them. Any other malformed line is an error naming the file and line.
 
@@ -37,6 +38,8 @@ struct Line {
     id: Option<IdValue>,
     text: Option<String>,
     created_at: Option<String>,
+    #[serde(default)]
+    embedding: Option<Vec<f32>>,
 }
 
 /// A string or integer id.
@@ -94,7 +97,12 @@ fn parse_line(raw: &str, line_no: usize) -> Result<Option<(String, Message)>, St
         return Ok(None);
     }
     let id = line.id.map(IdValue::into_string).unwrap_or_else(|| line_no.to_string());
-    Ok(Some((tenant, Message { id, text, created_at })))
+    if let Some(embedding) = &line.embedding {
+        if embedding.is_empty() || embedding.iter().any(|v| !v.is_finite()) {
+            return Err("\"embedding\" must be a non-empty list of finite numbers".into());
+        }
+    }
+    Ok(Some((tenant, Message { id, text, created_at, embedding: line.embedding })))
 }
 
 impl JsonlSource {
@@ -183,7 +191,7 @@ mod tests {
         let file = write(&[
             r#"{"tenant_id":"acme","text":"where is my card","created_at":"2026-11-24T10:00:00Z"}"#,
             "",
-            r#"{"user_id":42,"text":"book a flight","created_at":"2026-11-24 11:30:00","id":7}"#,
+            r#"{"user_id":42,"text":"book a flight","created_at":"2026-11-24 11:30:00","id":7,"embedding":[0.5,-1]}"#,
             // Outside the window: before the start and exactly at the (exclusive) end.
             r#"{"tenant_id":"acme","text":"old","created_at":"2026-11-23T23:59:59Z"}"#,
             r#"{"tenant_id":"acme","text":"at end","created_at":"2026-11-25T00:00:00Z"}"#,
@@ -200,6 +208,8 @@ mod tests {
         assert_eq!(acme, vec!["earlier", "where is my card"]);
         assert_eq!(grouped["acme"][1].id, "1", "the line number is the default id");
         assert_eq!(grouped["42"][0].id, "7");
+        assert_eq!(grouped["42"][0].embedding, Some(vec![0.5, -1.0]));
+        assert_eq!(grouped["acme"][0].embedding, None);
         assert_eq!(
             grouped["42"][0].created_at,
             Utc.with_ymd_and_hms(2026, 11, 24, 11, 30, 0).unwrap()
@@ -213,6 +223,10 @@ mod tests {
             (r#"{"tenant_id":"a","created_at":"2026-11-24T10:00:00Z"}"#, "text"),
             (r#"{"tenant_id":"a","text":"x"}"#, "created_at"),
             (r#"{"tenant_id":"a","text":"x","created_at":"yesterday"}"#, "RFC 3339"),
+            (
+                r#"{"tenant_id":"a","text":"x","created_at":"2026-11-24T10:00:00Z","embedding":[]}"#,
+                "embedding",
+            ),
             ("not json", "JSON"),
         ];
         for (line, needle) in cases {

@@ -59,6 +59,9 @@ pub struct Message {
     pub text: String,
     /// When the message was created.
     pub created_at: DateTime<Utc>,
+    /// A precomputed embedding (JSONL `"embedding"` field), sent to the server instead of
+    /// having it embed the text.
+    pub embedding: Option<Vec<f32>>,
 }
 
 /// Errors of message sources. Their messages never contain message text.

@@ -71,7 +71,7 @@ fn decode_message(row: &PgRow) -> Result<Message, sqlx::Error> {
         // `timestamp without time zone` columns are taken as UTC.
         Err(_) => row.try_get::<NaiveDateTime, _>(2)?.and_utc(),
     };
-    Ok(Message { id, text: text.unwrap_or_default(), created_at })
+    Ok(Message { id, text: text.unwrap_or_default(), created_at, embedding: None })
 }
 
 impl PgSource {
