@@ -90,11 +90,31 @@ impl App {
             .with_context(|| format!("opening the model store {store_url}"))?;
         tracing::info!(database = %redact_url(&db_url), store = %store_url, "storage ready");
 
-        // Providers (`[embedding]`, `[labels]`) are wired in when the providers module lands;
-        // until then only precomputed embeddings are accepted and labels come from keywords.
+        // Providers. A missing embedding provider is not fatal (precomputed embeddings still
+        // work, text requests get FAILED_PRECONDITION with the reason); a broken label
+        // provider configuration is, since every merge would silently fall back.
         let embedder: Result<Arc<dyn Embedder>, String> =
-            Err("this build has no embedding provider yet".to_string());
-        let labeler: Option<Arc<dyn Labeler>> = None;
+            match crate::providers::local::ensure_model(&config.embedding).await {
+                Err(e) => Err(e.to_string()),
+                Ok(_) => {
+                    crate::providers::build_embedder(&config.embedding).map_err(|e| e.to_string())
+                }
+            };
+        match &embedder {
+            Ok(e) => tracing::info!(
+                model = e.model_name(),
+                dimension = e.dimension(),
+                "embedding provider ready"
+            ),
+            Err(why) => tracing::warn!(
+                reason = %why,
+                "no embedding provider: only requests with precomputed embeddings will work"
+            ),
+        }
+        let labeler = crate::providers::build_labeler(&config.labels)
+            .context("building the label provider ([labels])")?;
+        tracing::info!(labeler = labeler.name(), "label provider ready");
+        let labeler: Option<Arc<dyn Labeler>> = Some(labeler);
 
         let auth =
             Authenticator::from_config(&config.auth).context("loading authentication settings")?;

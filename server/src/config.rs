@@ -186,6 +186,10 @@ pub struct Config {
     pub merge: MergeParams,
     /// Transform parameters.
     pub transform: TransformParams,
+    /// Embedding provider (`[embedding]`; `TOPICD_EMBED_*` environment variables).
+    pub embedding: crate::providers::EmbeddingConfig,
+    /// Label provider (`[labels]`; `TOPICD_LABEL_*` environment variables).
+    pub labels: crate::providers::LabelConfig,
 }
 
 impl Default for Config {
@@ -208,6 +212,8 @@ impl Default for Config {
             fit: FitParams::default(),
             merge: MergeParams::default(),
             transform: TransformParams::default(),
+            embedding: crate::providers::EmbeddingConfig::default(),
+            labels: crate::providers::LabelConfig::default(),
         }
     }
 }
@@ -302,6 +308,11 @@ impl Config {
             None => Config::default(),
         };
         config.apply(overrides);
+        config
+            .embedding
+            .apply_env()
+            .map_err(|e| ConfigError::invalid("embedding", e.to_string()))?;
+        config.labels.apply_env().map_err(|e| ConfigError::invalid("labels", e.to_string()))?;
         config.validate()?;
         Ok(config)
     }
