@@ -1,9 +1,11 @@
 # CPU image for topicd + topics.
 #   docker build -t topicd .
-#   docker run -p 50051:50051 -v topicd-data:/data topicd
+#   docker run -p 50051:50051 -v topicd-data:/data -v $PWD/tokens.toml:/etc/topicd/tokens.toml \
+#     -e TOPICD_AUTH_TOKENS=/etc/topicd/tokens.toml topicd
+# topicd refuses to listen beyond loopback without auth (TOPICD_ALLOW_INSECURE_NO_AUTH=1 overrides).
 # Multi-stage: build with the Rust toolchain, run on a slim Debian with a non-root user.
 
-FROM rust:1.85-bookworm AS build
+FROM rust:1-bookworm AS build
 WORKDIR /src
 COPY . .
 RUN cargo build --release --locked -p topicd -p topics \
@@ -25,7 +27,7 @@ USER topicd
 WORKDIR /data
 ENV TOPICD_LISTEN=0.0.0.0:50051 \
     TOPICD_METRICS_LISTEN=0.0.0.0:9090 \
-    TOPICD_STORAGE_URL=/data/models \
+    TOPICD_STORE_URL=/data/models \
     TOPICD_DATABASE_URL=sqlite:///data/topicd.db \
     TOPICD_EMBED_MODEL=/models/all-MiniLM-L6-v2 \
     TOPICD_DEVICE=cpu
