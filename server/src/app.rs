@@ -10,7 +10,6 @@ use anyhow::Context as _;
 use candle_core::Device;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
-use tokio_stream::wrappers::TcpListenerStream;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Server;
 
@@ -228,7 +227,10 @@ pub async fn serve(
     let drained = async move {
         let _ = rx.wait_for(|s| *s).await;
     };
-    let server = router.serve_with_incoming_shutdown(TcpListenerStream::new(listener), drained);
+    // `Server::tcp_nodelay` only applies to listeners tonic binds itself; set it on the
+    // accepted sockets here, or Nagle adds ~40 ms to every small response.
+    let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
+    let server = router.serve_with_incoming_shutdown(incoming, drained);
     tokio::pin!(server);
     let health = health_reporter.clone();
     let result = tokio::select! {
