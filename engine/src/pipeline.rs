@@ -55,6 +55,21 @@ pub struct StageTimings {
     pub total: Duration,
 }
 
+impl StageTimings {
+    /// Every stage with its stable name (`knn`, `umap`, `hdbscan`, `ctfidf`, `reduction`,
+    /// `total`), in pipeline order: the one list that metrics, logs and reports iterate over.
+    pub fn stages(&self) -> [(&'static str, Duration); 6] {
+        [
+            ("knn", self.knn),
+            ("umap", self.umap),
+            ("hdbscan", self.hdbscan),
+            ("ctfidf", self.ctfidf),
+            ("reduction", self.reduction),
+            ("total", self.total),
+        ]
+    }
+}
+
 /// A fitted day model plus the per-document assignments.
 #[derive(Debug, Clone)]
 pub struct FitResult {

@@ -167,14 +167,7 @@ fn secs(d: Duration) -> String {
 
 fn print_timings(t: &topic_engine::StageTimings) {
     println!("stage        seconds");
-    for (name, d) in [
-        ("knn", t.knn),
-        ("umap", t.umap),
-        ("hdbscan", t.hdbscan),
-        ("ctfidf", t.ctfidf),
-        ("reduction", t.reduction),
-        ("total", t.total),
-    ] {
+    for (name, d) in t.stages() {
         println!("{name:<12} {:>8}", secs(d));
     }
 }

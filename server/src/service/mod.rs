@@ -279,14 +279,7 @@ impl TopicsService {
             return Err(cancelled().into());
         }
         let t = result.timings;
-        for (stage, d) in [
-            ("knn", t.knn),
-            ("umap", t.umap),
-            ("hdbscan", t.hdbscan),
-            ("ctfidf", t.ctfidf),
-            ("reduction", t.reduction),
-            ("total", t.total),
-        ] {
+        for (stage, d) in t.stages() {
             crate::metrics::record_stage(stage, d);
         }
 
@@ -300,11 +293,10 @@ impl TopicsService {
             "embedding_model": &result.model.embedding_model,
             "documents": n,
             "outliers": outliers,
-            "timings_seconds": {
-                "embed": embed_secs.as_secs_f64(), "knn": t.knn.as_secs_f64(), "umap": t.umap.as_secs_f64(),
-                "hdbscan": t.hdbscan.as_secs_f64(), "ctfidf": t.ctfidf.as_secs_f64(),
-                "reduction": t.reduction.as_secs_f64(), "total": t.total.as_secs_f64(),
-            },
+            "timings_seconds": std::iter::once(("embed", embed_secs))
+                .chain(t.stages())
+                .map(|(stage, d)| (stage.to_string(), serde_json::json!(d.as_secs_f64())))
+                .collect::<serde_json::Map<_, _>>(),
         });
         let store_started = Instant::now();
         let rec = {
