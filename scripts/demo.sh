@@ -3,8 +3,8 @@
 # encoder's weights, starts topicd on its embedded defaults (SQLite + ./data/models, local
 # encoder, keyword labels) in the background, runs the nightly job once per demo day over
 # examples/clinc150-demo.jsonl (4 tenants x 3 days of CLINC150 messages, see
-# examples/ATTRIBUTION.md), prints a tenant's top topics and the last run's summary, and stops
-# the server.
+# examples/ATTRIBUTION.md), tags two new messages, ends by printing a tenant's top topics, and
+# stops the server (the last run's JSON summary is kept in $DATA/last-summary.json).
 #
 # Re-running is safe and quick: the server remembers which windows it merged, so the nightly
 # runs skip them (set TOPICS_DEMO_FRESH=1 to start from an empty data directory).
@@ -84,7 +84,7 @@ for ((i = 0; i + 1 < ${#DAYS[@]}; i++)); do
     until="${DAYS[$((i + 1))]}"
     say "nightly run for $since"
     status=0
-    "$BIN/topics" nightly --jsonl "$DEMO" --since "$since" --until "$until" \
+    RUST_LOG="${RUST_LOG:-warn}" "$BIN/topics" nightly --jsonl "$DEMO" --since "$since" --until "$until" \
         --summary "$WORK/summary.json" || status=$?
     python3 - "$WORK/summary.json" <<'PY' 2>/dev/null || cat "$WORK/summary.json"
 import json, sys
@@ -102,11 +102,11 @@ PY
     fi
 done
 
-say "top topics of tenant $TENANT"
-"$BIN/topics" top --tenant "$TENANT" --limit 10 --trend
+cp "$WORK/summary.json" "$DATA/last-summary.json"
+echo "(the last run's full JSON summary: $DATA/last-summary.json)" >&2
 
 say "tagging two new messages for $TENANT"
 "$BIN/topics" tag --tenant "$TENANT" "my card got declined at the store" "how do I send money to my brother"
 
-say "summary of the last nightly run"
-cat "$WORK/summary.json"
+say "top topics of tenant $TENANT"
+"$BIN/topics" top --tenant "$TENANT" --limit 10 --trend
