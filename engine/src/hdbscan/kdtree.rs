@@ -6,22 +6,32 @@ use rayon::prelude::*;
 
 /// Points per leaf: small enough to prune well, large enough to keep the tree shallow.
 const LEAF_SIZE: usize = 16;
-const NO_CHILD: u32 = u32::MAX;
+pub(super) const NO_CHILD: u32 = u32::MAX;
 
-struct Node {
-    /// Range of `order` covered by this node.
-    start: u32,
-    end: u32,
-    left: u32,
-    right: u32,
+pub(super) struct Node {
+    /// Range of `order` (and of `sorted`) covered by this node.
+    pub start: u32,
+    pub end: u32,
+    /// Children, or [`NO_CHILD`] for a leaf. Nodes are stored in pre-order (parent first).
+    pub left: u32,
+    pub right: u32,
+}
+
+impl Node {
+    pub(super) fn is_leaf(&self) -> bool {
+        self.left == NO_CHILD
+    }
 }
 
 /// KD-tree over row-major `f64` points. Bounding boxes are stored per node for pruning.
 pub(crate) struct KdTree<'a> {
     data: &'a [f64],
-    dim: usize,
-    order: Vec<u32>,
-    nodes: Vec<Node>,
+    pub(super) dim: usize,
+    /// Point index at each tree position.
+    pub(super) order: Vec<u32>,
+    /// The points' coordinates in tree order (leaf scans read memory sequentially).
+    pub(super) sorted: Vec<f64>,
+    pub(super) nodes: Vec<Node>,
     /// `2 * dim` values per node: lower corner then upper corner.
     boxes: Vec<f64>,
 }
@@ -34,18 +44,37 @@ impl<'a> KdTree<'a> {
             data,
             dim,
             order: (0..n as u32).collect(),
+            sorted: Vec::new(),
             nodes: Vec::new(),
             boxes: Vec::new(),
         };
         if n > 0 {
             tree.build_node(0, n);
         }
+        tree.sorted = tree
+            .order
+            .iter()
+            .flat_map(|&i| &data[i as usize * dim..(i as usize + 1) * dim])
+            .copied()
+            .collect();
         tree
     }
 
-    fn point(&self, i: u32) -> &[f64] {
-        let i = i as usize;
+    /// Number of points.
+    pub(crate) fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    /// Coordinates of point `i` (input order).
+    #[inline]
+    pub(super) fn point(&self, i: usize) -> &[f64] {
         &self.data[i * self.dim..(i + 1) * self.dim]
+    }
+
+    /// Coordinates of the point at tree position `pos`.
+    #[inline]
+    pub(super) fn at(&self, pos: usize) -> &[f64] {
+        &self.sorted[pos * self.dim..(pos + 1) * self.dim]
     }
 
     fn build_node(&mut self, start: usize, end: usize) -> u32 {
@@ -93,7 +122,8 @@ impl<'a> KdTree<'a> {
     }
 
     /// Squared distance from `q` to the bounding box of node `id`.
-    fn box_dist2(&self, id: u32, q: &[f64]) -> f64 {
+    #[inline]
+    pub(super) fn box_dist2(&self, id: u32, q: &[f64]) -> f64 {
         let b = &self.boxes[id as usize * 2 * self.dim..(id as usize + 1) * 2 * self.dim];
         let (lo, hi) = b.split_at(self.dim);
         let mut s = 0.0;
@@ -111,10 +141,10 @@ impl<'a> KdTree<'a> {
         s
     }
 
-    /// Squared distances of the `k` nearest points to `q` (the point itself included when `q`
-    /// is in the tree), ascending.
-    pub(crate) fn knn_dist2(&self, q: &[f64], k: usize) -> Vec<f64> {
-        let mut best: Vec<f64> = Vec::with_capacity(k + 1);
+    /// The `k` nearest points to `q` as `(squared distance, point)`, ascending by distance
+    /// then index (the point itself included when `q` is in the tree).
+    pub(crate) fn knn(&self, q: &[f64], k: usize) -> Vec<(f64, u32)> {
+        let mut best: Vec<(f64, u32)> = Vec::with_capacity(k + 1);
         if k == 0 || self.nodes.is_empty() {
             return best;
         }
@@ -122,14 +152,14 @@ impl<'a> KdTree<'a> {
         best
     }
 
-    fn search(&self, id: u32, q: &[f64], k: usize, best: &mut Vec<f64>) {
+    fn search(&self, id: u32, q: &[f64], k: usize, best: &mut Vec<(f64, u32)>) {
         let node = &self.nodes[id as usize];
-        if node.left == NO_CHILD {
-            for &p in &self.order[node.start as usize..node.end as usize] {
-                let d2 = sq_dist(self.point(p), q);
-                if best.len() < k || d2 < best[best.len() - 1] {
-                    let pos = best.partition_point(|&v| v <= d2);
-                    best.insert(pos, d2);
+        if node.is_leaf() {
+            for pos in node.start as usize..node.end as usize {
+                let cand = (sq_dist(self.at(pos), q), self.order[pos]);
+                if best.len() < k || cand < best[best.len() - 1] {
+                    let at = best.partition_point(|&v| v < cand);
+                    best.insert(at, cand);
                     best.truncate(k);
                 }
             }
@@ -141,10 +171,11 @@ impl<'a> KdTree<'a> {
         } else {
             (node.right, dr, node.left, dl)
         };
-        if best.len() < k || d_first < best[best.len() - 1] {
+        // `<=`: a point at the same distance with a smaller index may still improve the list.
+        if best.len() < k || d_first <= best[best.len() - 1].0 {
             self.search(first, q, k, best);
         }
-        if best.len() < k || d_second < best[best.len() - 1] {
+        if best.len() < k || d_second <= best[best.len() - 1].0 {
             self.search(second, q, k, best);
         }
     }
@@ -158,38 +189,51 @@ pub(crate) fn sq_dist(a: &[f64], b: &[f64]) -> f64 {
 
 /// Distance of every point to its `k`-th nearest point, counting the point itself as the 0-th
 /// (so `k = min_samples` gives hdbscan's core distance: the `min_samples`-th neighbour not
-/// counting self). `k` must be `< n`.
+/// counting self). `k` must be `< n`. Brute force (for the high-dimensional inputs a KD-tree
+/// does not prune); low dimensions use [`tree_knn`].
 pub(crate) fn kth_neighbour_distances(data: &[f64], dim: usize, k: usize) -> Vec<f64> {
     let n = data.len().checked_div(dim).unwrap_or(0);
     if n == 0 {
         return Vec::new();
     }
-    // A KD-tree prunes well up to ~16 dimensions; beyond that brute force is as fast.
-    if dim <= 16 && n > 256 {
-        let tree = KdTree::build(data, dim);
-        (0..n)
-            .into_par_iter()
-            .map(|i| {
-                let d2 = tree.knn_dist2(&data[i * dim..(i + 1) * dim], k + 1);
-                d2.get(k).copied().unwrap_or(0.0).sqrt()
-            })
-            .collect()
-    } else {
-        (0..n)
-            .into_par_iter()
-            .map_init(
-                || Vec::with_capacity(n),
-                |dists: &mut Vec<f64>, i| {
-                    dists.clear();
-                    let a = &data[i * dim..(i + 1) * dim];
-                    dists.extend((0..n).map(|j| sq_dist(a, &data[j * dim..(j + 1) * dim])));
-                    let k = k.min(n - 1);
-                    let (_, kth, _) = dists.select_nth_unstable_by(k, f64::total_cmp);
-                    kth.sqrt()
-                },
-            )
-            .collect()
+    (0..n)
+        .into_par_iter()
+        .map_init(
+            || Vec::with_capacity(n),
+            |dists: &mut Vec<f64>, i| {
+                dists.clear();
+                let a = &data[i * dim..(i + 1) * dim];
+                dists.extend((0..n).map(|j| sq_dist(a, &data[j * dim..(j + 1) * dim])));
+                let k = k.min(n - 1);
+                let (_, kth, _) = dists.select_nth_unstable_by(k, f64::total_cmp);
+                kth.sqrt()
+            },
+        )
+        .collect()
+}
+
+/// The `k + 1` nearest points of every point (itself included, first unless it has exact
+/// duplicates with a smaller index) from the tree: `(distance, neighbours)`, where `distance[i]`
+/// is the distance to the `k`-th (hdbscan's core distance for `k = min_samples`) and
+/// `neighbours` holds `k + 1` indices per point, row-major. `k` must be `< n`.
+pub(crate) fn tree_knn(tree: &KdTree<'_>, k: usize) -> (Vec<f64>, Vec<u32>) {
+    let n = tree.len();
+    let dim = tree.dim;
+    let rows: Vec<(f64, Vec<u32>)> = (0..n)
+        .into_par_iter()
+        .map(|i| {
+            let found = tree.knn(&tree.data[i * dim..(i + 1) * dim], k + 1);
+            let kth = found.get(k).map_or(0.0, |v| v.0.sqrt());
+            (kth, found.into_iter().map(|v| v.1).collect())
+        })
+        .collect();
+    let mut core = Vec::with_capacity(n);
+    let mut neighbours = Vec::with_capacity(n * (k + 1));
+    for (c, nb) in rows {
+        core.push(c);
+        neighbours.extend(nb);
     }
+    (core, neighbours)
 }
 
 #[cfg(test)]
@@ -204,8 +248,10 @@ mod tests {
         let (n, dim) = (1500, 5);
         let data: Vec<f64> = (0..n * dim).map(|_| rng.random::<f64>()).collect();
         for k in [1, 5, 10] {
-            let tree = kth_neighbour_distances(&data, dim, k);
+            let tree = tree_knn(&KdTree::build(&data, dim), k).0;
+            let brute = kth_neighbour_distances(&data, dim, k);
             for i in (0..n).step_by(97) {
+                assert!((tree[i] - brute[i]).abs() < 1e-12);
                 let mut d: Vec<f64> = (0..n)
                     .map(|j| sq_dist(&data[i * dim..(i + 1) * dim], &data[j * dim..(j + 1) * dim]))
                     .collect();
@@ -218,7 +264,9 @@ mod tests {
     #[test]
     fn duplicates_give_zero_distance() {
         let data = vec![1.0; 300 * 3];
-        let d = kth_neighbour_distances(&data, 3, 5);
+        let (d, nb) = tree_knn(&KdTree::build(&data, 3), 5);
         assert!(d.iter().all(|&v| v == 0.0));
+        // Ties are broken by index.
+        assert_eq!(&nb[..6], &[0, 1, 2, 3, 4, 5]);
     }
 }

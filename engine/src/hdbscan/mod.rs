@@ -7,7 +7,9 @@
 //! (`../../shared/docs/BERTOPIC_NOTES.md` §8):
 //! 1. `m_s = min_samples` (default `min_cluster_size`), clipped to `[1, n − 1]`;
 //!    core(x) = distance to the `m_s`-th neighbour **not counting x** (KD-tree in low dimensions).
-//! 2. `d_mr(a, b) = max(core a, core b, ‖a − b‖)`; exact MST by Prim's algorithm.
+//! 2. `d_mr(a, b) = max(core a, core b, ‖a − b‖)`; exact MST, unique under the edge order
+//!    `(weight, smaller end, larger end)`: Borůvka over the KD-tree in low dimensions, Prim's
+//!    algorithm in high dimensions (`mst.rs`).
 //! 3. Single-linkage tree, condensed with `min_cluster_size`, λ = 1/d.
 //! 4. EOM: bottom-up, a cluster is replaced by its children when their summed stability is
 //!    strictly greater; the root only with `allow_single_cluster`.
@@ -19,6 +21,12 @@ mod tree;
 
 use crate::error::{EngineError, Result};
 use crate::matrix::Matrix;
+
+/// Up to this dimension a KD-tree prunes well (core distances and Borůvka MST); above it,
+/// brute-force core distances and Prim's MST.
+const KD_TREE_MAX_DIM: usize = 16;
+/// Below this many points brute force is as fast as building a tree.
+const KD_TREE_MIN_POINTS: usize = 256;
 
 /// HDBSCAN parameters.
 #[derive(Debug, Clone, PartialEq)]
@@ -72,12 +80,20 @@ pub fn fit(data: &Matrix, params: &HdbscanParams) -> Result<Clustering> {
     let points: Vec<f64> = data.as_slice().iter().map(|&v| f64::from(v)).collect();
     let min_samples = params.min_samples.unwrap_or(params.min_cluster_size).clamp(1, n - 1);
 
-    let core = {
-        let _span = tracing::debug_span!("core_distances", n, dim, min_samples).entered();
-        kdtree::kth_neighbour_distances(&points, dim, min_samples)
-    };
-    let edges = {
-        let _span = tracing::debug_span!("mst", n).entered();
+    let edges = if dim <= KD_TREE_MAX_DIM && n > KD_TREE_MIN_POINTS {
+        let tree = kdtree::KdTree::build(&points, dim);
+        let (core, neighbours) = {
+            let _span = tracing::debug_span!("core_distances", n, dim, min_samples).entered();
+            kdtree::tree_knn(&tree, min_samples)
+        };
+        let _span = tracing::debug_span!("mst", n, algorithm = "boruvka").entered();
+        mst::boruvka_mst(&tree, &core, &neighbours, min_samples + 1)
+    } else {
+        let core = {
+            let _span = tracing::debug_span!("core_distances", n, dim, min_samples).entered();
+            kdtree::kth_neighbour_distances(&points, dim, min_samples)
+        };
+        let _span = tracing::debug_span!("mst", n, algorithm = "prim").entered();
         mst::mutual_reachability_mst(&points, dim, &core)
     };
     let merges = tree::single_linkage(n, edges);

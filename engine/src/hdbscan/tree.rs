@@ -4,7 +4,7 @@
 
 use std::collections::VecDeque;
 
-use super::mst::Edge;
+use super::mst::{cmp_edges, Edge};
 
 /// Smallest distance turned into a density λ = 1/d; zero distances (duplicate points) would give
 /// λ = ∞ and NaN stabilities, so they get this large but finite λ instead.
@@ -19,9 +19,10 @@ pub(crate) struct Merge {
     pub size: usize,
 }
 
-/// Builds the single-linkage dendrogram from MST edges (sorted ascending by weight, stable).
+/// Builds the single-linkage dendrogram from MST edges, merged in ascending
+/// `(weight, smaller end, larger end)` order (so equal weights merge in a fixed order).
 pub(crate) fn single_linkage(n: usize, mut edges: Vec<Edge>) -> Vec<Merge> {
-    edges.sort_by(|a, b| a.2.total_cmp(&b.2));
+    edges.sort_by(cmp_edges);
     // Union-find over 2n − 1 nodes; each merge creates node n + i.
     let mut parent: Vec<usize> = (0..2 * n).collect();
     let mut size: Vec<usize> = vec![1; 2 * n];

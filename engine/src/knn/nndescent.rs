@@ -35,21 +35,25 @@ impl Points<'_> {
         if self.zero[a] || self.zero[b] {
             return if self.zero[a] && self.zero[b] { 0.0 } else { 1.0 };
         }
-        let (ra, rb) = (self.x.row(a), self.x.row(b));
-        // Eight independent accumulators let the compiler vectorise the dot product.
-        let mut acc = [0f32; 8];
-        let chunks = ra.len() / 8;
-        for (ca, cb) in ra.chunks_exact(8).zip(rb.chunks_exact(8)) {
-            for ((s, x), y) in acc.iter_mut().zip(ca).zip(cb) {
-                *s += x * y;
-            }
-        }
-        let mut dot: f32 = acc.iter().sum();
-        for t in chunks * 8..ra.len() {
-            dot += ra[t] * rb[t];
-        }
-        (1.0 - dot).max(0.0)
+        (1.0 - dot(self.x.row(a), self.x.row(b))).max(0.0)
     }
+}
+
+/// Dot product with eight independent accumulators, so the compiler vectorises it.
+#[inline]
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0f32; 8];
+    let chunks = a.len() / 8;
+    for (ca, cb) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
+        for ((s, x), y) in acc.iter_mut().zip(ca).zip(cb) {
+            *s += x * y;
+        }
+    }
+    let mut dot: f32 = acc.iter().sum();
+    for t in chunks * 8..a.len() {
+        dot += a[t] * b[t];
+    }
+    dot
 }
 
 /// Per-vertex bounded neighbour lists, sorted ascending by distance, with "new" flags.
@@ -139,11 +143,18 @@ pub(crate) fn nndescent(data: &Matrix, k: usize, seed: u64) -> KnnGraph {
     }
 
     // 1. Random-projection forest: every leaf's points become each other's candidates.
+    let started = std::time::Instant::now();
     let n_trees = (5 + ((n as f64).sqrt() / 20.0).round() as usize).min(64);
     let leaf_size = k.max(10);
-    for tree in 0..n_trees {
-        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ (0xA5A5_0000_u64 + tree as u64));
-        let leaves = rp_tree(&pts, leaf_size, &mut rng);
+    // Trees are built in parallel (each from its own seeded stream), applied in tree order.
+    let forest: Vec<Vec<Vec<u32>>> = (0..n_trees)
+        .into_par_iter()
+        .map(|tree| {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed ^ (0xA5A5_0000_u64 + tree as u64));
+            rp_tree(&pts, leaf_size, &mut rng)
+        })
+        .collect();
+    for leaves in forest {
         let proposals: Vec<(u32, f32, u32)> = leaves
             .par_iter()
             .flat_map_iter(|leaf| {
@@ -162,6 +173,7 @@ pub(crate) fn nndescent(data: &Matrix, k: usize, seed: u64) -> KnnGraph {
     }
 
     // 2. NN-descent iterations.
+    let t_forest = started.elapsed();
     let n_iters = ((n as f64).log2().round() as usize).max(5);
     let max_candidates = k.min(60);
     for iter in 0..n_iters {
@@ -196,11 +208,12 @@ pub(crate) fn nndescent(data: &Matrix, k: usize, seed: u64) -> KnnGraph {
                 .collect();
             updates += heaps.apply(n, &proposals);
         }
-        tracing::trace!(iter, updates, "nn-descent iteration");
+        tracing::debug!(iter, updates, secs = started.elapsed().as_secs_f64(), "nn-descent iteration");
         if (updates as f64) <= DELTA * (m * n) as f64 {
             break;
         }
     }
+    tracing::debug!(n_trees, forest_s = t_forest.as_secs_f64(), "nn-descent forest");
     finish(&pts, heaps, k)
 }
 
@@ -284,7 +297,6 @@ fn mix(seed: u64, a: u64, b: u64, c: u64) -> u64 {
 /// One angular random-projection tree; returns its leaves.
 fn rp_tree(pts: &Points<'_>, leaf_size: usize, rng: &mut ChaCha8Rng) -> Vec<Vec<u32>> {
     let n = pts.x.rows();
-    let d = pts.x.cols();
     let mut leaves = Vec::new();
     let mut stack: Vec<Vec<u32>> = vec![(0..n as u32).collect()];
     while let Some(node) = stack.pop() {
@@ -302,7 +314,7 @@ fn rp_tree(pts: &Points<'_>, leaf_size: usize, rng: &mut ChaCha8Rng) -> Vec<Vec<
         let (mut left, mut right) = (Vec::new(), Vec::new());
         for &v in &node {
             let row = pts.x.row(v as usize);
-            let margin: f32 = (0..d).map(|t| row[t] * normal[t]).sum();
+            let margin = dot(row, &normal);
             let side = if margin.abs() < 1e-8 { rng.random_bool(0.5) } else { margin > 0.0 };
             if side {
                 left.push(v);

@@ -168,18 +168,13 @@ pub fn fit_with_data(
 
     // Edges in CSR (= umap-learn's COO) order; epochs_per_sample = w_max / w.
     let w_max = fuzzy_graph.max_weight() as f64;
-    let mut edges = sgd::Edges {
-        head: Vec::with_capacity(fuzzy_graph.nnz()),
-        tail: fuzzy_graph.indices.clone(),
-        epochs_per_sample: Vec::with_capacity(fuzzy_graph.nnz()),
+    let edges = sgd::Edges {
+        epochs_per_sample: fuzzy_graph.weights.iter().map(|&w| w_max / w as f64).collect(),
+        indptr: fuzzy_graph.indptr,
+        tail: fuzzy_graph.indices,
     };
-    for i in 0..n {
-        for p in fuzzy_graph.indptr[i]..fuzzy_graph.indptr[i + 1] {
-            edges.head.push(i as u32);
-            edges.epochs_per_sample.push(w_max / fuzzy_graph.weights[p] as f64);
-        }
-    }
-    tracing::debug!(edges = edges.head.len(), n_epochs, a, b, "UMAP layout");
+    let samples: f64 = edges.epochs_per_sample.iter().map(|e| n_epochs as f64 / e).sum();
+    tracing::debug!(edges = edges.tail.len(), samples, n_epochs, a, b, "UMAP layout");
     let sgd_params = sgd::SgdParams {
         a,
         b,

@@ -1,17 +1,28 @@
-//! umap-learn's `optimize_layout_euclidean`: negative-sampling SGD over the fuzzy graph's edges.
+//! umap-learn's `optimize_layout_euclidean`: negative-sampling SGD over the fuzzy graph's edges,
+//! run in parallel and deterministically.
 //!
-//! Edge `e` (stored in both directions, as umap-learn's COO graph) is sampled every
-//! `epochs_per_sample[e] = w_max / w_e` epochs; a sample pulls both ends together with the
-//! gradient of `log(1 / (1 + a·d^{2b}))` and pushes the head away from
-//! `negative_sample_rate` random vertices per sample, each gradient coordinate clipped to ±4,
-//! with the learning rate decaying linearly from `learning_rate` to 0.
+//! Edge `(i, j)` is sampled every `epochs_per_sample = w_max / w_ij` epochs; a sample pulls the
+//! head `i` towards `j` with the gradient of `log(1 / (1 + a·d^{2b}))` and pushes `i` away from
+//! `negative_sample_rate` random vertices per sample, each gradient coordinate clipped to ±4
+//! (umap-learn's `clip`), with the learning rate decaying linearly from `learning_rate` to 0.
 //!
-//! The loop runs in umap-learn's edge order on one thread, exactly as umap-learn does when it
-//! is given a seed; per-vertex random streams make the result a pure function of the seed.
+//! Parallel scheme (synchronous epochs): every epoch reads the positions of the *previous*
+//! epoch (a snapshot) for all other vertices and moves only the head of each edge, in place.
+//! umap-learn also moves the tail (`move_other`); since the fuzzy graph is symmetric, every edge
+//! is stored in both directions with the same sampling rate, so the tail's move is applied when
+//! its own copy of the edge is sampled — the head therefore takes the attractive step twice,
+//! which is the update umap-learn makes to a vertex per edge and period. A vertex's new position
+//! depends only on the snapshot, its own edges' schedules and its own random stream, so the
+//! layout is a pure function of the input and the seed, whatever the number of threads or the
+//! order in which rayon runs the blocks. Within one sample the attraction and the negative
+//! samples are evaluated at the same head position and applied together (independent
+//! computations, which the CPU overlaps instead of waiting on a chain of dependent updates).
 
-/// The layout's edges in umap-learn's order (row-major by head, then tail).
+use rayon::prelude::*;
+
+/// The layout's edges in CSR form: the edges of head `i` are `indptr[i]..indptr[i + 1]`.
 pub(crate) struct Edges {
-    pub head: Vec<u32>,
+    pub indptr: Vec<usize>,
     pub tail: Vec<u32>,
     pub epochs_per_sample: Vec<f64>,
 }
@@ -27,7 +38,14 @@ pub(crate) struct SgdParams {
     pub seed: u64,
 }
 
-#[inline]
+/// Attraction + negative samples evaluated together at one head position.
+const BATCH: usize = 8;
+
+/// Vertices per parallel task (independent of the thread count; only affects scheduling).
+const BLOCK: usize = 256;
+
+/// umap-learn's `clip`.
+#[inline(always)]
 fn clip(v: f32) -> f32 {
     v.clamp(-4.0, 4.0)
 }
@@ -42,7 +60,7 @@ fn splitmix64(mut x: u64) -> u64 {
 }
 
 /// xorshift64* step: fast, good enough for picking negative samples.
-#[inline]
+#[inline(always)]
 fn next_u64(state: &mut u64) -> u64 {
     let mut x = *state;
     x ^= x >> 12;
@@ -50,6 +68,56 @@ fn next_u64(state: &mut u64) -> u64 {
     x ^= x >> 27;
     *state = x;
     x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+}
+
+/// `2^x` (relative error about 2e-7, i.e. f32 rounding), for the SGD's `d^{2b}`.
+#[inline(always)]
+fn fast_exp2(x: f32) -> f32 {
+    /// Adding and subtracting 1.5·2²³ rounds to the nearest integer (no libm call).
+    const ROUND: f32 = 12_582_912.0;
+    let x = x.clamp(-126.0, 126.0);
+    let r = (x + ROUND) - ROUND;
+    let f = x - r;
+    // Taylor series of 2^f on [−½, ½] (the degree-7 term is below 1.3e-7).
+    let p = 1.0
+        + f * (0.693_147_2
+            + f * (0.240_226_5
+                + f * (0.055_504_11
+                    + f * (0.009_618_129 + f * (0.001_333_355 + f * 0.000_154_035_3)))));
+    f32::from_bits(((r as i32 + 127) as u32) << 23) * p
+}
+
+/// `log2(x)` for finite `x > 0` (absolute error below 1e-6).
+#[inline(always)]
+fn fast_log2(x: f32) -> f32 {
+    let bits = x.to_bits();
+    let mut e = ((bits >> 23) & 0xff) as i32 - 127;
+    let mut m = f32::from_bits((bits & 0x007f_ffff) | 0x3f80_0000);
+    // Centre the mantissa on 1 (m in [√½, √2)) so the series converges fast.
+    if m > std::f32::consts::SQRT_2 {
+        m *= 0.5;
+        e += 1;
+    }
+    // log2(m) = 2/ln2 · atanh(s), s = (m − 1)/(m + 1), |s| < 0.172.
+    let s = (m - 1.0) / (m + 1.0);
+    let s2 = s * s;
+    let series = s * (2.0 + s2 * (0.666_666_7 + s2 * (0.4 + s2 * (0.285_714_3 + s2 * 0.222_222_2))));
+    e as f32 + series * std::f32::consts::LOG2_E
+}
+
+/// `x^b` for `x > 0`.
+#[inline(always)]
+fn fast_pow(x: f32, b: f32) -> f32 {
+    fast_exp2(b * fast_log2(x))
+}
+
+/// Per-edge sampling schedule (f32 is plenty: the values stay below a few thousand epochs).
+#[derive(Clone, Copy)]
+struct Schedule {
+    every: f32,
+    every_neg: f32,
+    next: f32,
+    next_neg: f32,
 }
 
 /// Optimises `embedding` (`n × dim`, row-major) in place.
@@ -60,69 +128,198 @@ pub(crate) fn optimize_layout(
     params: &SgdParams,
 ) {
     let n = embedding.len() / dim.max(1);
-    if n == 0 || edges.head.is_empty() {
+    if n == 0 || dim == 0 || edges.tail.is_empty() || edges.indptr.len() != n + 1 {
         return;
     }
-    let (a, b, gamma) = (params.a, params.b, params.gamma);
-    let eps = &edges.epochs_per_sample;
-    let eps_neg: Vec<f64> = eps.iter().map(|e| e / params.negative_sample_rate).collect();
-    let mut next_sample: Vec<f64> = eps.clone();
-    let mut next_neg: Vec<f64> = eps_neg.clone();
+    let mut schedule: Vec<Schedule> = edges
+        .epochs_per_sample
+        .iter()
+        .map(|&e| {
+            let neg = e / params.negative_sample_rate;
+            Schedule { every: e as f32, every_neg: neg as f32, next: e as f32, next_neg: neg as f32 }
+        })
+        .collect();
     // Per-vertex random streams (umap-learn keys its Tausworthe states by the head vertex).
     let mut rng: Vec<u64> =
         (0..n as u64).map(|v| splitmix64(params.seed ^ splitmix64(v)) | 1).collect();
-    let n_u64 = n as u64;
-    let mut current = vec![0f32; dim];
+    let mut prev = embedding.to_vec();
+    let mut next = embedding.to_vec();
+    let k = Kernel { a: params.a, b: params.b, gamma: params.gamma, n: n as u64 };
 
     for epoch in 0..params.n_epochs {
         let alpha = params.initial_alpha * (1.0 - epoch as f32 / params.n_epochs as f32);
-        let now = epoch as f64;
-        for e in 0..edges.head.len() {
-            if next_sample[e] > now {
-                continue;
-            }
-            let i = edges.head[e] as usize;
-            let j = edges.tail[e] as usize;
-            current.copy_from_slice(&embedding[i * dim..(i + 1) * dim]);
-            let other = &mut embedding[j * dim..(j + 1) * dim];
-            let d2: f32 = current.iter().zip(other.iter()).map(|(x, y)| (x - y) * (x - y)).sum();
-            let coef = if d2 > 0.0 {
-                let pb = d2.powf(b);
-                -2.0 * a * b * (pb / d2) / (a * pb + 1.0)
-            } else {
-                0.0
-            };
-            for (c, o) in current.iter_mut().zip(other.iter_mut()) {
-                let g = clip(coef * (*c - *o));
-                *c += g * alpha;
-                *o -= g * alpha;
-            }
-            next_sample[e] += eps[e];
+        let now = epoch as f32;
+        // Split the mutable state into fixed vertex blocks.
+        let mut jobs = Vec::with_capacity(n.div_ceil(BLOCK));
+        let (mut rows, mut sched, mut streams) = (&mut next[..], &mut schedule[..], &mut rng[..]);
+        for start in (0..n).step_by(BLOCK) {
+            let end = (start + BLOCK).min(n);
+            let (r, r_rest) = std::mem::take(&mut rows).split_at_mut((end - start) * dim);
+            let (s, s_rest) =
+                std::mem::take(&mut sched).split_at_mut(edges.indptr[end] - edges.indptr[start]);
+            let (g, g_rest) = std::mem::take(&mut streams).split_at_mut(end - start);
+            jobs.push((start, r, s, g));
+            (rows, sched, streams) = (r_rest, s_rest, g_rest);
+        }
+        let snapshot = &prev[..];
+        jobs.into_par_iter().for_each(|(start, rows, sched, streams)| match dim {
+            2 => k.block::<2>(2, start, rows, sched, streams, snapshot, edges, alpha, now),
+            5 => k.block::<5>(5, start, rows, sched, streams, snapshot, edges, alpha, now),
+            d => k.block::<0>(d, start, rows, sched, streams, snapshot, edges, alpha, now),
+        });
+        std::mem::swap(&mut prev, &mut next);
+    }
+    embedding.copy_from_slice(&prev);
+}
 
-            let n_neg = ((now - next_neg[e]) / eps_neg[e]).max(0.0) as usize;
-            let state = &mut rng[i];
-            for _ in 0..n_neg {
-                let k = ((next_u64(state) as u128 * n_u64 as u128) >> 64) as usize;
-                if k == i {
-                    // umap-learn: distance 0 to itself, skipped.
+struct Kernel {
+    a: f32,
+    b: f32,
+    gamma: f32,
+    n: u64,
+}
+
+impl Kernel {
+    /// One epoch for the head vertices `start..start + streams.len()`: `rows` are their new
+    /// positions (written here), `snapshot` all positions of the previous epoch. `D` is the
+    /// dimension as a compile-time constant (so the loops over coordinates unroll), or 0 to
+    /// use `dim` at run time.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn block<const D: usize>(
+        &self,
+        dim: usize,
+        start: usize,
+        rows: &mut [f32],
+        sched: &mut [Schedule],
+        streams: &mut [u64],
+        snapshot: &[f32],
+        edges: &Edges,
+        alpha: f32,
+        now: f32,
+    ) {
+        let dim = if D == 0 { dim } else { D };
+        let (a, b) = (self.a, self.b);
+        let two_gamma_b = 2.0 * self.gamma * b;
+        let edge_base = edges.indptr[start];
+        let mut targets = [0usize; BATCH];
+        let mut coefs = [0f32; BATCH];
+        let mut scale = [0f32; BATCH];
+        for (r, (cur, state)) in rows.chunks_exact_mut(dim).zip(streams.iter_mut()).enumerate() {
+            let i = start + r;
+            cur.copy_from_slice(&snapshot[i * dim..(i + 1) * dim]);
+            for e in edges.indptr[i]..edges.indptr[i + 1] {
+                let s = &mut sched[e - edge_base];
+                if s.next > now {
                     continue;
                 }
-                let other = &embedding[k * dim..(k + 1) * dim];
-                let d2: f32 =
-                    current.iter().zip(other.iter()).map(|(x, y)| (x - y) * (x - y)).sum();
-                let coef = if d2 > 0.0 {
-                    2.0 * gamma * b / ((0.001 + d2) * (a * d2.powf(b) + 1.0))
-                } else {
-                    0.0
-                };
-                if coef > 0.0 {
-                    for (c, o) in current.iter_mut().zip(other.iter()) {
-                        *c += clip(coef * (*c - *o)) * alpha;
+                let n_neg = ((now - s.next_neg) / s.every_neg).max(0.0) as usize;
+                s.next += s.every;
+                // The attraction and the negative samples of this sample are evaluated at the
+                // head's current position as one batch (independent computations the CPU can
+                // overlap), then applied together.
+                let mut remaining = n_neg;
+                let mut attract = true;
+                while attract || remaining > 0 {
+                    let mut m = 0;
+                    if attract {
+                        targets[0] = edges.tail[e] as usize;
+                        scale[0] = 2.0; // the head's and the tail's move
+                        m = 1;
                     }
+                    while m < BATCH && remaining > 0 {
+                        remaining -= 1;
+                        let k = ((next_u64(state) as u128 * self.n as u128) >> 64) as usize;
+                        if k != i {
+                            // umap-learn skips the head itself (distance 0).
+                            targets[m] = k;
+                            scale[m] = 1.0;
+                            m += 1;
+                        }
+                    }
+                    for t in 0..m {
+                        let k = targets[t];
+                        let d2 = sq_dist(cur, &snapshot[k * dim..(k + 1) * dim]);
+                        coefs[t] = if d2 <= 0.0 {
+                            0.0
+                        } else if attract && t == 0 {
+                            // −2ab·d^{2(b−1)} / (1 + a·d^{2b})
+                            let pb = fast_pow(d2, b);
+                            -2.0 * a * b * (pb / d2) / (a * pb + 1.0)
+                        } else {
+                            // 2γb / ((0.001 + d²)(1 + a·d^{2b}))
+                            two_gamma_b / ((0.001 + d2) * (a * fast_pow(d2, b) + 1.0))
+                        };
+                    }
+                    for (d, c) in cur.iter_mut().enumerate() {
+                        let mut delta = 0.0;
+                        for t in 0..m {
+                            let o = snapshot[targets[t] * dim + d];
+                            delta += scale[t] * clip(coefs[t] * (*c - o));
+                        }
+                        *c += delta * alpha;
+                    }
+                    attract = false;
                 }
+                s.next_neg += n_neg as f32 * s.every_neg;
             }
-            next_neg[e] += n_neg as f64 * eps_neg[e];
-            embedding[i * dim..(i + 1) * dim].copy_from_slice(&current);
         }
+    }
+}
+
+#[inline(always)]
+fn sq_dist(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fast_pow_matches_powf() {
+        for &b in &[0.5f32, 0.7915, 1.0, 1.5] {
+            let mut x = 1e-6f32;
+            while x < 1e4 {
+                let (fast, exact) = (fast_pow(x, b), x.powf(b));
+                assert!(((fast - exact) / exact).abs() < 5e-6, "{x}^{b}: {fast} vs {exact}");
+                x *= 1.37;
+            }
+        }
+    }
+
+    #[test]
+    fn layout_is_independent_of_the_thread_count() {
+        // A ring of 1000 vertices, both directions stored.
+        let n = 1000;
+        let mut indptr = vec![0];
+        let mut tail = Vec::new();
+        for i in 0..n {
+            tail.push(((i + n - 1) % n) as u32);
+            tail.push(((i + 1) % n) as u32);
+            indptr.push(tail.len());
+        }
+        let edges = Edges { indptr, epochs_per_sample: vec![1.0; tail.len()], tail };
+        let params = SgdParams {
+            a: 1.58,
+            b: 0.9,
+            gamma: 1.0,
+            initial_alpha: 1.0,
+            negative_sample_rate: 5.0,
+            n_epochs: 50,
+            seed: 3,
+        };
+        let init: Vec<f32> = (0..n * 2).map(|v| (v as f32 * 0.618).fract() * 10.0).collect();
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            let mut e = init.clone();
+            pool.install(|| optimize_layout(&mut e, 2, &edges, &params));
+            e
+        };
+        let one = run(1);
+        assert_eq!(one, run(3));
+        assert!(one.iter().all(|v| v.is_finite()));
+        assert_ne!(one, init);
     }
 }
