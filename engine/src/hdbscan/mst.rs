@@ -457,9 +457,8 @@ mod tests {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
         let dim = 3;
         // Clustered reals, and a coarse integer grid (many equal weights: ties decide).
-        let smooth: Vec<f64> = (0..2000 * dim)
-            .map(|i| (i / (200 * dim)) as f64 * 5.0 + rng.random::<f64>())
-            .collect();
+        let smooth: Vec<f64> =
+            (0..2000 * dim).map(|i| (i / (200 * dim)) as f64 * 5.0 + rng.random::<f64>()).collect();
         let ties: Vec<f64> = (0..1500 * dim).map(|_| rng.random_range(0..6) as f64).collect();
         for data in [smooth, ties] {
             let min_samples = 5;

@@ -208,7 +208,12 @@ pub(crate) fn nndescent(data: &Matrix, k: usize, seed: u64) -> KnnGraph {
                 .collect();
             updates += heaps.apply(n, &proposals);
         }
-        tracing::debug!(iter, updates, secs = started.elapsed().as_secs_f64(), "nn-descent iteration");
+        tracing::debug!(
+            iter,
+            updates,
+            secs = started.elapsed().as_secs_f64(),
+            "nn-descent iteration"
+        );
         if (updates as f64) <= DELTA * (m * n) as f64 {
             break;
         }

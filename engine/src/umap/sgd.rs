@@ -101,7 +101,8 @@ fn fast_log2(x: f32) -> f32 {
     // log2(m) = 2/ln2 · atanh(s), s = (m − 1)/(m + 1), |s| < 0.172.
     let s = (m - 1.0) / (m + 1.0);
     let s2 = s * s;
-    let series = s * (2.0 + s2 * (0.666_666_7 + s2 * (0.4 + s2 * (0.285_714_3 + s2 * 0.222_222_2))));
+    let series =
+        s * (2.0 + s2 * (0.666_666_7 + s2 * (0.4 + s2 * (0.285_714_3 + s2 * 0.222_222_2))));
     e as f32 + series * std::f32::consts::LOG2_E
 }
 
@@ -136,7 +137,12 @@ pub(crate) fn optimize_layout(
         .iter()
         .map(|&e| {
             let neg = e / params.negative_sample_rate;
-            Schedule { every: e as f32, every_neg: neg as f32, next: e as f32, next_neg: neg as f32 }
+            Schedule {
+                every: e as f32,
+                every_neg: neg as f32,
+                next: e as f32,
+                next_neg: neg as f32,
+            }
         })
         .collect();
     // Per-vertex random streams (umap-learn keys its Tausworthe states by the head vertex).
@@ -253,9 +259,8 @@ impl Kernel {
                     }
                     for (d, c) in cur.iter_mut().enumerate() {
                         let mut delta = 0.0;
-                        for t in 0..m {
-                            let o = snapshot[targets[t] * dim + d];
-                            delta += scale[t] * clip(coefs[t] * (*c - o));
+                        for ((&k, &w), &coef) in targets.iter().zip(&scale).zip(&coefs).take(m) {
+                            delta += w * clip(coef * (*c - snapshot[k * dim + d]));
                         }
                         *c += delta * alpha;
                     }
