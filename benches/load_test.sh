@@ -42,7 +42,8 @@ while [ $# -gt 0 ]; do
         *) echo "error: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
-die() { echo "error: $*" >&2; exit 1; }
+# shellcheck source=benches/lib.sh
+. "$HERE/lib.sh"
 
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 TOPICD="${TOPICD_BIN:-$TARGET/release/topicd}"
@@ -56,38 +57,17 @@ ADDR="127.0.0.1:$PORT"
 export TOPICS_SERVER="http://$ADDR"
 
 {
-    echo "date_utc: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-    echo "cpu: $(lscpu | sed -n 's/^Model name: *//p' | head -1)"
-    echo "cores: $(nproc)"
-    echo "mem_total: $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
-    echo "loadavg_start: $(cut -d' ' -f1-3 /proc/loadavg)"
-    echo "git: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"
+    bench_machine_info
     echo "args: tenants=$TENANTS clients=$CLIENTS duration=$DURATION batch=$BATCH docs_per_tenant=$DOCS merge_writers=$WRITERS ${TEXTS:-embeddings}"
 } | tee "$OUT/machine.txt"
 
-TOPICD_RATE_PER_SECOND=0 RUST_LOG="${RUST_LOG:-warn}" "$TOPICD" --listen "$ADDR" --data-dir "$OUT/data" \
-    --no-metrics > "$OUT/topicd.log" 2>&1 &
-SERVER_PID=$!
-cleanup() {
-    if kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
-}
-trap cleanup EXIT
-
-for _ in $(seq 1 300); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then break; fi
-    kill -0 "$SERVER_PID" 2>/dev/null || { tail -20 "$OUT/topicd.log"; die "topicd exited at start"; }
-    sleep 0.2
-done
+start_topicd "$TOPICD" "$PORT" "$OUT/data" "$OUT/topicd.log"
 echo "topicd pid $SERVER_PID on $ADDR"
-rss() { awk '/VmRSS/ {printf "%.0f MB", $2/1024}' "/proc/$SERVER_PID/status"; }
-echo "server RSS idle, no tenants: $(rss)" | tee -a "$OUT/machine.txt"
+echo "server RSS idle, no tenants: $(server_rss)" | tee -a "$OUT/machine.txt"
 
 echo "== setup: $TENANTS tenants × $DOCS docs"
 "$LOADGEN" --tenants "$TENANTS" setup --docs-per-tenant "$DOCS" --concurrency "$SETUP_CONC" | tee "$OUT/setup.txt"
-echo "server RSS after setup: $(rss)" | tee -a "$OUT/machine.txt"
+echo "server RSS after setup: $(server_rss)" | tee -a "$OUT/machine.txt"
 
 echo "== run: idle"
 "$LOADGEN" --tenants "$TENANTS" run --clients "$CLIENTS" --duration "$DURATION" --batch "$BATCH" $TEXTS \
@@ -100,5 +80,5 @@ if [ "$WRITERS" -gt 0 ]; then
         --json "$OUT/run-merge.json" | tee "$OUT/run-merge.txt"
 fi
 echo "loadavg_end: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT/machine.txt"
-echo "server peak RSS (VmHWM): $(awk '/VmHWM/ {printf "%.0f MB", $2/1024}' "/proc/$SERVER_PID/status")" | tee -a "$OUT/machine.txt"
+echo "server peak RSS (VmHWM): $(server_peak_rss)" | tee -a "$OUT/machine.txt"
 echo "results: $OUT"

@@ -31,7 +31,8 @@ while [ $# -gt 0 ]; do
         *) echo "error: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
-die() { echo "error: $*" >&2; exit 1; }
+# shellcheck source=benches/lib.sh
+. "$HERE/lib.sh"
 
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 TOPICD="${TOPICD_BIN:-$TARGET/release/topicd}"
@@ -50,28 +51,11 @@ if [ ! -s "$INPUT" ]; then
 fi
 
 {
-    echo "date_utc: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-    echo "cpu: $(lscpu | sed -n 's/^Model name: *//p' | head -1), cores: $(nproc)"
-    echo "loadavg_start: $(cut -d' ' -f1-3 /proc/loadavg)"
-    echo "git: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"
+    bench_machine_info
     echo "args: tenants=$TENANTS messages=$MESSAGES concurrency=$CONCURRENCY"
 } | tee "$OUT/machine.txt"
 
-TOPICD_RATE_PER_SECOND=0 RUST_LOG="${RUST_LOG:-warn}" "$TOPICD" --listen "$ADDR" --data-dir "$OUT/data" \
-    --no-metrics > "$OUT/topicd.log" 2>&1 &
-SERVER_PID=$!
-cleanup() {
-    if kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
-}
-trap cleanup EXIT
-for _ in $(seq 1 300); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then break; fi
-    kill -0 "$SERVER_PID" 2>/dev/null || { tail -20 "$OUT/topicd.log"; die "topicd exited at start"; }
-    sleep 0.2
-done
+start_topicd "$TOPICD" "$PORT" "$OUT/data" "$OUT/topicd.log"
 
 status=0
 RUST_LOG="${RUST_LOG:-warn}" "$TOPICS" --server "http://$ADDR" nightly --jsonl "$INPUT" \
@@ -91,7 +75,7 @@ print(f"per-tenant wall time (ListMergedWindows + Fit + Merge, queueing included
 PY
 {
     echo "loadavg_end: $(cut -d' ' -f1-3 /proc/loadavg)"
-    echo "server peak RSS (VmHWM): $(awk '/VmHWM/ {printf "%.0f MB", $2/1024}' "/proc/$SERVER_PID/status")"
+    echo "server peak RSS (VmHWM): $(server_peak_rss)"
     echo "data dir: $(du -sh "$OUT/data" | cut -f1)"
 } | tee -a "$OUT/machine.txt"
 echo "results: $OUT (topics nightly exit code $status)"
