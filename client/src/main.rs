@@ -73,6 +73,8 @@ fn main() -> std::process::ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,topics=info")),
         )
         .with_writer(std::io::stderr)
+        // Colours only on a terminal: cron, systemd and Kubernetes keep stderr as plain logs.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let server = connect::ServerOptions { server: cli.server, token: cli.token };
     let result = match cli.command {

@@ -531,3 +531,54 @@ async fn nightly_over_jsonl_with_embeddings_counts_and_is_idempotent() {
     let _ = server.stop.send(());
     server.task.await.unwrap().unwrap();
 }
+
+/// `topics nightly --help` describes every option, and has the interface names scripts use.
+#[test]
+fn nightly_help_documents_every_option() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_topics"))
+        .args(["nightly", "--help"])
+        .env_remove("TOPICS_SERVER")
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let help = String::from_utf8(output.stdout).unwrap();
+    // Each entry: an option line ("  -h, --help", "      --since <SINCE>") and its description,
+    // on the same line after the value name or on the following indented lines.
+    let mut entries: Vec<(String, String)> = Vec::new();
+    for line in help.lines().skip_while(|l| !l.starts_with("Options:")).skip(1) {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with('-') && line.len() - trimmed.len() <= 6 {
+            let mut words = trimmed.split_whitespace().peekable();
+            let mut flag = String::new();
+            while let Some(w) = words.next_if(|w| w.starts_with('-') || w.starts_with('<')) {
+                if w.starts_with("--") {
+                    flag = w.trim_end_matches(',').to_string();
+                }
+            }
+            entries.push((flag, words.collect::<Vec<_>>().join(" ")));
+        } else if let Some((_, text)) = entries.last_mut() {
+            text.push_str(trimmed);
+        }
+    }
+    for (flag, text) in &entries {
+        assert!(!text.trim().is_empty(), "{flag} has no description:\n{help}");
+    }
+    let flags: Vec<&str> = entries.iter().map(|(f, _)| f.as_str()).collect();
+    for name in [
+        "--server",
+        "--token",
+        "--source",
+        "--jsonl",
+        "--since",
+        "--until",
+        "--concurrency",
+        "--deadline",
+        "--tenant-timeout",
+        "--retries",
+        "--min-messages",
+        "--force",
+        "--summary",
+    ] {
+        assert!(flags.contains(&name), "{name} missing from {flags:?}");
+    }
+}

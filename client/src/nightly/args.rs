@@ -129,25 +129,25 @@ impl WindowArgs {
 /// The `--pg-*` flags, overriding the `[postgres]` table of `--config`.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct PgArgs {
-    /// Messages table (`schema.table` allowed).
+    /// Messages table (`schema.table` allowed) [default: conversation_messages].
     #[arg(long)]
     pub pg_table: Option<String>,
-    /// Tenant (user) id column.
+    /// Tenant (user) id column [default: tenant_id].
     #[arg(long)]
     pub pg_tenant_column: Option<String>,
-    /// Message id column.
+    /// Message id column [default: id].
     #[arg(long)]
     pub pg_id_column: Option<String>,
-    /// Message text column.
+    /// Message text column [default: text].
     #[arg(long)]
     pub pg_text_column: Option<String>,
-    /// Creation time column.
+    /// Creation time column (timestamptz, or timestamp read as UTC) [default: created_at].
     #[arg(long)]
     pub pg_created_at_column: Option<String>,
-    /// Direction column ("" to read every row).
+    /// Direction column ("" to read every row) [default: direction].
     #[arg(long)]
     pub pg_direction_column: Option<String>,
-    /// Value of the direction column for inbound messages.
+    /// Value of the direction column for inbound messages [default: inbound].
     #[arg(long)]
     pub pg_inbound_value: Option<String>,
     /// Full tenants query ($1, $2 = window start, end).
@@ -167,7 +167,8 @@ pub struct SourceArgs {
     /// A JSONL file of messages (same as `--source FILE`).
     #[arg(long)]
     pub jsonl: Option<PathBuf>,
-    /// TOML configuration file (`[postgres]` table: table, column names, queries).
+    /// TOML configuration file (`[postgres]` table: table, column names, queries); the
+    /// `--pg-*` flags override it.
     #[arg(long, env = "TOPICS_CONFIG")]
     pub config: Option<PathBuf>,
     #[command(flatten)]
