@@ -19,6 +19,7 @@ use crate::matrix::Matrix;
 use crate::params::FitParams;
 
 mod ab;
+mod eigen;
 mod fuzzy;
 mod sgd;
 mod spectral;

@@ -2,7 +2,7 @@
 //!
 //! For a connected graph the layout is the eigenvectors 2..=dim+1 (by ascending eigenvalue) of
 //! the normalised Laplacian `L = I − D^{-½} P D^{-½}`, i.e. the largest non-trivial eigenvectors
-//! of the normalised adjacency `A = D^{-½} P D^{-½}`. Small graphs use a dense Jacobi
+//! of the normalised adjacency `A = D^{-½} P D^{-½}`. Small graphs use a dense (Householder + QL)
 //! eigensolver; large ones a thick-restart Lanczos iteration with the trivial eigenvector
 //! `D^{½}·1` deflated. A graph with several components places each component's own spectral
 //! layout around a meta layout of the components; failures fall back to uniform random
@@ -13,6 +13,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 use rayon::prelude::*;
 
+use super::eigen::symmetric_eigen;
 use super::fuzzy::Graph;
 use crate::matrix::Matrix;
 
@@ -247,7 +248,7 @@ fn centroid_spectral_embedding(
             }
         }
     }
-    let (vals, vecs) = jacobi_eigen(&mut adj, n_comp);
+    let (vals, vecs) = symmetric_eigen(&adj, n_comp);
     let order = sorted_desc(&vals);
     let mut out = vec![0.0; n_comp * dim];
     for (col, &e) in order.iter().skip(1).take(dim).enumerate() {
@@ -301,7 +302,7 @@ fn leading_eigenvectors(graph: &Graph, dim: usize, rng: &mut ChaCha8Rng) -> Opti
                 a[i * n + j] = graph.weights[p] as f64 * inv_sqrt[i] * inv_sqrt[j];
             }
         }
-        let (vals, vecs) = jacobi_eigen(&mut a, n);
+        let (vals, vecs) = symmetric_eigen(&a, n);
         let order = sorted_desc(&vals);
         let mut out = vec![0.0; n * dim];
         for (col, &e) in order.iter().skip(1).take(dim).enumerate() {
@@ -438,7 +439,7 @@ fn lanczos_top(
                 hm[i * m + j] = h[i * ncv + j];
             }
         }
-        let (vals, vecs) = jacobi_eigen(&mut hm, m);
+        let (vals, vecs) = symmetric_eigen(&hm, m);
         let order = sorted_desc(&vals);
         let ritz = |e: usize| -> Vec<f64> {
             let mut x = vec![0.0f64; n];
@@ -492,60 +493,6 @@ fn to_rows(cols: &[Vec<f64>], n: usize) -> Vec<f64> {
     out
 }
 
-/// Cyclic Jacobi eigen-decomposition of the symmetric `m × m` row-major matrix `a` (destroyed).
-/// Returns the eigenvalues and the eigenvectors as the columns of an `m × m` row-major matrix.
-pub(crate) fn jacobi_eigen(a: &mut [f64], m: usize) -> (Vec<f64>, Vec<f64>) {
-    let mut v = vec![0.0f64; m * m];
-    for i in 0..m {
-        v[i * m + i] = 1.0;
-    }
-    let total: f64 = a.iter().map(|x| x * x).sum();
-    for _sweep in 0..100 {
-        let off: f64 = (0..m)
-            .flat_map(|i| (0..m).filter(move |&j| j != i).map(move |j| (i, j)))
-            .map(|(i, j)| a[i * m + j] * a[i * m + j])
-            .sum();
-        if off <= 1e-30 * total.max(1e-300) {
-            break;
-        }
-        for p in 0..m {
-            for q in p + 1..m {
-                let apq = a[p * m + q];
-                if apq.abs() < 1e-300 {
-                    continue;
-                }
-                let app = a[p * m + p];
-                let aqq = a[q * m + q];
-                let theta = (aqq - app) / (2.0 * apq);
-                let t = theta.signum() / (theta.abs() + (theta * theta + 1.0).sqrt());
-                let t = if theta == 0.0 { 1.0 } else { t };
-                let c = 1.0 / (t * t + 1.0).sqrt();
-                let s = t * c;
-                for k in 0..m {
-                    let akp = a[k * m + p];
-                    let akq = a[k * m + q];
-                    a[k * m + p] = c * akp - s * akq;
-                    a[k * m + q] = s * akp + c * akq;
-                }
-                for k in 0..m {
-                    let apk = a[p * m + k];
-                    let aqk = a[q * m + k];
-                    a[p * m + k] = c * apk - s * aqk;
-                    a[q * m + k] = s * apk + c * aqk;
-                }
-                for k in 0..m {
-                    let vkp = v[k * m + p];
-                    let vkq = v[k * m + q];
-                    v[k * m + p] = c * vkp - s * vkq;
-                    v[k * m + q] = s * vkp + c * vkq;
-                }
-            }
-        }
-    }
-    let vals = (0..m).map(|i| a[i * m + i]).collect();
-    (vals, v)
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::needless_range_loop)]
 mod tests {
@@ -568,9 +515,9 @@ mod tests {
     }
 
     #[test]
-    fn jacobi_diagonalises() {
-        let mut a = vec![2.0, 1.0, 0.0, 1.0, 2.0, 1.0, 0.0, 1.0, 2.0];
-        let (vals, _) = jacobi_eigen(&mut a, 3);
+    fn dense_eigen_diagonalises() {
+        let a = vec![2.0, 1.0, 0.0, 1.0, 2.0, 1.0, 0.0, 1.0, 2.0];
+        let (vals, _) = symmetric_eigen(&a, 3);
         let mut vals = vals;
         vals.sort_by(f64::total_cmp);
         let expect = [2.0 - 2f64.sqrt(), 2.0, 2.0 + 2f64.sqrt()];
