@@ -1,6 +1,7 @@
-//! End-to-end over a real loopback server on SQLite + a local model directory: two tenants,
-//! two days each of CLINC150 messages with their reference embeddings; Fit → Merge →
-//! GetTopTopics → Transform → ListModels → ActivateModel (rollback) → restart → DeleteTenant.
+//! End-to-end over a real loopback server: two tenants, two days each of CLINC150 messages with
+//! their reference embeddings; Fit → Merge → GetTopTopics → Transform → ListModels →
+//! ActivateModel (rollback) → restart → DeleteTenant. The same flow runs on the embedded
+//! defaults (SQLite + a local model directory) and on a throwaway PostgreSQL + `moto_server` (S3).
 
 #![allow(clippy::unwrap_used)] // tests may unwrap
 
@@ -8,11 +9,13 @@ mod common;
 
 use std::collections::HashMap;
 
-use common::{fit_request, Clinc, TestServer};
+use common::{fit_request, Clinc, PgS3, TestServer};
 use tonic::transport::Channel;
 use tonic::Code;
+use topicd::config::Config;
 use topicd::proto::topics_client::TopicsClient;
 use topicd::proto::{self, Embedding};
+use topicd::store::TenantId;
 
 /// The majority topic of Transform over `rows`.
 async fn majority_topic(
@@ -56,10 +59,33 @@ fn day_rows(data: &Clinc, plan: &Plan, day: usize) -> Vec<usize> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn fit_merge_serve_rollback_restart_delete() {
+async fn sqlite_and_local_directory() {
     let Some(data) = Clinc::load() else { return };
     let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(common::config(dir.path())).await;
+    let cfg = common::config(dir.path());
+    fit_merge_serve_rollback_restart_delete(cfg, &data).await;
+    // Deleted tenants leave no directory behind in the local store.
+    assert!(
+        !dir.path().join("models/acme").exists()
+            || std::fs::read_dir(dir.path().join("models/acme")).unwrap().next().is_none()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_and_s3() {
+    let Some(data) = Clinc::load() else { return };
+    let backends = PgS3::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = backends.config(dir.path(), "e2e/models");
+    fit_merge_serve_rollback_restart_delete(cfg, &data).await;
+    // Nothing was written to the local data directory: everything went to PostgreSQL and S3.
+    assert!(!dir.path().join("topicd.db").exists() && !dir.path().join("models").exists());
+}
+
+/// The whole flow on the storage `cfg` names. The restart step starts a new server on the same
+/// storage.
+async fn fit_merge_serve_rollback_restart_delete(cfg: Config, data: &Clinc) {
+    let server = TestServer::start(cfg.clone()).await;
     let mut c = server.client().await;
 
     let all = data.intents(26);
@@ -72,7 +98,7 @@ async fn fit_merge_serve_rollback_restart_delete() {
         for (day, (d, next)) in
             [(1, ("2026-11-23", "2026-11-24")), (2, ("2026-11-24", "2026-11-25"))]
         {
-            let rows = day_rows(&data, plan, day);
+            let rows = day_rows(data, plan, day);
             let (docs, embs) = data.batch(&rows, d);
             let fit = c
                 .fit(fit_request(plan.tenant, docs, embs, d, next))
@@ -151,7 +177,7 @@ async fn fit_merge_serve_rollback_restart_delete() {
         // Transform: a held-out message lands in the topic of its intent's training messages.
         let intent = &plan.intents[0];
         let rows = data.rows_of(intent);
-        let (topic, n) = majority_topic(&mut c, plan.tenant, &data, &rows[..40]).await;
+        let (topic, n) = majority_topic(&mut c, plan.tenant, data, &rows[..40]).await;
         assert!(topic >= 0 && n >= 30, "{intent}: majority {topic} only {n}/40");
         let held_out = rows[95];
         let r = c
@@ -242,7 +268,7 @@ async fn fit_merge_serve_rollback_restart_delete() {
 
     // A restart on the same storage serves the same answers.
     server.stop().await;
-    let server = TestServer::start(common::config(dir.path())).await;
+    let server = TestServer::start(cfg.clone()).await;
     let mut c = server.client().await;
     for plan in &plans {
         let (top_before, tr_before) = &answers[plan.tenant];
@@ -277,9 +303,11 @@ async fn fit_merge_serve_rollback_restart_delete() {
         .unwrap()
         .into_inner();
     assert_eq!(del.models_deleted, 4);
-    assert!(
-        !dir.path().join("models/acme").exists()
-            || std::fs::read_dir(dir.path().join("models/acme")).unwrap().next().is_none()
+    let store = common::model_store(&cfg);
+    assert!(store.list_version_paths(&TenantId::parse("acme").unwrap()).await.unwrap().is_empty());
+    assert_eq!(
+        store.list_version_paths(&TenantId::parse("globex-2").unwrap()).await.unwrap().len(),
+        4
     );
     for call in [
         c.get_top_topics(proto::GetTopTopicsRequest {

@@ -62,6 +62,46 @@ pub fn config(dir: &Path) -> Config {
     c
 }
 
+/// Throwaway PostgreSQL (a fresh database) and `moto_server` (S3) for a test; stopped on drop.
+pub struct PgS3 {
+    /// The PostgreSQL cluster.
+    pub pg: topicd::testing::PgCluster,
+    /// The S3 emulator.
+    pub moto: topicd::testing::MotoServer,
+    /// URL of this test's database.
+    pub database_url: String,
+}
+
+impl PgS3 {
+    /// Starts both (PostgreSQL with `initdb`/`pg_ctl` unless `DATABASE_URL` is set).
+    pub async fn start() -> PgS3 {
+        let (pg, moto) = tokio::task::spawn_blocking(|| {
+            let pg = topicd::testing::PgCluster::start().expect("PostgreSQL starts");
+            let moto = topicd::testing::MotoServer::start().expect("moto_server starts");
+            (pg, moto)
+        })
+        .await
+        .unwrap();
+        let database_url = pg.create_database().await.expect("create database");
+        PgS3 { pg, moto, database_url }
+    }
+
+    /// [`config`] on this PostgreSQL database and the bucket under `prefix`.
+    pub fn config(&self, dir: &Path, prefix: &str) -> Config {
+        let mut c = config(dir);
+        c.database_url = Some(self.database_url.clone());
+        c.store_url = Some(self.moto.store_url(prefix));
+        c.store_options = self.moto.s3_options().into_iter().collect();
+        c
+    }
+}
+
+/// The model store a config points at (to look at files from a test).
+pub fn model_store(c: &Config) -> topicd::store::ModelStore {
+    topicd::store::ModelStore::from_url_with_options(&c.store_url(), c.store_options.clone())
+        .expect("model store")
+}
+
 /// Adds a bearer token to a request.
 pub fn with_token<T>(msg: T, token: &str) -> tonic::Request<T> {
     let mut r = tonic::Request::new(msg);
@@ -185,69 +225,94 @@ pub fn fit_request(
     }
 }
 
-/// A small hand-made model (3 topics in 4-d, unit-vector embeddings) written through the real
-/// stores and activated, so serving RPCs can be tested without running a fit.
-pub async fn seed_model(dir: &Path, tenant: &str) -> String {
-    use chrono::NaiveDate;
+/// A small hand-made model: 3 topics in 4-d (unit-vector embeddings), all seen on `day`, with
+/// `bump` added to every topic's size (so two models of one tenant differ).
+pub fn toy_model(day: chrono::NaiveDate, bump: u64) -> topic_engine::TopicModel {
     use topic_engine::model::{DailyCount, LabelSource, TopicStatus};
     use topic_engine::{FitParams, Keyword, MergeParams, Topic, TopicModel};
-    use topicd::store::{
-        DailyCountRow, MetaStore, ModelKind, ModelStore, NewModel, SnapshotTopic, TenantId, Version,
-    };
 
-    let day = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
     let words = ["alpha", "beta", "gamma"];
     let topics = (0..3)
         .map(|i| {
             let mut embedding = vec![0.0f32; 4];
             embedding[i] = 1.0;
+            let size = 30 - i as u64 * 5 + bump;
             Topic {
                 id: i as i64,
                 label: format!("{} topic", words[i]),
                 label_source: LabelSource::Keywords,
                 keywords: vec![Keyword { word: words[i].into(), weight: 0.5 }],
-                size: 30 - i as u64 * 5,
+                size,
                 embedding,
                 term_counts: vec![(i as u32, 10)],
                 samples: vec![format!("{} sample", words[i])],
                 first_seen: day,
                 last_seen: day,
                 status: TopicStatus::Active,
-                daily_counts: vec![DailyCount { date: day, count: 30 - i as u64 * 5 }],
+                daily_counts: vec![DailyCount { date: day, count: size }],
             }
         })
-        .collect();
-    let model = TopicModel {
+        .collect::<Vec<_>>();
+    TopicModel {
         embedding_model: "test-4d".into(),
         dim: 4,
         fit_params: FitParams::default(),
         merge_params: MergeParams::default(),
         vocabulary: words.iter().map(|w| w.to_string()).collect(),
+        n_documents: topics.iter().map(|t| t.size).sum(),
         topics,
         next_topic_id: 3,
-        n_documents: 75,
         date_range: Some((day, day)),
+    }
+}
+
+/// Writes `model` through the real stores of `c` as a new version of `tenant` and returns the
+/// version: a candidate day model (as Fit makes, with its window in the metadata) when `day`
+/// is set, else a merged model that is activated (snapshot and history included).
+pub async fn seed_version(
+    c: &Config,
+    tenant: &str,
+    model: &topic_engine::TopicModel,
+    day: Option<chrono::NaiveDate>,
+) -> String {
+    use topicd::store::{
+        DailyCountRow, MetaStore, ModelKind, ModelStore, NewModel, SnapshotTopic, TenantId, Version,
     };
-    let c = config(dir);
-    std::fs::create_dir_all(dir).unwrap();
+
+    if c.database_url.is_none() {
+        std::fs::create_dir_all(&c.data_dir).unwrap();
+    }
     let meta = MetaStore::connect(&c.database_url()).await.unwrap();
-    let models = ModelStore::from_url(&c.store_url()).unwrap();
+    let models =
+        ModelStore::from_url_with_options(&c.store_url(), c.store_options.clone()).unwrap();
     let t = TenantId::parse(tenant).unwrap();
     let latest = meta.latest_version(&t).await.unwrap();
     let v = Version::now_after(latest.as_ref());
-    let path = models.put(&t, &v, &model).await.unwrap();
-    meta.insert_model(&NewModel::for_model(
-        t.clone(),
-        v,
-        ModelKind::Merged,
-        path,
-        &model,
-        serde_json::json!({}),
-    ))
-    .await
-    .unwrap();
-    let snap = SnapshotTopic::top_of(&model, 10, day, v);
-    meta.activate(&t, &v, &snap, &DailyCountRow::all_of(&model), Some((day, day))).await.unwrap();
+    let path = models.put(&t, &v, model).await.unwrap();
+    let (kind, metadata) = match day {
+        Some(d) => (
+            ModelKind::Day,
+            serde_json::json!({"window": {"first_day": d.to_string(), "last_day": d.to_string()}}),
+        ),
+        None => (ModelKind::Merged, serde_json::json!({})),
+    };
+    meta.insert_model(&NewModel::for_model(t.clone(), v, kind, path, model, metadata))
+        .await
+        .unwrap();
+    if day.is_none() {
+        let on = model.date_range.map(|r| r.1).unwrap();
+        let snap = SnapshotTopic::top_of(model, 10, on, v);
+        meta.activate(&t, &v, &snap, &DailyCountRow::all_of(model), model.date_range)
+            .await
+            .unwrap();
+    }
     meta.close().await;
     v.to_string()
+}
+
+/// A small hand-made model (3 topics in 4-d, unit-vector embeddings) written through the real
+/// stores and activated, so serving RPCs can be tested without running a fit.
+pub async fn seed_model(dir: &Path, tenant: &str) -> String {
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+    seed_version(&config(dir), tenant, &toy_model(day, 0), None).await
 }
