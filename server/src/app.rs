@@ -148,6 +148,52 @@ impl App {
     }
 }
 
+/// At start-up, orphaned model files (a version without a database row) are deleted only when
+/// the version was made at least this long ago: younger ones may belong to a write that another
+/// replica has not committed yet. (Orphans of this process's own failed merges are removed
+/// right away, and after every activation.)
+pub const STARTUP_ORPHAN_GRACE_SECS: i64 = 3600;
+
+/// Deletes the files of versions that have no database row and are older than
+/// [`STARTUP_ORPHAN_GRACE_SECS`] (left by a crash between the file write and the commit), for
+/// every tenant with rows or files, each under the tenant's write lock. Returns how many
+/// versions' files were deleted; errors are logged, never fatal. Run at start by [`serve`].
+pub async fn cleanup_orphans_at_start(app: &App) -> usize {
+    let cutoff = chrono::Utc::now() - chrono::Duration::seconds(STARTUP_ORPHAN_GRACE_SECS);
+    let mut tenants = match app.models.list_tenants().await {
+        Ok(t) => t,
+        Err(e) => {
+            tracing::warn!(error = %e, "start-up orphan cleanup: cannot list the model store");
+            return 0;
+        }
+    };
+    match app.meta.tenants().await {
+        Ok(t) => tenants.extend(t),
+        Err(e) => {
+            tracing::warn!(error = %e, "start-up orphan cleanup: cannot list tenants in the database");
+            return 0;
+        }
+    }
+    tenants.sort();
+    tenants.dedup();
+    let mut deleted = 0;
+    for tenant in &tenants {
+        let _lock = app.state_locks.acquire(tenant).await;
+        match crate::store::cleanup_orphans_before(&app.meta, &app.models, tenant, Some(cutoff))
+            .await
+        {
+            Ok(paths) => deleted += paths.len(),
+            Err(e) => {
+                tracing::warn!(tenant = %tenant, error = %e, "start-up orphan cleanup failed")
+            }
+        }
+    }
+    if deleted > 0 {
+        tracing::info!(versions = deleted, "start-up cleanup deleted orphaned model files");
+    }
+    deleted
+}
+
 /// Hides a password in a database URL for logs.
 fn redact_url(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
@@ -221,6 +267,11 @@ pub async fn serve(
         .add_service(reflection)
         .add_service(topics);
 
+    // Orphaned files from a crash before this start, in the background.
+    let cleanup_app = app.clone();
+    let cleanup = tokio::spawn(async move {
+        cleanup_orphans_at_start(&cleanup_app).await;
+    });
     tracing::info!(%addr, auth = app.auth.is_enabled(), "topicd serving gRPC");
     let grace = Duration::from_secs(cfg.server.shutdown_grace_secs);
     let mut rx = stop_rx.clone();
@@ -249,6 +300,7 @@ pub async fn serve(
         }
     };
     let _ = stop_tx.send(true);
+    cleanup.abort();
     if let Some(t) = metrics_task {
         let _ = t.await;
     }

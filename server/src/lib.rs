@@ -13,6 +13,28 @@ pub mod proto {
         tonic::include_file_descriptor_set!("topics_v1_descriptor");
 }
 
+/// Evaluate a failpoint (compiled only with the `failpoints` feature, for fault-injection
+/// tests). When configured to `return`, the enclosing function fails with
+/// [`StoreError::Unavailable`](store::StoreError::Unavailable) naming the failpoint, converted
+/// into the function's error type.
+macro_rules! failpoint {
+    ($name:literal) => {
+        #[cfg(feature = "failpoints")]
+        fail::fail_point!($name, |_| Err($crate::failpoint_error($name)));
+    };
+}
+
+/// The error an injected failure returns (see `failpoint!`).
+#[cfg(feature = "failpoints")]
+#[doc(hidden)]
+pub fn failpoint_error<E: From<store::StoreError>>(name: &str) -> E {
+    E::from(store::StoreError::Unavailable(format!("injected failure at failpoint {name}")))
+}
+
+/// The `fail` crate, for tests that configure failpoints (feature `failpoints`).
+#[cfg(feature = "failpoints")]
+pub use fail;
+
 pub mod app;
 pub mod auth;
 pub mod config;

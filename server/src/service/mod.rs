@@ -22,7 +22,7 @@ use crate::auth::Role;
 use crate::proto;
 use crate::providers::{Embedder, TopicToLabel};
 use crate::store::{
-    DailyCountRow, ModelKind, ModelRecord, NewModel, SnapshotTopic, TenantId, Version,
+    DailyCountRow, ModelKind, ModelRecord, NewModel, SnapshotTopic, StoragePath, TenantId, Version,
 };
 use status::ApiError;
 
@@ -176,6 +176,50 @@ impl TopicsService {
         self.app.cache.put(tenant, *version, model).await;
         self.retention(tenant).await;
         Ok(rec)
+    }
+
+    /// The Merge commit: the model's files under `version`, then ONE transaction that inserts
+    /// the version, makes it the only active one and replaces the snapshot (plus daily counts
+    /// and the merged window). On error nothing of it is visible in the database; its files
+    /// may remain (see [`TopicsService::discard_failed_version`]).
+    async fn commit_merge(
+        &self,
+        tenant: &TenantId,
+        version: Version,
+        model: Arc<TopicModel>,
+        metadata: serde_json::Value,
+        merged_window: Option<(NaiveDate, NaiveDate)>,
+    ) -> Result<ModelRecord, ApiError> {
+        let path = self.app.models.put(tenant, &version, &model).await?;
+        failpoint!("service::merge::after_write");
+        let row =
+            NewModel::for_model(tenant.clone(), version, ModelKind::Merged, path, &model, metadata);
+        let snapshot =
+            SnapshotTopic::top_of(&model, SNAPSHOT_SIZE, Utc::now().date_naive(), version);
+        let daily = DailyCountRow::all_of(&model);
+        Ok(self.app.meta.insert_and_activate(&row, &snapshot, &daily, merged_window).await?)
+    }
+
+    /// After a failed Merge commit: delete the files written for `version`, unless its row
+    /// exists after all (the commit went through but its answer was lost) or the database
+    /// cannot tell (then the files stay, as orphans for the next cleanup).
+    async fn discard_failed_version(&self, tenant: &TenantId, version: Version) {
+        match self.app.meta.get(tenant, &version).await {
+            Ok(None) => {
+                let path = StoragePath { tenant: tenant.clone(), version }.to_string();
+                match self.app.models.delete_version(&path).await {
+                    Ok(()) => {
+                        tracing::info!(tenant = %tenant, path = %path, "removed the files of a failed merge")
+                    }
+                    Err(e) => tracing::warn!(tenant = %tenant, path = %path, error = %e,
+                        "could not remove the files of a failed merge; the next cleanup will"),
+                }
+            }
+            Ok(Some(_)) => tracing::warn!(tenant = %tenant, version = %version,
+                "the merge reported an error but its version was committed; keeping its files"),
+            Err(e) => tracing::warn!(tenant = %tenant, version = %version, error = %e,
+                "cannot check the failed merge's version; its files stay until the next cleanup"),
+        }
     }
 
     /// Keeps the newest `keep_versions` versions and removes orphaned files. Failures are
@@ -419,19 +463,25 @@ impl TopicsService {
             "labeler": self.app.labeler.as_ref().map_or("keywords", |l| l.name()),
             "embedding_model": &model.embedding_model,
         });
+        failpoint!("service::merge::after_merge");
         let model = Arc::new(model);
-        let rec = self.store_version(&tenant, &model, ModelKind::Merged, metadata).await?;
         let merged_window = window.or(day.date_range);
-        if let Err(e) = self.activate(&tenant, &rec.version, model.clone(), merged_window).await {
-            // Nothing changed in the database: remove the unused version so a re-run is clean.
-            if let Err(d) = self.app.meta.delete_model(&tenant, &rec.version).await {
-                tracing::warn!(tenant = %tenant, version = %rec.version, error = %d, "could not remove the failed merge's row");
-            } else if let Err(d) = self.app.models.delete_version(&rec.storage_path).await {
-                tracing::warn!(tenant = %tenant, path = %rec.storage_path, error = %d, "could not remove the failed merge's files");
+        let version = self.next_version(&tenant).await?;
+        let rec = match self
+            .commit_merge(&tenant, version, model.clone(), metadata, merged_window)
+            .await
+        {
+            Ok(rec) => rec,
+            Err(e) => {
+                self.discard_failed_version(&tenant, version).await;
+                crate::metrics::record_merge(false, started.elapsed());
+                tracing::warn!(tenant = %tenant, version = %version, day = %day_version, error = %e,
+                    "merge failed; the previous active model is unchanged");
+                return Err(e);
             }
-            crate::metrics::record_merge(false, started.elapsed());
-            return Err(e);
-        }
+        };
+        self.app.cache.put(&tenant, version, model).await;
+        self.retention(&tenant).await;
         crate::metrics::record_merge(true, started.elapsed());
         tracing::info!(tenant = %tenant, version = %rec.version, day = %day_version,
             new = outcome.new_topic_ids.len(), matched = outcome.matched.len(), retired = outcome.retired.len(),

@@ -8,19 +8,8 @@
 //!
 //! Failpoints (feature `failpoints`, for fault-injection tests): `store::put::after_tensors`,
 //! `store::put::after_config`, `meta::activate::after_insert`, `meta::activate::after_switch`,
-//! `meta::activate::before_snapshot`, `meta::activate::before_commit`.
-
-/// Evaluate a failpoint (compiled only with the `failpoints` feature); when configured to
-/// `return`, the enclosing function fails with [`StoreError::Unavailable`].
-macro_rules! failpoint {
-    ($name:literal) => {
-        #[cfg(feature = "failpoints")]
-        fail::fail_point!($name, |_| Err($crate::store::StoreError::Unavailable(format!(
-            "failpoint {}",
-            $name
-        ))));
-    };
-}
+//! `meta::activate::before_snapshot`, `meta::activate::before_commit` (the macro is defined in
+//! the crate root).
 
 #[cfg(test)]
 mod fault_tests;
@@ -92,15 +81,34 @@ pub async fn cleanup_orphans(
     models: &ModelStore,
     tenant: &TenantId,
 ) -> Result<Vec<String>> {
+    cleanup_orphans_before(meta, models, tenant, None).await
+}
+
+/// [`cleanup_orphans`] limited to versions made before `cutoff` (a version names the UTC second
+/// it was made), so that the files of a write still in progress elsewhere (another replica)
+/// are left alone. `None`: no limit.
+pub async fn cleanup_orphans_before(
+    meta: &MetaStore,
+    models: &ModelStore,
+    tenant: &TenantId,
+    cutoff: Option<chrono::DateTime<chrono::Utc>>,
+) -> Result<Vec<String>> {
     let known: HashSet<String> =
         meta.list(Some(tenant)).await?.into_iter().map(|m| m.storage_path).collect();
     let mut deleted = Vec::new();
     for path in models.list_version_paths(tenant).await? {
-        if !known.contains(&path) {
-            tracing::info!(tenant = %tenant, path = %path, "deleting orphaned model files");
-            models.delete_version(&path).await?;
-            deleted.push(path);
+        if known.contains(&path) {
+            continue;
         }
+        if let Some(cutoff) = cutoff {
+            match StoragePath::parse(&path) {
+                Ok(p) if p.version.datetime() < cutoff => {}
+                _ => continue,
+            }
+        }
+        tracing::info!(tenant = %tenant, path = %path, "deleting orphaned model files");
+        models.delete_version(&path).await?;
+        deleted.push(path);
     }
     Ok(deleted)
 }

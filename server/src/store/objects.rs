@@ -288,6 +288,22 @@ impl ModelStore {
         Ok(())
     }
 
+    /// Tenants that have files in the store (top-level folders that are valid tenant ids).
+    pub async fn list_tenants(&self) -> Result<Vec<TenantId>> {
+        let listing = self.inner.list_with_delimiter(None).await.map_err(map_err)?;
+        let mut tenants: Vec<TenantId> = listing
+            .common_prefixes
+            .iter()
+            .filter_map(|p| {
+                let name = p.parts().last()?;
+                TenantId::parse(name.as_ref()).ok()
+            })
+            .collect();
+        tenants.sort();
+        tenants.dedup();
+        Ok(tenants)
+    }
+
     /// Storage paths of `tenant`'s versions present in the store (complete or not), oldest first.
     pub async fn list_version_paths(&self, tenant: &TenantId) -> Result<Vec<String>> {
         let prefix = ObjectPath::from_iter([tenant.as_str()]);

@@ -1,0 +1,154 @@
+//! A failed Merge leaves the previous active model and snapshot untouched (feature
+//! `failpoints`). For every step of the Merge write path — after the merge (before any write),
+//! between and after the model file writes, before the database transaction, and inside it
+//! (after the insert, after the active switch, before the snapshot, before the commit) — an
+//! injected failure gives `UNAVAILABLE` naming the step; then the tenant still has exactly the
+//! old active version, the same snapshot and the same Transform answers, no row or file of the
+//! failed attempt exists, and once the failure is gone the same Merge succeeds.
+//!
+//! Failpoints are process-global: everything runs in one test, under one `FailScenario`.
+
+#![allow(clippy::unwrap_used)] // tests may unwrap
+
+mod common;
+
+use chrono::NaiveDate;
+use common::{PgS3, TestServer};
+use tonic::transport::Channel;
+use tonic::Code;
+use topicd::config::Config;
+use topicd::proto::topics_client::TopicsClient;
+use topicd::proto::{self, Embedding};
+use topicd::store::TenantId;
+
+/// Every failpoint on the Merge path, in the order the path reaches them.
+const POINTS: &[&str] = &[
+    "service::merge::after_merge",
+    "store::put::after_tensors",
+    "store::put::after_config",
+    "service::merge::after_write",
+    "meta::activate::after_insert",
+    "meta::activate::after_switch",
+    "meta::activate::before_snapshot",
+    "meta::activate::before_commit",
+];
+
+fn day(d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, d).unwrap()
+}
+
+/// What a client sees of a tenant: its versions, the snapshot and a Transform answer.
+#[derive(Debug, PartialEq)]
+struct View {
+    models: Vec<proto::ModelInfo>,
+    top: proto::GetTopTopicsResponse,
+    transform: proto::TransformResponse,
+}
+
+async fn view(c: &mut TopicsClient<Channel>, tenant: &str) -> View {
+    let models = c
+        .list_models(proto::ListModelsRequest { tenant_id: tenant.into(), limit: 0 })
+        .await
+        .unwrap()
+        .into_inner()
+        .models;
+    let top = c
+        .get_top_topics(proto::GetTopTopicsRequest {
+            tenant_id: tenant.into(),
+            limit: 0,
+            include_trend: true,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let transform = c
+        .transform(proto::TransformRequest {
+            tenant_id: tenant.into(),
+            texts: vec![],
+            embeddings: vec![
+                Embedding { values: vec![1.0, 0.0, 0.0, 0.0] },
+                Embedding { values: vec![0.0, 0.1, 0.9, 0.0] },
+            ],
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    View { models, top, transform }
+}
+
+/// The storage paths in the model store equal the rows' storage paths.
+async fn assert_files_match_rows(cfg: &Config, tenant: &str, models: &[proto::ModelInfo]) {
+    let store = common::model_store(cfg);
+    let files = store.list_version_paths(&TenantId::parse(tenant).unwrap()).await.unwrap();
+    let mut rows: Vec<String> = models.iter().map(|m| m.storage_path.clone()).collect();
+    rows.sort();
+    assert_eq!(files, rows, "files in the store vs. version rows");
+}
+
+fn merge(tenant: &str, day_version: &str) -> proto::MergeRequest {
+    proto::MergeRequest {
+        tenant_id: tenant.into(),
+        day_version: day_version.into(),
+        base_version: None,
+        force: false,
+    }
+}
+
+async fn each_failpoint(cfg: Config) {
+    let tenant = "acme";
+    // Day 1 merged and active; day 2 fitted (a candidate), not merged yet.
+    let d1 =
+        common::seed_version(&cfg, tenant, &common::toy_model(day(23), 0), Some(day(23))).await;
+    let d2 =
+        common::seed_version(&cfg, tenant, &common::toy_model(day(24), 7), Some(day(24))).await;
+    let server = TestServer::start(cfg.clone()).await;
+    let mut c = server.client().await;
+    let v1 = c.merge(merge(tenant, &d1)).await.unwrap().into_inner().version;
+    let before = view(&mut c, tenant).await;
+    assert_eq!(before.top.version, v1);
+    assert_eq!(before.transform.version, v1);
+    assert_eq!(before.models.len(), 3);
+    assert_files_match_rows(&cfg, tenant, &before.models).await;
+
+    for point in POINTS {
+        topicd::fail::cfg(*point, "return").unwrap();
+        let e = c.merge(merge(tenant, &d2)).await.unwrap_err();
+        topicd::fail::remove(*point);
+        assert_eq!(e.code(), Code::Unavailable, "{point}: {e:?}");
+        assert!(e.message().contains(point), "{point}: {}", e.message());
+
+        // Nothing of the failed attempt is visible: same versions (one active, the old one),
+        // same snapshot, same answers, and no files beyond the rows' own.
+        let after = view(&mut c, tenant).await;
+        assert_eq!(after, before, "{point}");
+        assert_eq!(after.models.iter().filter(|m| m.is_active).count(), 1, "{point}");
+        assert_files_match_rows(&cfg, tenant, &after.models).await;
+    }
+
+    // The failure gone, the same Merge completes and its version is served.
+    let m = c.merge(merge(tenant, &d2)).await.unwrap().into_inner();
+    assert_eq!(m.previous_version, v1);
+    assert!(m.version > v1);
+    let after = view(&mut c, tenant).await;
+    assert_eq!(after.top.version, m.version);
+    assert_eq!(after.transform.version, m.version);
+    assert_eq!(after.models.len(), 4);
+    let active: Vec<_> = after.models.iter().filter(|m| m.is_active).collect();
+    assert_eq!(active.len(), 1);
+    assert_eq!(active[0].version, m.version);
+    assert_ne!(after.top.topics, before.top.topics, "the snapshot is the new model's");
+    assert_files_match_rows(&cfg, tenant, &after.models).await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_merge_changes_nothing() {
+    let scenario = topicd::fail::FailScenario::setup();
+    let dir = tempfile::tempdir().unwrap();
+    each_failpoint(common::config(dir.path())).await;
+
+    let backends = PgS3::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    each_failpoint(backends.config(dir.path(), "faults")).await;
+    scenario.teardown();
+}
