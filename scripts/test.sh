@@ -7,4 +7,7 @@ cd "$(dirname "$0")/.."
 if [ -x scripts/fetch-model.sh ]; then scripts/fetch-model.sh; fi
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo clippy -p topicd --all-targets --features failpoints --locked -- -D warnings
 cargo test --workspace --locked
+# Fault injection (failpoints compiled in): the store's and the server's Merge path.
+cargo test -p topicd --features failpoints --locked
