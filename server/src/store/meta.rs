@@ -496,6 +496,17 @@ impl MetaStore {
         Ok(MetaStore { pool })
     }
 
+    /// The statement that starts a write transaction. SQLite: `BEGIN IMMEDIATE` takes the write
+    /// lock up front (waiting up to the busy timeout), so a transaction that reads before it
+    /// writes cannot fail with `SQLITE_BUSY_SNAPSHOT` (517) when another connection committed
+    /// in between, as a deferred `BEGIN` can under concurrent writers.
+    fn begin_write(&self) -> &'static str {
+        match self.pool {
+            Pool::Sqlite(_) => "BEGIN IMMEDIATE",
+            Pool::Pg(_) => "BEGIN",
+        }
+    }
+
     /// `"sqlite"` or `"postgres"`.
     pub fn backend(&self) -> &'static str {
         match self.pool {
@@ -580,7 +591,7 @@ impl MetaStore {
         let select =
             format!("SELECT {MODEL_COLUMNS} FROM models WHERE tenant_id = $1 AND version = $2");
         let row: ModelRow = with_pool!(self, p => {
-            let mut tx = p.begin().await.map_err(db_err)?;
+            let mut tx = p.begin_with(self.begin_write()).await.map_err(db_err)?;
             if let Some(m) = new {
                 let insert_sql = insert_sql();
                 bind_new_model!(sqlx::query(&insert_sql), m, now)?
@@ -834,7 +845,7 @@ impl MetaStore {
     pub async fn delete_tenant(&self, tenant: &TenantId) -> Result<Vec<String>> {
         let t = tenant.as_str();
         let paths: Vec<(String,)> = with_pool!(self, p => {
-            let mut tx = p.begin().await.map_err(db_err)?;
+            let mut tx = p.begin_with(self.begin_write()).await.map_err(db_err)?;
             let paths: Vec<(String,)> = sqlx::query_as("SELECT storage_path FROM models WHERE tenant_id = $1")
                 .bind(t)
                 .fetch_all(&mut *tx)
@@ -863,7 +874,7 @@ impl MetaStore {
         let select =
             format!("SELECT {MODEL_COLUMNS} FROM models WHERE tenant_id = $1 AND version = $2");
         let row: ModelRow = with_pool!(self, p => {
-            let mut tx = p.begin().await.map_err(db_err)?;
+            let mut tx = p.begin_with(self.begin_write()).await.map_err(db_err)?;
             let row: Option<ModelRow> = sqlx::query_as(&select).bind(t).bind(&v).fetch_optional(&mut *tx).await.map_err(db_err)?;
             let Some(row) = row else {
                 return Err(StoreError::NotFound(format!("tenant {tenant} has no model version {version}")));
