@@ -20,12 +20,12 @@ async fn eight_tenants_merge_concurrently_on_sqlite() {
     let tenants: Vec<String> = (0..TENANTS).map(|i| format!("tenant-{i}")).collect();
     let days: Vec<NaiveDate> =
         (0..3).map(|d| NaiveDate::from_ymd_opt(2026, 11, 20 + d).unwrap()).collect();
-    // Each tenant: three fitted days (candidates).
-    let mut candidates = vec![Vec::new(); TENANTS];
+    // Each tenant: three fitted days (candidates); `rounds[k][i]` is tenant i's day k.
+    let mut rounds = vec![Vec::new(); days.len()];
     for (i, t) in tenants.iter().enumerate() {
         for (k, d) in days.iter().enumerate() {
             let m = common::toy_model(*d, (i + k) as u64);
-            candidates[i].push(common::seed_version(&cfg, t, &m, Some(*d)).await);
+            rounds[k].push(common::seed_version(&cfg, t, &m, Some(*d)).await);
         }
     }
     let server = TestServer::start(cfg).await;
@@ -34,13 +34,13 @@ async fn eight_tenants_merge_concurrently_on_sqlite() {
     // Round k: every tenant merges its day k at once (round 0 has no base; later rounds read
     // the active model, then write).
     let mut last = vec![String::new(); TENANTS];
-    for round in 0..days.len() {
+    for (round, day_versions) in rounds.iter().enumerate() {
         let mut tasks = tokio::task::JoinSet::new();
         for (i, t) in tenants.iter().enumerate() {
             let mut c = client.clone();
             let req = proto::MergeRequest {
                 tenant_id: t.clone(),
-                day_version: candidates[i][round].clone(),
+                day_version: day_versions[i].clone(),
                 base_version: None,
                 force: false,
             };
