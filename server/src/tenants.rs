@@ -5,7 +5,8 @@
 //! - Replicas: a cached entry is re-checked against the database's active version at most every
 //!   `refresh` (default 5 s). When another replica has activated a newer version, the entry is
 //!   dropped and reloaded, so all replicas converge within `refresh`. When the database is
-//!   unreachable during a re-check, the cached model keeps being served.
+//!   unreachable (or does not answer within [`RECHECK_TIMEOUT`]) during a re-check, the cached
+//!   model keeps being served, and the next re-check waits for the next interval.
 //! - A local Merge / ActivateModel swaps the entry immediately ([`TenantCache::put`]).
 
 use std::sync::{Arc, Mutex};
@@ -80,6 +81,10 @@ impl std::fmt::Debug for TenantCache {
     }
 }
 
+/// Longest wait for the database when re-checking a cached entry; past it the cached model is
+/// served (as when the database is unreachable).
+pub const RECHECK_TIMEOUT: Duration = Duration::from_millis(500);
+
 /// Cache weights are KiB so a `u32` weight covers models up to 4 TiB.
 const WEIGHT_UNIT: u64 = 1024;
 
@@ -103,7 +108,17 @@ impl TenantCache {
                 crate::metrics::record_cache(true);
                 return Ok(Some(hot));
             }
-            match self.meta.active(tenant).await {
+            // Bounded: while the database is down (a pool waits for a connection for seconds),
+            // the hot model keeps being served without that wait.
+            let active = tokio::time::timeout(RECHECK_TIMEOUT, self.meta.active(tenant))
+                .await
+                .unwrap_or_else(|_| {
+                    Err(StoreError::Unavailable(format!(
+                        "no answer from the database within {} ms",
+                        RECHECK_TIMEOUT.as_millis()
+                    )))
+                });
+            match active {
                 Ok(Some(rec)) if rec.version == hot.version => {
                     hot.mark_checked();
                     crate::metrics::record_cache(true);
@@ -121,6 +136,8 @@ impl TenantCache {
                 }
                 Err(e) if e.is_unavailable() => {
                     tracing::warn!(tenant = %tenant, error = %e, "database unavailable; serving the cached model");
+                    // Try again after the next refresh interval, not on every request.
+                    hot.mark_checked();
                     crate::metrics::record_cache(true);
                     return Ok(Some(hot));
                 }

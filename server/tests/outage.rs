@@ -84,7 +84,13 @@ async fn check_outage(
         assert_eq!(e.code(), Code::Unavailable, "{e:?}");
     }
     for _ in 0..3 {
+        let started = Instant::now();
         let r = transform(c, tenant).await;
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "transform took {:?}",
+            started.elapsed()
+        );
         assert_eq!(r.version, v1);
         assert_eq!(r.results.len(), 1);
         assert!(!r.results[0].label.is_empty());
