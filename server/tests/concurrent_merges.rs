@@ -1,7 +1,8 @@
-//! Several tenants merging at the same moment on one SQLite database all succeed: the
-//! activation transaction takes SQLite's write lock up front (`BEGIN IMMEDIATE`, with a busy
-//! timeout), so concurrent writers wait for each other instead of failing with `SQLITE_BUSY` /
-//! `SQLITE_BUSY_SNAPSHOT`.
+//! Several tenants merging (and rolling back) at the same moment on one SQLite database all
+//! succeed: write transactions take SQLite's write lock up front (`BEGIN IMMEDIATE`, with a
+//! busy timeout), so concurrent writers wait for each other instead of failing with
+//! `SQLITE_BUSY` ("database is locked") / `SQLITE_BUSY_SNAPSHOT` when a transaction that read
+//! first tries to write. (With a deferred `BEGIN`, the rollback round fails.)
 
 #![allow(clippy::unwrap_used)] // tests may unwrap
 
@@ -16,7 +17,9 @@ const TENANTS: usize = 8;
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn eight_tenants_merge_concurrently_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = common::config(dir.path());
+    let mut cfg = common::config(dir.path());
+    // Retention runs in every merge: concurrent deletes of old versions too.
+    cfg.server.keep_versions = 3;
     let tenants: Vec<String> = (0..TENANTS).map(|i| format!("tenant-{i}")).collect();
     let days: Vec<NaiveDate> =
         (0..3).map(|d| NaiveDate::from_ymd_opt(2026, 11, 20 + d).unwrap()).collect();
@@ -34,6 +37,7 @@ async fn eight_tenants_merge_concurrently_on_sqlite() {
     // Round k: every tenant merges its day k at once (round 0 has no base; later rounds read
     // the active model, then write).
     let mut last = vec![String::new(); TENANTS];
+    let mut merged = vec![Vec::new(); TENANTS];
     for (round, day_versions) in rounds.iter().enumerate() {
         let mut tasks = tokio::task::JoinSet::new();
         for (i, t) in tenants.iter().enumerate() {
@@ -51,7 +55,25 @@ async fn eight_tenants_merge_concurrently_on_sqlite() {
             let m =
                 r.unwrap_or_else(|e| panic!("round {round}: {}: {e:?}", tenants[i])).into_inner();
             assert_eq!(m.previous_version, last[i], "round {round}: {}", tenants[i]);
+            merged[i].push(m.version.clone());
             last[i] = m.version;
+        }
+    }
+
+    // Concurrent rollbacks (the activation transaction reads, then writes) and back again.
+    for back in [2, 1] {
+        let mut tasks = tokio::task::JoinSet::new();
+        for (i, t) in tenants.iter().enumerate() {
+            let mut c = client.clone();
+            let req = proto::ActivateModelRequest {
+                tenant_id: t.clone(),
+                version: merged[i][merged[i].len() - back].clone(),
+            };
+            tasks.spawn(async move { (i, c.activate_model(req).await) });
+        }
+        while let Some(r) = tasks.join_next().await {
+            let (i, r) = r.unwrap();
+            r.unwrap_or_else(|e| panic!("activate back {back}: {}: {e:?}", tenants[i]));
         }
     }
 
