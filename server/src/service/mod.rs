@@ -112,8 +112,9 @@ impl TopicsService {
         Ok(Version::now_after(latest.as_ref()))
     }
 
-    /// Writes the files of a new version, then its row. On a failed insert the files are
-    /// removed again (best effort; leftovers are orphans that cleanup deletes).
+    /// Writes the files of a new version, then its row. On a failure the files (complete or
+    /// not) are removed again when no row has them (best effort; leftovers are orphans that
+    /// cleanup deletes).
     async fn store_version(
         &self,
         tenant: &TenantId,
@@ -122,17 +123,16 @@ impl TopicsService {
         metadata: serde_json::Value,
     ) -> Result<ModelRecord, ApiError> {
         let version = self.next_version(tenant).await?;
-        let path = self.app.models.put(tenant, &version, model).await?;
-        let row = NewModel::for_model(tenant.clone(), version, kind, path.clone(), model, metadata);
-        match self.app.meta.insert_model(&row).await {
-            Ok(r) => Ok(r),
-            Err(e) => {
-                if let Err(del) = self.app.models.delete_version(&path).await {
-                    tracing::warn!(path = %path, error = %del, "could not remove files of a failed insert");
-                }
-                Err(e.into())
-            }
+        let written = async {
+            let path = self.app.models.put(tenant, &version, model).await?;
+            let row = NewModel::for_model(tenant.clone(), version, kind, path, model, metadata);
+            self.app.meta.insert_model(&row).await
         }
+        .await;
+        if written.is_err() {
+            self.discard_failed_version(tenant, version).await;
+        }
+        Ok(written?)
     }
 
     /// The model of a version row, from the hot cache when it is the hot version.
@@ -200,9 +200,9 @@ impl TopicsService {
         Ok(self.app.meta.insert_and_activate(&row, &snapshot, &daily, merged_window).await?)
     }
 
-    /// After a failed Merge commit: delete the files written for `version`, unless its row
-    /// exists after all (the commit went through but its answer was lost) or the database
-    /// cannot tell (then the files stay, as orphans for the next cleanup).
+    /// After a failed write (Fit's insert, Merge's commit): delete the files written for
+    /// `version`, unless its row exists after all (the commit went through but its answer was
+    /// lost) or the database cannot tell (then the files stay, as orphans for the next cleanup).
     async fn discard_failed_version(&self, tenant: &TenantId, version: Version) {
         match self.app.meta.get(tenant, &version).await {
             Ok(None) => {
@@ -216,9 +216,9 @@ impl TopicsService {
                 }
             }
             Ok(Some(_)) => tracing::warn!(tenant = %tenant, version = %version,
-                "the merge reported an error but its version was committed; keeping its files"),
+                "the write reported an error but its version has a row; keeping its files"),
             Err(e) => tracing::warn!(tenant = %tenant, version = %version, error = %e,
-                "cannot check the failed merge's version; its files stay until the next cleanup"),
+                "cannot check the failed write's version; its files stay until the next cleanup"),
         }
     }
 
