@@ -9,7 +9,10 @@
 //! use topics::sources::{jsonl::JsonlSource, Window};
 //!
 //! let source = Arc::new(JsonlSource::open("examples/clinc150-demo.jsonl".as_ref())?);
-//! let server = topics::connect::ServerOptions { server: "http://127.0.0.1:50051".into(), token: None };
+//! let server = topics::connect::ServerOptions {
+//!     server: "http://127.0.0.1:50051".into(),
+//!     ..Default::default()
+//! };
 //! let window = Window::new("2026-11-16T00:00:00Z".parse()?, "2026-11-17T00:00:00Z".parse()?)?;
 //! let settings = runner::Settings::new(window);
 //! let summary = runner::run(source, Arc::new(server.client()?), &settings, &mut Progress::Log).await?;

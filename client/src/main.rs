@@ -3,6 +3,8 @@
 //!
 //! Errors from every command end up here and become one message and a non-zero exit code.
 
+use std::path::PathBuf;
+
 use clap::{Parser, Subcommand};
 
 use topics::{connect, demo, nightly, ops};
@@ -13,12 +15,24 @@ mod offline;
 #[derive(Debug, Parser)]
 #[command(name = "topics", version, about, long_about = None)]
 struct Cli {
-    /// topicd address.
+    /// topicd address: http://HOST:PORT, or https://HOST:PORT for TLS.
     #[arg(long, global = true, env = "TOPICS_SERVER", default_value = "http://127.0.0.1:50051")]
     server: String,
     /// Bearer token sent as `authorization: Bearer …`.
     #[arg(long, global = true, env = "TOPICS_TOKEN", hide_env_values = true)]
     token: Option<String>,
+    /// CA bundle (PEM) to verify an https:// server with, instead of the public web roots.
+    #[arg(long, global = true, env = "TOPICS_TLS_CA", value_name = "FILE")]
+    tls_ca: Option<PathBuf>,
+    /// Client certificate (PEM) for servers that require mTLS (with --tls-key).
+    #[arg(long, global = true, env = "TOPICS_TLS_CERT", value_name = "FILE")]
+    tls_cert: Option<PathBuf>,
+    /// Private key (PEM) of --tls-cert.
+    #[arg(long, global = true, env = "TOPICS_TLS_KEY", value_name = "FILE")]
+    tls_key: Option<PathBuf>,
+    /// Name the server certificate must carry, when it differs from the --server host.
+    #[arg(long, global = true, env = "TOPICS_TLS_DOMAIN", value_name = "NAME")]
+    tls_domain: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -76,7 +90,16 @@ fn main() -> std::process::ExitCode {
         // Colours only on a terminal: cron, systemd and Kubernetes keep stderr as plain logs.
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    let server = connect::ServerOptions { server: cli.server, token: cli.token };
+    let server = connect::ServerOptions {
+        server: cli.server,
+        token: cli.token,
+        tls: connect::TlsOptions {
+            ca: cli.tls_ca,
+            cert: cli.tls_cert,
+            key: cli.tls_key,
+            domain: cli.tls_domain,
+        },
+    };
     let result = match cli.command {
         Command::Fit(args) => offline::fit::run(args),
         Command::DemoData(args) => demo::run(args),

@@ -11,10 +11,10 @@ use candle_core::Device;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tonic::service::interceptor::InterceptedService;
-use tonic::transport::Server;
+use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
 
 use crate::auth::Authenticator;
-use crate::config::Config;
+use crate::config::{Config, TlsConfig};
 use crate::limits::{RateLimiter, TenantWriteLocks};
 use crate::proto::topics_server::TopicsServer;
 use crate::providers::{Embedder, Labeler};
@@ -208,8 +208,30 @@ fn redact_url(url: &str) -> String {
     }
 }
 
-/// Runs the server on `listener` until `shutdown` resolves, then drains in-flight requests.
-/// Also serves `/metrics` on `config.metrics_listen` when enabled.
+/// Reads the PEM files named by `[tls]`: `None` when TLS is off. With `client_ca_file`, clients
+/// must present a certificate signed by that CA (mTLS); bearer tokens, when configured, are
+/// still checked on top.
+pub fn server_tls(tls: &TlsConfig) -> anyhow::Result<Option<ServerTlsConfig>> {
+    let (Some(cert), Some(key)) = (&tls.cert_file, &tls.key_file) else {
+        return Ok(None);
+    };
+    let read = |what: &str, path: &std::path::Path| {
+        std::fs::read(path).with_context(|| format!("reading the TLS {what} {}", path.display()))
+    };
+    let mut config = ServerTlsConfig::new().identity(Identity::from_pem(
+        read("certificate (tls.cert_file)", cert)?,
+        read("private key (tls.key_file)", key)?,
+    ));
+    if let Some(ca) = &tls.client_ca_file {
+        config = config
+            .client_ca_root(Certificate::from_pem(read("client CA (tls.client_ca_file)", ca)?))
+            .client_auth_optional(false);
+    }
+    Ok(Some(config))
+}
+
+/// Runs the server on `listener` until `shutdown` resolves, then drains in-flight requests,
+/// over TLS when `[tls]` names a certificate and key. Also serves `/metrics` on `config.metrics_listen` when enabled.
 pub async fn serve(
     app: App,
     listener: TcpListener,
@@ -249,17 +271,19 @@ pub async fn serve(
     let topics =
         InterceptedService::new(topics, AuthInterceptor::new(app.auth.clone(), app.rate.clone()));
 
-    let builder = Server::builder()
+    let mut builder = Server::builder()
         .timeout(Duration::from_secs(cfg.server.request_timeout_secs))
         .tcp_nodelay(true)
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
         .http2_keepalive_timeout(Some(Duration::from_secs(20)));
-    if cfg.tls.is_enabled() {
-        anyhow::bail!(
-            "TLS is configured but this build serves plaintext only; terminate TLS in front of topicd \
-             (ingress, sidecar) or unset tls.cert_file/tls.key_file"
-        );
+    if let Some(tls) = server_tls(&cfg.tls)? {
+        builder = builder.tls_config(tls).context("building the TLS configuration ([tls])")?;
     }
+    let tls_mode = match (&cfg.tls.cert_file, &cfg.tls.client_ca_file) {
+        (None, _) => "off",
+        (Some(_), None) => "tls",
+        (Some(_), Some(_)) => "mtls",
+    };
     let router = builder
         .layer(crate::metrics::RequestLayer)
         .layer(tower::limit::GlobalConcurrencyLimitLayer::new(cfg.server.max_concurrent_requests))
@@ -272,7 +296,7 @@ pub async fn serve(
     let cleanup = tokio::spawn(async move {
         cleanup_orphans_at_start(&cleanup_app).await;
     });
-    tracing::info!(%addr, auth = app.auth.is_enabled(), "topicd serving gRPC");
+    tracing::info!(%addr, auth = app.auth.is_enabled(), tls = tls_mode, "topicd serving gRPC");
     let grace = Duration::from_secs(cfg.server.shutdown_grace_secs);
     let mut rx = stop_rx.clone();
     let drained = async move {

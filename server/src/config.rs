@@ -17,6 +17,11 @@
 //! max_concurrent_fits = 2
 //! keep_versions = 14
 //!
+//! [tls]                                # optional; TOPICD_TLS_CERT / _KEY / _CLIENT_CA
+//! cert_file = "/etc/topicd/server.pem"
+//! key_file = "/etc/topicd/server.key"
+//! # client_ca_file = "/etc/topicd/clients-ca.pem"   # mTLS: client certificates required
+//!
 //! [cache]
 //! max_bytes = 1073741824
 //! refresh_secs = 5
@@ -127,7 +132,7 @@ impl Default for CacheConfig {
     }
 }
 
-/// Optional TLS for the gRPC port.
+/// Optional TLS (rustls) for the gRPC port; metrics stay plaintext on their own address.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TlsConfig {
@@ -262,13 +267,14 @@ pub struct Overrides {
     /// Allow serving without authentication on a non-loopback address.
     #[arg(long, env = "TOPICD_ALLOW_INSECURE_NO_AUTH")]
     pub allow_insecure_no_auth: bool,
-    /// TLS certificate chain (PEM).
+    /// TLS certificate chain (PEM). With --tls-key the gRPC port speaks TLS only (rustls).
     #[arg(long, env = "TOPICD_TLS_CERT", value_name = "FILE")]
     pub tls_cert: Option<PathBuf>,
-    /// TLS private key (PEM).
+    /// TLS private key (PEM: PKCS#8, PKCS#1 or SEC1) for --tls-cert.
     #[arg(long, env = "TOPICD_TLS_KEY", value_name = "FILE")]
     pub tls_key: Option<PathBuf>,
-    /// CA bundle (PEM) for client certificates (mTLS).
+    /// CA bundle (PEM): clients must present a certificate it signed (mTLS); bearer tokens are
+    /// still checked. Needs --tls-cert and --tls-key.
     #[arg(long, env = "TOPICD_TLS_CLIENT_CA", value_name = "FILE")]
     pub tls_client_ca: Option<PathBuf>,
     /// Hot-model cache budget in bytes [default: 1073741824].
@@ -564,6 +570,28 @@ mod tests {
         assert!(e.contains("--auth-tokens"), "{e}");
         c.allow_insecure_no_auth = true;
         c.validate().unwrap();
+    }
+
+    #[test]
+    fn tls_section_and_flags() {
+        let c = Config::from_toml(
+            "[tls]\ncert_file = \"s.pem\"\nkey_file = \"s.key\"\nclient_ca_file = \"ca.pem\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.tls.client_ca_file.as_deref(), Some(Path::new("ca.pem")));
+        c.validate().unwrap();
+        // TLS alone is not authentication: the default address stays loopback.
+        assert!(c.listen_addr().ip().is_loopback());
+        let mut c2 = Config::default();
+        c2.apply(&Overrides {
+            tls_cert: Some("a.pem".into()),
+            tls_key: Some("a.key".into()),
+            ..Default::default()
+        });
+        assert!(c2.tls.is_enabled() && c2.tls.client_ca_file.is_none());
+        c2.validate().unwrap();
+        let c3 = Config::from_toml("[tls]\nclient_ca_file = \"ca.pem\"\n").unwrap();
+        assert!(c3.validate().unwrap_err().to_string().contains("tls.client_ca_file"));
     }
 
     #[test]

@@ -10,7 +10,8 @@ use topicd::config::{Config, Overrides};
 
 /// topicd — multi-tenant topic modeling over gRPC (Fit, Merge, Transform, GetTopTopics, ...).
 ///
-/// Without any authentication option the server listens on loopback only. Health checking
+/// Without any authentication option the server listens on loopback only. With --tls-cert and
+/// --tls-key the gRPC port speaks TLS only; add --tls-client-ca for mTLS. Health checking
 /// (grpc.health.v1) and server reflection are always on; Prometheus metrics are served at
 /// http://METRICS_LISTEN/metrics.
 #[derive(Debug, Parser)]
