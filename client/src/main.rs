@@ -41,6 +41,12 @@ struct Cli {
 enum Command {
     /// Fit a topic model offline (no server) from a JSONL file and optional embeddings.
     Fit(offline::fit::FitArgs),
+    /// Merge a day model into a long-lived model offline (stable topic ids).
+    Merge(offline::merge::MergeArgs),
+    /// Tag documents with a saved model offline (precomputed embeddings or the local encoder).
+    Transform(offline::transform::TransformArgs),
+    /// Convert a model saved by Python BERTopic (safetensors + c-TF-IDF) into a topicd model.
+    Import(offline::import::ImportArgs),
     /// Fit and merge every tenant's messages of a window (the nightly job); JSON summary on stdout.
     Nightly(nightly::NightlyArgs),
     /// Run the nightly job in-process on a cron schedule (UTC), until stopped.
@@ -73,7 +79,11 @@ async fn run_async(
         Command::Tag(args) => ops::tag::run(args, server).await,
         Command::Tenant(command) => ops::tenant::run(command, server).await,
         Command::Health(args) => ops::health::run(args, server).await,
-        Command::Fit(_) | Command::DemoData(_) => {
+        Command::Fit(_)
+        | Command::Merge(_)
+        | Command::Transform(_)
+        | Command::Import(_)
+        | Command::DemoData(_) => {
             unreachable!("synchronous commands are run directly")
         }
     }
@@ -102,6 +112,9 @@ fn main() -> std::process::ExitCode {
     };
     let result = match cli.command {
         Command::Fit(args) => offline::fit::run(args),
+        Command::Merge(args) => offline::merge::run(args),
+        Command::Transform(args) => offline::transform::run(args),
+        Command::Import(args) => offline::import::run(args),
         Command::DemoData(args) => demo::run(args),
         command => match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
             Ok(runtime) => runtime.block_on(run_async(command, server)),

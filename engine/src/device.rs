@@ -1,6 +1,7 @@
 //! Device choice: the only code that knows about the `cuda` feature.
 
-use candle_core::Device;
+/// The tensor device (re-exported so callers need no direct candle dependency).
+pub use candle_core::Device;
 
 use crate::error::{EngineError, Result};
 

@@ -1,3 +1,7 @@
 //! Offline commands: run `topic-engine` in-process, no server needed.
 
+pub mod files;
 pub mod fit;
+pub mod import;
+pub mod merge;
+pub mod transform;
