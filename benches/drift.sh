@@ -43,7 +43,8 @@ while [ $# -gt 0 ]; do
     esac
 done
 
-die() { echo "error: $*" >&2; exit 1; }
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
 
 find_datasets() {
     if [ -n "${TOPICS_DATASETS:-}" ]; then echo "$TOPICS_DATASETS"; return; fi
@@ -76,11 +77,7 @@ OUT="${OUT:-$ROOT/benches/out/drift-$(date -u +%Y%m%d-%H%M%S)}"
 mkdir -p "$OUT"
 echo "results: $OUT"
 {
-    echo "date_utc: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-    echo "cpu: $(lscpu | sed -n 's/^Model name: *//p' | head -1)"
-    echo "cores: $(nproc)"
-    echo "loadavg_start: $(cut -d' ' -f1-3 /proc/loadavg)"
-    echo "git: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"
+    bench_machine_info
     echo "seed: $SEED, min_similarity: $MIN_SIM"
 } > "$OUT/machine.txt"
 cat "$OUT/machine.txt"

@@ -1,4 +1,4 @@
-# Shared helpers of the benchmark scripts (load_test.sh, nightly_capacity.sh). Sourced, not run:
+# Shared helpers of the benchmark scripts (load_test.sh, nightly_capacity.sh, drift.sh). Sourced, not run:
 #
 #   . "$HERE/lib.sh"
 #
