@@ -15,12 +15,12 @@ use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
 
 use crate::auth::Authenticator;
 use crate::config::{Config, TlsConfig};
-use crate::limits::{RateLimiter, TenantWriteLocks};
+use crate::limits::{RateLimiter, TenantWriteLocks, WritePermit};
 use crate::proto::topics_server::TopicsServer;
 use crate::providers::{Embedder, Labeler};
 use crate::service::auth::AuthInterceptor;
 use crate::service::TopicsService;
-use crate::store::{MetaStore, ModelStore};
+use crate::store::{MetaStore, ModelStore, StoreError, TenantDbLock, TenantId};
 use crate::tenants::TenantCache;
 
 /// Everything a running server shares: stores, providers, device, caches, limits.
@@ -62,7 +62,25 @@ impl std::fmt::Debug for App {
     }
 }
 
+/// A tenant's write lock: the in-process one and, on PostgreSQL, the cross-replica advisory
+/// lock. Both are released when it is dropped.
+#[derive(Debug)]
+pub struct TenantWriteGuard {
+    _db: Option<TenantDbLock>,
+    _local: WritePermit,
+}
+
 impl App {
+    /// Waits for the tenant's write lock, serialising state changes (Fit's store, Merge,
+    /// ActivateModel, DeleteTenant, orphan cleanup) of one tenant within this process and, on
+    /// PostgreSQL, across every replica on the database. The in-process lock is taken first, so
+    /// one replica has at most one waiter per tenant on the database.
+    pub async fn lock_tenant(&self, tenant: &TenantId) -> Result<TenantWriteGuard, StoreError> {
+        let local = self.state_locks.acquire(tenant).await;
+        let db = self.meta.lock_tenant(tenant).await?;
+        Ok(TenantWriteGuard { _db: db, _local: local })
+    }
+
     /// Connects the stores (running migrations), opens the device and builds the providers.
     /// An embedding provider that cannot be built (e.g. the local encoder's weights are not
     /// downloaded) is not fatal: the server starts and accepts precomputed embeddings, and
@@ -178,7 +196,13 @@ pub async fn cleanup_orphans_at_start(app: &App) -> usize {
     tenants.dedup();
     let mut deleted = 0;
     for tenant in &tenants {
-        let _lock = app.state_locks.acquire(tenant).await;
+        let _lock = match app.lock_tenant(tenant).await {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::warn!(tenant = %tenant, error = %e, "start-up orphan cleanup: cannot take the tenant's write lock");
+                continue;
+            }
+        };
         match crate::store::cleanup_orphans_before(&app.meta, &app.models, tenant, Some(cutoff))
             .await
         {
@@ -291,6 +315,14 @@ pub async fn serve(
         .add_service(reflection)
         .add_service(topics);
 
+    // Other replicas' activations drop this one's cached copies (PostgreSQL LISTEN/NOTIFY).
+    let listen_task = app.meta.pg_pool().map(|pool| {
+        tokio::spawn(crate::tenants::listen_for_changes(
+            pool.clone(),
+            app.cache.clone(),
+            stop_rx.clone(),
+        ))
+    });
     // Orphaned files from a crash before this start, in the background.
     let cleanup_app = app.clone();
     let cleanup = tokio::spawn(async move {
@@ -325,6 +357,9 @@ pub async fn serve(
     };
     let _ = stop_tx.send(true);
     cleanup.abort();
+    if let Some(t) = listen_task {
+        let _ = t.await;
+    }
     if let Some(t) = metrics_task {
         let _ = t.await;
     }

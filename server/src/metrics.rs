@@ -148,6 +148,12 @@ pub fn record_cache(hit: bool) {
     }
 }
 
+/// Records a hot model dropped because another replica changed the tenant's active version
+/// (`source`: `notify` = LISTEN/NOTIFY, `recheck` = the periodic database re-check).
+pub fn record_cache_invalidation(source: &'static str) {
+    metrics::counter!("topicd_cache_invalidations_total", "source" => source).increment(1);
+}
+
 /// Publishes the cache's size.
 pub fn set_cache_size(bytes: u64, models: u64) {
     metrics::gauge!("topicd_cache_bytes").set(bytes as f64);

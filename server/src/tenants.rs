@@ -8,7 +8,14 @@
 //!   unreachable (or does not answer within [`RECHECK_TIMEOUT`]) during a re-check, the cached
 //!   model keeps being served, and the next re-check waits for the next interval.
 //! - A local Merge / ActivateModel swaps the entry immediately ([`TenantCache::put`]).
+//! - PostgreSQL: every activation and tenant deletion sends a notification on
+//!   [`MODEL_CHANGES_CHANNEL`] in its transaction; [`listen_for_changes`] (one task per replica)
+//!   drops the tenant's entry when it holds another version, so the replicas serve a new
+//!   version as soon as it is committed. While the listener is disconnected (and right after it
+//!   reconnects, since notifications may have been missed) every entry is re-checked on its
+//!   next use, as above.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -16,7 +23,9 @@ use moka::future::Cache;
 use topic_engine::transform::TopicIndex;
 use topic_engine::TopicModel;
 
-use crate::store::{MetaStore, ModelStore, StoreError, TenantId, Version};
+use crate::store::{
+    MetaStore, ModelStore, StoreError, TenantId, Version, MODEL_CHANGES_CHANNEL,
+};
 
 /// A loaded active model.
 #[derive(Debug)]
@@ -30,6 +39,9 @@ pub struct HotModel {
     /// Approximate memory use.
     pub bytes: u64,
     checked_at: Mutex<Instant>,
+    /// Re-check on the next use regardless of `checked_at` (change notifications may have been
+    /// missed).
+    stale: AtomicBool,
 }
 
 impl HotModel {
@@ -37,7 +49,14 @@ impl HotModel {
     pub fn new(version: Version, model: Arc<TopicModel>) -> Self {
         let bytes = model_bytes(&model);
         let index = TopicIndex::new(&model);
-        HotModel { version, model, index, bytes, checked_at: Mutex::new(Instant::now()) }
+        HotModel {
+            version,
+            model,
+            index,
+            bytes,
+            checked_at: Mutex::new(Instant::now()),
+            stale: AtomicBool::new(false),
+        }
     }
 
     fn checked_elapsed(&self) -> Duration {
@@ -48,6 +67,11 @@ impl HotModel {
         if let Ok(mut t) = self.checked_at.lock() {
             *t = Instant::now();
         }
+        self.stale.store(false, Ordering::Relaxed);
+    }
+
+    fn is_fresh(&self, refresh: Duration) -> bool {
+        !self.stale.load(Ordering::Relaxed) && self.checked_elapsed() < refresh
     }
 }
 
@@ -104,7 +128,7 @@ impl TenantCache {
     /// active model.
     pub async fn get(&self, tenant: &TenantId) -> Result<Option<Arc<HotModel>>, StoreError> {
         if let Some(hot) = self.cache.get(tenant).await {
-            if hot.checked_elapsed() < self.refresh {
+            if hot.is_fresh(self.refresh) {
                 crate::metrics::record_cache(true);
                 return Ok(Some(hot));
             }
@@ -127,6 +151,7 @@ impl TenantCache {
                 Ok(Some(rec)) => {
                     tracing::info!(tenant = %tenant, cached = %hot.version, active = %rec.version,
                         "active version changed elsewhere; reloading");
+                    crate::metrics::record_cache_invalidation("recheck");
                     self.cache.invalidate(tenant).await;
                 }
                 Ok(None) => {
@@ -186,6 +211,35 @@ impl TenantCache {
         self.publish_size();
     }
 
+    /// A change notification from another replica (or this one): `payload` is `<tenant>` (the
+    /// tenant was deleted) or `<tenant> <version>` (its new active version). Drops the
+    /// tenant's entry unless it already holds that version. Returns whether it dropped one.
+    pub async fn on_change(&self, payload: &str) -> bool {
+        let mut parts = payload.split_whitespace();
+        let Some(Ok(tenant)) = parts.next().map(TenantId::parse) else {
+            tracing::warn!(payload, "ignoring a malformed model-change notification");
+            return false;
+        };
+        let version = parts.next().and_then(|v| Version::parse(v).ok());
+        let Some(hot) = self.cache.get(&tenant).await else { return false };
+        if version.as_ref() == Some(&hot.version) {
+            return false;
+        }
+        tracing::info!(tenant = %tenant, cached = %hot.version,
+            active = %version.map(|v| v.to_string()).unwrap_or_else(|| "none (deleted)".into()),
+            "model changed on another replica; dropping the cached copy");
+        crate::metrics::record_cache_invalidation("notify");
+        self.invalidate(&tenant).await;
+        true
+    }
+
+    /// Makes every entry re-check the database's active version on its next use.
+    pub fn mark_all_stale(&self) {
+        for (_, hot) in self.cache.iter() {
+            hot.stale.store(true, Ordering::Relaxed);
+        }
+    }
+
     /// Approximate bytes held and the number of models.
     pub fn size(&self) -> (u64, u64) {
         (self.cache.weighted_size() * WEIGHT_UNIT, self.cache.entry_count())
@@ -194,6 +248,74 @@ impl TenantCache {
     fn publish_size(&self) {
         let (b, n) = self.size();
         crate::metrics::set_cache_size(b, n);
+    }
+}
+
+/// Listens on [`MODEL_CHANGES_CHANNEL`] (PostgreSQL) and applies each notification to
+/// `cache` ([`TenantCache::on_change`]) until `stop` turns true. Reconnects after errors (1 s,
+/// backing off to 30 s); after every (re)connect all entries are marked for a re-check, since
+/// notifications sent while disconnected are lost.
+pub async fn listen_for_changes(
+    pool: sqlx::PgPool,
+    cache: TenantCache,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut backoff = Duration::from_secs(1);
+    'connect: loop {
+        if *stop.borrow() {
+            return;
+        }
+        let connected = async {
+            let mut l = sqlx::postgres::PgListener::connect_with(&pool).await?;
+            l.listen(MODEL_CHANGES_CHANNEL).await?;
+            Ok::<_, sqlx::Error>(l)
+        };
+        let connected = tokio::select! {
+            _ = stop.wait_for(|s| *s) => return,
+            r = connected => r,
+        };
+        let mut listener = match connected {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::warn!(error = %e, retry_secs = backoff.as_secs(),
+                    "cannot listen for model changes; cached models are re-checked every refresh interval meanwhile");
+                cache.mark_all_stale();
+                tokio::select! {
+                    _ = stop.wait_for(|s| *s) => return,
+                    _ = tokio::time::sleep(backoff) => {}
+                }
+                backoff = (backoff * 2).min(Duration::from_secs(30));
+                continue 'connect;
+            }
+        };
+        tracing::info!(channel = MODEL_CHANGES_CHANNEL, "listening for model changes");
+        cache.mark_all_stale();
+        backoff = Duration::from_secs(1);
+        loop {
+            let next = tokio::select! {
+                _ = stop.wait_for(|s| *s) => return,
+                n = listener.try_recv() => n,
+            };
+            match next {
+                Ok(Some(n)) => {
+                    cache.on_change(n.payload()).await;
+                }
+                Ok(None) => {
+                    // The connection dropped; the next `try_recv` reconnects (and re-listens).
+                    tracing::warn!("model-change listener disconnected; reconnecting");
+                    cache.mark_all_stale();
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "model-change listener failed; reconnecting");
+                    cache.mark_all_stale();
+                    tokio::select! {
+                        _ = stop.wait_for(|s| *s) => return,
+                        _ = tokio::time::sleep(backoff) => {}
+                    }
+                    continue 'connect;
+                }
+            }
+        }
     }
 }
 

@@ -344,7 +344,7 @@ impl TopicsService {
         });
         let store_started = Instant::now();
         let rec = {
-            let _state = self.app.state_locks.acquire(&tenant).await;
+            let _state = self.app.lock_tenant(&tenant).await?;
             self.store_version(&tenant, &result.model, ModelKind::Day, metadata).await?
         };
         crate::metrics::record_stage("store", store_started.elapsed());
@@ -402,7 +402,7 @@ impl TopicsService {
             _ => None,
         };
         let started = Instant::now();
-        let _state = self.app.state_locks.acquire(&tenant).await;
+        let _state = self.app.lock_tenant(&tenant).await?;
 
         let day_rec = self.get_record(&tenant, &day_version).await?;
         if day_rec.kind != ModelKind::Day {
@@ -720,7 +720,7 @@ impl TopicsService {
         let tenant = validate::tenant(&req.get_ref().tenant_id)?;
         auth::authorize(&req, &tenant, Role::Admin)?;
         let version = validate::version("version", &req.get_ref().version)?;
-        let _state = self.app.state_locks.acquire(&tenant).await;
+        let _state = self.app.lock_tenant(&tenant).await?;
         let rec = self.get_record(&tenant, &version).await?;
         if rec.kind == ModelKind::Day {
             return Err(Status::failed_precondition(format!(
@@ -745,7 +745,7 @@ impl TopicsService {
     ) -> Result<proto::DeleteTenantResponse, ApiError> {
         let tenant = validate::tenant(&req.get_ref().tenant_id)?;
         auth::authorize(&req, &tenant, Role::Admin)?;
-        let _state = self.app.state_locks.acquire(&tenant).await;
+        let _state = self.app.lock_tenant(&tenant).await?;
         let file_versions = self.app.models.list_version_paths(&tenant).await?;
         let paths = self.app.meta.delete_tenant(&tenant).await?;
         if paths.is_empty() && file_versions.is_empty() {

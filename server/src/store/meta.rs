@@ -244,6 +244,70 @@ enum Pool {
 #[derive(Clone)]
 pub struct MetaStore {
     pool: Pool,
+    /// PostgreSQL: a separate, lazily connected pool whose connections hold tenant advisory
+    /// locks for the duration of a write (separate so that held locks can never starve the
+    /// writes themselves of connections).
+    lock_pool: Option<PgPool>,
+}
+
+/// PostgreSQL channel notified (in the activating or deleting transaction) when a tenant's
+/// active model changes. Payload: `<tenant>` (tenant deleted) or `<tenant> <version>` (the
+/// new active version).
+pub const MODEL_CHANGES_CHANNEL: &str = "topicd_model_changes";
+
+/// Connections (per process) that may hold tenant advisory locks at once: at most this many
+/// tenants are written concurrently by one replica; further writes wait for a free one (up to
+/// [`LOCK_ACQUIRE_TIMEOUT`]).
+pub const MAX_LOCK_CONNECTIONS: u32 = 32;
+
+/// Longest wait for a free lock connection.
+pub const LOCK_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The key of a tenant's PostgreSQL advisory lock: FNV-1a (64 bit) of `topicd:<tenant>`. Stable
+/// across processes and versions (every replica must compute the same key); a collision between
+/// two tenants only serialises their writes.
+pub fn advisory_key(tenant: &TenantId) -> i64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in b"topicd:".iter().chain(tenant.as_str().as_bytes()) {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h as i64
+}
+
+/// A tenant's cross-replica write lock: a PostgreSQL session advisory lock held on a dedicated
+/// connection. Dropping it releases the lock (`pg_advisory_unlock_all` on that connection, in
+/// a spawned task; when that fails, or outside a runtime, the connection is closed instead,
+/// which releases it too — a lock is never returned to the pool still held).
+pub struct TenantDbLock {
+    conn: Option<sqlx::pool::PoolConnection<sqlx::Postgres>>,
+    key: i64,
+}
+
+impl fmt::Debug for TenantDbLock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TenantDbLock").field("key", &self.key).finish()
+    }
+}
+
+impl Drop for TenantDbLock {
+    fn drop(&mut self) {
+        let Some(mut conn) = self.conn.take() else { return };
+        match tokio::runtime::Handle::try_current() {
+            Ok(rt) => {
+                let key = self.key;
+                rt.spawn(async move {
+                    if let Err(e) =
+                        sqlx::query("SELECT pg_advisory_unlock_all()").execute(&mut *conn).await
+                    {
+                        tracing::warn!(key, error = %e, "advisory unlock failed; closing its connection");
+                        conn.close_on_drop();
+                    }
+                });
+            }
+            Err(_) => conn.close_on_drop(),
+        }
+    }
 }
 
 impl fmt::Debug for MetaStore {
@@ -430,6 +494,7 @@ impl MetaStore {
     /// `postgres://user:pass@host:port/db`.
     pub async fn connect(url: &str) -> Result<Self> {
         let url = url.trim();
+        let mut lock_pool = None;
         let pool = if url.starts_with("sqlite:") {
             let opts = SqliteConnectOptions::from_str(url)
                 .map_err(|e| StoreError::Config(format!("invalid SQLite URL: {e}")))?
@@ -477,7 +542,7 @@ impl MetaStore {
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(5))
-                .connect_with(opts)
+                .connect_with(opts.clone())
                 .await
                 .map_err(|e| {
                     StoreError::Unavailable(format!("cannot connect to PostgreSQL: {e}"))
@@ -486,6 +551,15 @@ impl MetaStore {
                 .run(&pool)
                 .await
                 .map_err(|e| StoreError::Unavailable(format!("PostgreSQL migrations: {e}")))?;
+            // Lazy: no connection until the first write.
+            lock_pool = Some(
+                PgPoolOptions::new()
+                    .max_connections(MAX_LOCK_CONNECTIONS)
+                    .min_connections(0)
+                    .idle_timeout(Some(Duration::from_secs(60)))
+                    .acquire_timeout(LOCK_ACQUIRE_TIMEOUT)
+                    .connect_lazy_with(opts),
+            );
             Pool::Pg(pool)
         } else {
             return Err(StoreError::Config(
@@ -493,7 +567,41 @@ impl MetaStore {
                     .into(),
             ));
         };
-        Ok(MetaStore { pool })
+        Ok(MetaStore { pool, lock_pool })
+    }
+
+    /// PostgreSQL: waits for the tenant's cross-replica write lock ([`advisory_key`]) and
+    /// returns it (released on drop). SQLite: `Ok(None)` (one process owns the file; the
+    /// caller's in-process lock is enough). Polls `pg_try_advisory_lock` (10 ms, backing off
+    /// to 100 ms) rather than blocking in `pg_advisory_lock`, so that a caller that gives up
+    /// (the request is cancelled) never leaves a lock acquired behind it.
+    pub async fn lock_tenant(&self, tenant: &TenantId) -> Result<Option<TenantDbLock>> {
+        let Some(pool) = &self.lock_pool else { return Ok(None) };
+        let key = advisory_key(tenant);
+        let conn = pool.acquire().await.map_err(db_err)?;
+        let mut lock = TenantDbLock { conn: Some(conn), key };
+        let mut wait = Duration::from_millis(10);
+        let started = std::time::Instant::now();
+        loop {
+            let Some(conn) = lock.conn.as_mut() else {
+                return Err(StoreError::Unavailable("advisory lock connection lost".into()));
+            };
+            let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+                .bind(key)
+                .fetch_one(&mut **conn)
+                .await
+                .map_err(db_err)?;
+            if got {
+                let waited = started.elapsed();
+                if waited > Duration::from_millis(50) {
+                    tracing::info!(tenant = %tenant, ms = waited.as_millis() as u64,
+                        "waited for the tenant's write lock (a write on another replica)");
+                }
+                return Ok(Some(lock));
+            }
+            tokio::time::sleep(wait).await;
+            wait = (wait * 2).min(Duration::from_millis(100));
+        }
     }
 
     /// The statement that starts a write transaction. SQLite: `BEGIN IMMEDIATE` takes the write
@@ -525,6 +633,9 @@ impl MetaStore {
 
     /// Close the pool (waits for connections in use to be returned).
     pub async fn close(&self) {
+        if let Some(p) = &self.lock_pool {
+            p.close().await;
+        }
         with_pool!(self, p => p.close().await)
     }
 
@@ -685,6 +796,16 @@ impl MetaStore {
             }
             failpoint!("meta::activate::before_commit");
             let row: ModelRow = sqlx::query_as(&select).bind(t).bind(&v).fetch_one(&mut *tx).await.map_err(db_err)?;
+            if self.lock_pool.is_some() {
+                // PostgreSQL: delivered to the other replicas' listeners at commit, never
+                // when the transaction rolls back.
+                sqlx::query("SELECT pg_notify($1, $2)")
+                    .bind(MODEL_CHANGES_CHANNEL)
+                    .bind(format!("{t} {v}"))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+            }
             tx.commit().await.map_err(db_err)?;
             row
         });
@@ -854,6 +975,14 @@ impl MetaStore {
             for table in ["topic_snapshot", "topic_daily_counts", "merged_windows", "models"] {
                 // The table name is one of the constants above; the tenant is a bound parameter.
                 sqlx::query(&format!("DELETE FROM {table} WHERE tenant_id = $1"))
+                    .bind(t)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+            }
+            if self.lock_pool.is_some() {
+                sqlx::query("SELECT pg_notify($1, $2)")
+                    .bind(MODEL_CHANGES_CHANNEL)
                     .bind(t)
                     .execute(&mut *tx)
                     .await

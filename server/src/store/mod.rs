@@ -20,7 +20,8 @@ pub mod tenant;
 mod test_util;
 
 pub use meta::{
-    DailyCountRow, MergedWindow, MetaStore, ModelKind, ModelRecord, NewModel, SnapshotTopic,
+    advisory_key, DailyCountRow, MergedWindow, MetaStore, ModelKind, ModelRecord, NewModel,
+    SnapshotTopic, TenantDbLock, MODEL_CHANGES_CHANNEL,
 };
 pub use objects::{ModelStore, StoragePath, DEFAULT_MAX_OBJECT_BYTES};
 pub use tenant::{IdError, TenantId, Version};
