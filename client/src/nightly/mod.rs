@@ -10,6 +10,7 @@ pub mod progress;
 pub mod retry;
 pub mod runner;
 pub mod schedule;
+pub mod shard;
 pub mod summary;
 
 use std::path::PathBuf;
@@ -56,6 +57,10 @@ pub struct JobArgs {
     /// Only these tenants (repeatable).
     #[arg(long = "tenant")]
     pub tenants: Vec<String>,
+    /// Run as worker i of n (e.g. 0/2 and 1/2): only the tenants whose stable hash is i modulo
+    /// n, so n workers started with 0/n .. (n-1)/n split the tenants without overlap.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<shard::Shard>,
     /// Override the server's HDBSCAN min_cluster_size (BERTopic's min_topic_size).
     #[arg(long)]
     pub min_topic_size: Option<u32>,
@@ -121,6 +126,7 @@ impl JobArgs {
             force: self.force,
             fit_params,
             only_tenants: self.tenants.clone(),
+            shard: self.shard,
         })
     }
 

@@ -127,6 +127,9 @@ pub struct Summary {
     pub deadline_seconds: f64,
     /// Whether the run passed 80 % of its deadline.
     pub deadline_warning: bool,
+    /// This worker's shard (`--shard i/n`), when the run was sharded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
     /// One result per tenant, in tenant order.
     pub tenants: Vec<TenantResult>,
 }
@@ -174,6 +177,7 @@ impl Summary {
             window_end: crate::sources::rfc3339(window.end),
             deadline_seconds,
             deadline_warning: duration_seconds > DEADLINE_WARNING_SHARE * deadline_seconds,
+            shard: None,
             tenants,
         }
     }

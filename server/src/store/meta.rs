@@ -260,8 +260,9 @@ pub const MODEL_CHANGES_CHANNEL: &str = "topicd_model_changes";
 /// [`LOCK_ACQUIRE_TIMEOUT`]).
 pub const MAX_LOCK_CONNECTIONS: u32 = 32;
 
-/// Longest wait for a free lock connection.
-pub const LOCK_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
+/// Longest wait for a lock connection (as for the main pool: while PostgreSQL is down, writes
+/// fail with `UNAVAILABLE` after this long).
+pub const LOCK_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The key of a tenant's PostgreSQL advisory lock: FNV-1a (64 bit) of `topicd:<tenant>`. Stable
 /// across processes and versions (every replica must compute the same key); a collision between
