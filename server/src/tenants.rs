@@ -23,9 +23,7 @@ use moka::future::Cache;
 use topic_engine::transform::TopicIndex;
 use topic_engine::TopicModel;
 
-use crate::store::{
-    MetaStore, ModelStore, StoreError, TenantId, Version, MODEL_CHANGES_CHANNEL,
-};
+use crate::store::{MetaStore, ModelStore, StoreError, TenantId, Version, MODEL_CHANGES_CHANNEL};
 
 /// A loaded active model.
 #[derive(Debug)]

@@ -225,9 +225,12 @@ async fn replica_follows_activations_by_notification_within_a_second() {
     assert!(until_served(&mut cb, Some(&v2)).await < Duration::from_secs(1));
 
     // Rollback on A.
-    ca.activate_model(proto::ActivateModelRequest { tenant_id: "acme".into(), version: v1.clone() })
-        .await
-        .unwrap();
+    ca.activate_model(proto::ActivateModelRequest {
+        tenant_id: "acme".into(),
+        version: v1.clone(),
+    })
+    .await
+    .unwrap();
     let took = until_served(&mut cb, Some(&v1)).await;
     eprintln!("B served A's rollback after {took:?}");
     assert!(took < Duration::from_secs(1), "{took:?}");
