@@ -44,6 +44,7 @@ OUT="${OUT:-$ROOT/benches/out/capacity-$(date -u +%Y%m%d-%H%M%S)}"
 mkdir -p "$OUT"
 rm -rf "$OUT/data"
 ADDR="127.0.0.1:$PORT"
+mkdir -p "$ROOT/benches/out"
 INPUT="$ROOT/benches/out/capacity-${TENANTS}x${MESSAGES}.jsonl"
 if [ ! -s "$INPUT" ]; then
     "$PY" "$HERE/python/capacity_jsonl.py" "$INPUT.part" --tenants "$TENANTS" --messages "$MESSAGES"
