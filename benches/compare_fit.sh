@@ -58,18 +58,10 @@ while [ $# -gt 0 ]; do
     esac
 done
 
-die() { echo "error: $*" >&2; exit 1; }
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
 
 # --- locate things --------------------------------------------------------------------------
-find_datasets() {
-    if [ -n "${TOPICS_DATASETS:-}" ]; then echo "$TOPICS_DATASETS"; return; fi
-    local d="$ROOT"
-    while [ "$d" != "/" ]; do
-        if [ -f "$d/shared/datasets/clinc150/clinc150.npy" ]; then echo "$d/shared/datasets"; return; fi
-        d="$(dirname "$d")"
-    done
-    die "CLINC150 not found; set TOPICS_DATASETS to the directory holding clinc150/"
-}
 DATASETS="$(find_datasets)"
 SCORE="${TOPICS_SCORE:-$(dirname "$DATASETS")/tools/score.py}"
 [ -f "$SCORE" ] || die "score.py not found at $SCORE (set TOPICS_SCORE)"

@@ -46,15 +46,6 @@ done
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
 
-find_datasets() {
-    if [ -n "${TOPICS_DATASETS:-}" ]; then echo "$TOPICS_DATASETS"; return; fi
-    local d="$ROOT"
-    while [ "$d" != "/" ]; do
-        if [ -f "$d/shared/datasets/clinc150/clinc150.npy" ]; then echo "$d/shared/datasets"; return; fi
-        d="$(dirname "$d")"
-    done
-    die "CLINC150 not found; set TOPICS_DATASETS to the directory holding clinc150/"
-}
 DATASETS="$(find_datasets)"
 export TOPICS_DATASETS="$DATASETS"
 DOCS="$DATASETS/clinc150/clinc150.jsonl"

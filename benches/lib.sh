@@ -1,11 +1,22 @@
-# Shared helpers of the benchmark scripts (load_test.sh, nightly_capacity.sh, drift.sh). Sourced, not run:
+# Shared helpers of the benchmark scripts (load_test.sh, nightly_capacity.sh, drift.sh, compare_fit.sh). Sourced, not run:
 #
 #   . "$HERE/lib.sh"
 #
-# Needs ROOT (the repository root) for bench_machine_info. start_topicd sets SERVER_PID and an
+# Needs ROOT (the repository root) for bench_machine_info and find_datasets. start_topicd sets SERVER_PID and an
 # EXIT trap that stops the server.
 
 die() { echo "error: $*" >&2; exit 1; }
+
+# The directory holding clinc150/: $TOPICS_DATASETS, else the first shared/datasets above ROOT.
+find_datasets() {
+    if [ -n "${TOPICS_DATASETS:-}" ]; then echo "$TOPICS_DATASETS"; return; fi
+    local d="$ROOT"
+    while [ "$d" != "/" ]; do
+        if [ -f "$d/shared/datasets/clinc150/clinc150.npy" ]; then echo "$d/shared/datasets"; return; fi
+        d="$(dirname "$d")"
+    done
+    die "CLINC150 not found; set TOPICS_DATASETS to the directory holding clinc150/"
+}
 
 # Prints the machine description lines of machine.txt (date, CPU, cores, memory, load, commit).
 bench_machine_info() {
