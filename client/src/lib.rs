@@ -28,4 +28,5 @@ pub mod connect;
 pub mod demo;
 pub mod nightly;
 pub mod ops;
+pub mod providers;
 pub mod sources;

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use topics::{connect, demo, nightly, ops};
+use topics::{connect, demo, nightly, ops, providers};
 
 mod offline;
 
@@ -45,6 +45,8 @@ enum Command {
     Merge(offline::merge::MergeArgs),
     /// Tag documents with a saved model offline (precomputed embeddings or the local encoder).
     Transform(offline::transform::TransformArgs),
+    /// Embed the texts of a JSONL file into a float32 .npy (local encoder, Gemini or OpenAI).
+    Embed(offline::embed::EmbedArgs),
     /// Convert a model saved by Python BERTopic (safetensors + c-TF-IDF) into a topicd model.
     Import(offline::import::ImportArgs),
     /// Fit and merge every tenant's messages of a window (the nightly job); JSON summary on stdout.
@@ -63,6 +65,9 @@ enum Command {
     Tenant(ops::tenant::TenantCommand),
     /// Check the server's gRPC health.
     Health(ops::health::HealthArgs),
+    /// Embedding and labeling providers: `check` runs a live smoke test of the configured ones.
+    #[command(subcommand)]
+    Providers(providers::ProvidersCommand),
     /// Write the multi-tenant CLINC150 demo JSONL.
     DemoData(demo::DemoDataArgs),
 }
@@ -79,6 +84,8 @@ async fn run_async(
         Command::Tag(args) => ops::tag::run(args, server).await,
         Command::Tenant(command) => ops::tenant::run(command, server).await,
         Command::Health(args) => ops::health::run(args, server).await,
+        Command::Embed(args) => offline::embed::run(args).await,
+        Command::Providers(command) => providers::run(command).await,
         Command::Fit(_)
         | Command::Merge(_)
         | Command::Transform(_)

@@ -46,24 +46,6 @@ fn model_dir() -> Option<PathBuf> {
     topic_engine::embed::has_model_files(&dir).then_some(dir)
 }
 
-/// `clinc150.jsonl`: `$TOPICD_DATASETS/clinc150`, else the first `shared/datasets/clinc150`
-/// walking up from the crate (the repository's sibling `../shared`).
-fn clinc_jsonl() -> Option<PathBuf> {
-    if let Some(d) = std::env::var_os("TOPICD_DATASETS") {
-        let path = PathBuf::from(d).join("clinc150/clinc150.jsonl");
-        return path.exists().then_some(path);
-    }
-    let mut dir = Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")));
-    while let Some(d) = dir {
-        let candidate = d.join("shared/datasets/clinc150/clinc150.jsonl");
-        if candidate.exists() {
-            return Some(candidate);
-        }
-        dir = d.parent().map(Path::to_path_buf);
-    }
-    None
-}
-
 /// CLINC150: texts and labels in file order, and (when asked for) the reference embeddings.
 struct Clinc {
     texts: Vec<String>,
@@ -312,7 +294,7 @@ async fn nightly_over_postgres_counts_skips_failures_and_is_idempotent() {
         );
         return;
     };
-    let Some(clinc) = clinc_jsonl() else {
+    let Some(clinc) = topicd::testing::clinc_dir().map(|d| d.join("clinc150.jsonl")) else {
         eprintln!("NOTICE: skipping the nightly acceptance test: CLINC150 not found");
         return;
     };
@@ -467,7 +449,7 @@ async fn nightly_over_postgres_counts_skips_failures_and_is_idempotent() {
 /// a second run merges nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nightly_over_jsonl_with_embeddings_counts_and_is_idempotent() {
-    let Some(clinc_path) = clinc_jsonl() else {
+    let Some(clinc_path) = topicd::testing::clinc_dir().map(|d| d.join("clinc150.jsonl")) else {
         eprintln!("NOTICE: skipping the JSONL nightly test: CLINC150 not found");
         return;
     };

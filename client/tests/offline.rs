@@ -16,19 +16,6 @@ fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-fn clinc_dir() -> Option<PathBuf> {
-    let candidates = [
-        std::env::var_os("TOPICD_SHARED_DIR").map(|p| PathBuf::from(p).join("datasets/clinc150")),
-        Some(repo_root().join("../shared/datasets/clinc150")),
-        Some(repo_root().join("../../shared/datasets/clinc150")),
-        Some(PathBuf::from("/work/shared/datasets/clinc150")),
-    ];
-    candidates
-        .into_iter()
-        .flatten()
-        .find(|p| p.join("clinc150.npy").is_file() && p.join("clinc150.jsonl").is_file())
-}
-
 fn encoder_dir() -> Option<PathBuf> {
     let candidates = [
         std::env::var_os("TOPICD_EMBED_MODEL").map(PathBuf::from),
@@ -168,7 +155,7 @@ fn shares<'a>(ids: &[i64], labels: &[&'a str]) -> BTreeMap<i64, HashMap<&'a str,
 
 #[test]
 fn fit_two_days_merge_and_transform() {
-    let Some(clinc) = clinc_dir() else {
+    let Some(clinc) = topicd::testing::clinc_dir() else {
         eprintln!("skipped: CLINC150 not found (set TOPICD_SHARED_DIR)");
         return;
     };

@@ -6,6 +6,8 @@
 //! - [`MotoServer`]: `moto_server` (an S3 emulator) on a free loopback port with a bucket.
 //!
 //! - [`TcpProxy`]: a cuttable loopback proxy, for outages that must keep the backend's data.
+//! - [`FakeHttp`]: a scripted HTTP server speaking JSON, standing in for a provider's API.
+//! - [`clinc_dir`]: where the CLINC150 dataset is, for tests that use real messages.
 //!
 //! All stop and clean up on drop, and can be stopped and started again to test outages.
 
@@ -13,8 +15,8 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use sqlx::Connection;
@@ -28,6 +30,28 @@ type Result<T> = std::result::Result<T, TestSupportError>;
 
 fn err(msg: impl Into<String>) -> TestSupportError {
     TestSupportError(msg.into())
+}
+
+/// The CLINC150 dataset directory (holding `clinc150.jsonl` and `clinc150.npy`):
+/// `$TOPICD_DATASETS/clinc150`, else the first `shared/datasets/clinc150` found walking up from
+/// this crate (the repository's sibling `../shared`); `None` when it is not there.
+pub fn clinc_dir() -> Option<PathBuf> {
+    let has_files = |d: &std::path::Path| {
+        d.join("clinc150.jsonl").is_file() && d.join("clinc150.npy").is_file()
+    };
+    if let Some(d) = std::env::var_os("TOPICD_DATASETS") {
+        let dir = PathBuf::from(d).join("clinc150");
+        return has_files(&dir).then_some(dir);
+    }
+    let mut dir = Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    while let Some(d) = dir {
+        let candidate = d.join("shared/datasets/clinc150");
+        if has_files(&candidate) {
+            return Some(candidate);
+        }
+        dir = d.parent().map(std::path::Path::to_path_buf);
+    }
+    None
 }
 
 /// A free TCP port on 127.0.0.1 (bound and released; a tiny race with other processes remains).
@@ -468,4 +492,144 @@ impl Drop for TcpProxy {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+// ---- A fake HTTP API -------------------------------------------------------------------
+
+/// One request [`FakeHttp`] received.
+#[derive(Debug, Clone)]
+pub struct FakeRequest {
+    /// The request path (`/v1/embeddings`, …) with its query.
+    pub path: String,
+    /// Header names and values as sent.
+    pub headers: Vec<(String, String)>,
+    /// The JSON body (`null` when it was not JSON).
+    pub body: serde_json::Value,
+}
+
+impl FakeRequest {
+    /// The value of header `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}
+
+/// What the fake server answers.
+pub struct FakeResponse {
+    /// HTTP status.
+    pub status: u16,
+    /// Extra headers (`retry-after`, …).
+    pub headers: Vec<(&'static str, String)>,
+    /// The body, sent as `application/json`.
+    pub body: String,
+    /// How long to wait before answering.
+    pub delay: Duration,
+}
+
+impl FakeResponse {
+    /// A JSON answer with `status`, sent at once.
+    pub fn json(status: u16, body: serde_json::Value) -> Self {
+        Self { status, headers: vec![], body: body.to_string(), delay: Duration::ZERO }
+    }
+}
+
+type FakeHandler = Arc<dyn Fn(usize, &FakeRequest) -> FakeResponse + Send + Sync>;
+
+/// A tiny HTTP/1.1 server on 127.0.0.1 (one request per connection) that answers every request
+/// with what its handler returns for (request number, request): a stand-in for Gemini's or
+/// OpenAI's API speaking their real JSON, so provider code is tested without network or keys.
+pub struct FakeHttp {
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    requests: Arc<Mutex<Vec<FakeRequest>>>,
+}
+
+impl FakeHttp {
+    /// Starts the server on a free loopback port; it runs until the runtime ends.
+    ///
+    /// # Panics
+    /// When no loopback port can be bound (a test environment problem).
+    #[allow(clippy::unwrap_used)]
+    pub async fn start(
+        handler: impl Fn(usize, &FakeRequest) -> FakeResponse + Send + Sync + 'static,
+    ) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let requests: Arc<Mutex<Vec<FakeRequest>>> = Arc::default();
+        let handler: FakeHandler = Arc::new(handler);
+        let count = Arc::new(AtomicUsize::new(0));
+        let reqs = Arc::clone(&requests);
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut sock, _)) = listener.accept().await else { return };
+                let (handler, reqs, count) =
+                    (Arc::clone(&handler), Arc::clone(&reqs), Arc::clone(&count));
+                tokio::spawn(async move {
+                    let Some(req) = read_fake_request(&mut sock).await else { return };
+                    let n = count.fetch_add(1, Ordering::SeqCst);
+                    if let Ok(mut r) = reqs.lock() {
+                        r.push(req.clone());
+                    }
+                    let resp = handler(n, &req);
+                    tokio::time::sleep(resp.delay).await;
+                    let mut head = format!(
+                        "HTTP/1.1 {} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n",
+                        resp.status,
+                        resp.body.len()
+                    );
+                    for (k, v) in &resp.headers {
+                        head.push_str(&format!("{k}: {v}\r\n"));
+                    }
+                    head.push_str("\r\n");
+                    let _ = tokio::io::AsyncWriteExt::write_all(&mut sock, head.as_bytes()).await;
+                    let _ = tokio::io::AsyncWriteExt::write_all(&mut sock, resp.body.as_bytes()).await;
+                    let _ = tokio::io::AsyncWriteExt::shutdown(&mut sock).await;
+                });
+            }
+        });
+        Self { base, requests }
+    }
+
+    /// Every request received so far, in arrival order.
+    pub fn requests(&self) -> Vec<FakeRequest> {
+        self.requests.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+}
+
+async fn read_fake_request(sock: &mut tokio::net::TcpStream) -> Option<FakeRequest> {
+    use tokio::io::AsyncReadExt;
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 8192];
+    let header_end = loop {
+        let n = sock.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break p + 4;
+        }
+    };
+    let head = String::from_utf8_lossy(&buf[..header_end]).to_string();
+    let mut lines = head.split("\r\n");
+    let path = lines.next()?.split(' ').nth(1)?.to_string();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| {
+            l.split_once(':').map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        })
+        .collect();
+    let len: usize = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
+    while buf.len() < header_end + len {
+        let n = sock.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            break;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    let body = serde_json::from_slice(&buf[header_end..]).unwrap_or(serde_json::Value::Null);
+    Some(FakeRequest { path, headers, body })
 }

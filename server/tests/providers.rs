@@ -8,129 +8,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
+use topicd::testing::{FakeHttp as Fake, FakeRequest as Req, FakeResponse as Resp};
 use topicd::providers::{
     build_embedder, build_labeler, label_or_keywords, ApiKey, EmbedProvider, EmbeddingConfig,
     LabelConfig, LabelProvider, ProviderError, RetryPolicy, TopicToLabel,
 };
 
 const KEY: &str = "SECRET-KEY-0123456789";
-
-/// One request the fake server received.
-#[derive(Debug, Clone)]
-struct Req {
-    path: String,
-    headers: Vec<(String, String)>,
-    body: Value,
-}
-
-impl Req {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
-    }
-}
-
-/// What the fake server answers.
-struct Resp {
-    status: u16,
-    headers: Vec<(&'static str, String)>,
-    body: String,
-    delay: Duration,
-}
-
-impl Resp {
-    fn json(status: u16, body: Value) -> Self {
-        Self { status, headers: vec![], body: body.to_string(), delay: Duration::ZERO }
-    }
-}
-
-type Handler = Arc<dyn Fn(usize, &Req) -> Resp + Send + Sync>;
-
-/// A tiny HTTP/1.1 server on 127.0.0.1 (one request per connection).
-struct Fake {
-    base: String,
-    requests: Arc<Mutex<Vec<Req>>>,
-}
-
-impl Fake {
-    async fn start(handler: impl Fn(usize, &Req) -> Resp + Send + Sync + 'static) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let requests: Arc<Mutex<Vec<Req>>> = Arc::default();
-        let handler: Handler = Arc::new(handler);
-        let count = Arc::new(AtomicUsize::new(0));
-        let reqs = Arc::clone(&requests);
-        tokio::spawn(async move {
-            loop {
-                let Ok((mut sock, _)) = listener.accept().await else { return };
-                let (handler, reqs, count) =
-                    (Arc::clone(&handler), Arc::clone(&reqs), Arc::clone(&count));
-                tokio::spawn(async move {
-                    let Some(req) = read_request(&mut sock).await else { return };
-                    let n = count.fetch_add(1, Ordering::SeqCst);
-                    reqs.lock().unwrap().push(req.clone());
-                    let resp = handler(n, &req);
-                    tokio::time::sleep(resp.delay).await;
-                    let mut head = format!(
-                        "HTTP/1.1 {} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n",
-                        resp.status,
-                        resp.body.len()
-                    );
-                    for (k, v) in &resp.headers {
-                        head.push_str(&format!("{k}: {v}\r\n"));
-                    }
-                    head.push_str("\r\n");
-                    let _ = sock.write_all(head.as_bytes()).await;
-                    let _ = sock.write_all(resp.body.as_bytes()).await;
-                    let _ = sock.shutdown().await;
-                });
-            }
-        });
-        Self { base, requests }
-    }
-
-    fn requests(&self) -> Vec<Req> {
-        self.requests.lock().unwrap().clone()
-    }
-}
-
-async fn read_request(sock: &mut tokio::net::TcpStream) -> Option<Req> {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 8192];
-    let header_end = loop {
-        let n = sock.read(&mut chunk).await.ok()?;
-        if n == 0 {
-            return None;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-        if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break p + 4;
-        }
-    };
-    let head = String::from_utf8_lossy(&buf[..header_end]).to_string();
-    let mut lines = head.split("\r\n");
-    let path = lines.next()?.split(' ').nth(1)?.to_string();
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| {
-            l.split_once(':').map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-        })
-        .collect();
-    let len: usize = headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(0);
-    while buf.len() < header_end + len {
-        let n = sock.read(&mut chunk).await.ok()?;
-        if n == 0 {
-            break;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    }
-    let body = serde_json::from_slice(&buf[header_end..]).unwrap_or(Value::Null);
-    Some(Req { path, headers, body })
-}
 
 fn fast_retry(max_attempts: u32) -> RetryPolicy {
     RetryPolicy {

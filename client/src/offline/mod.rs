@@ -1,5 +1,6 @@
 //! Offline commands: run `topic-engine` in-process, no server needed.
 
+pub mod embed;
 pub mod files;
 pub mod fit;
 pub mod import;

@@ -2,7 +2,7 @@
 //! CLINC150 documents with their reference embeddings.
 #![allow(dead_code, clippy::unwrap_used)] // test helpers may unwrap
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use tokio::sync::oneshot;
@@ -110,23 +110,6 @@ pub fn with_token<T>(msg: T, token: &str) -> tonic::Request<T> {
     r
 }
 
-/// The CLINC150 directory: `$TOPICD_DATASETS/clinc150`, else the first `shared/datasets/clinc150`
-/// found walking up from the crate (the repository's sibling `../shared`).
-pub fn clinc_dir() -> PathBuf {
-    if let Ok(d) = std::env::var("TOPICD_DATASETS") {
-        return PathBuf::from(d).join("clinc150");
-    }
-    let mut dir = Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")));
-    while let Some(d) = dir {
-        let candidate = d.join("shared/datasets/clinc150");
-        if candidate.join("clinc150.npy").exists() {
-            return candidate;
-        }
-        dir = d.parent().map(Path::to_path_buf);
-    }
-    PathBuf::from("../shared/datasets/clinc150")
-}
-
 /// CLINC150 rows: `(text, label)` in file order, and the reference embeddings (384-d).
 pub struct Clinc {
     pub texts: Vec<String>,
@@ -138,11 +121,14 @@ pub struct Clinc {
 impl Clinc {
     /// Loads the dataset; `None` (with a notice) when it is not present.
     pub fn load() -> Option<Clinc> {
-        let dir = clinc_dir();
+        let Some(dir) = topicd::testing::clinc_dir() else {
+            eprintln!("NOTICE: CLINC150 not found (set TOPICD_DATASETS); skipping");
+            return None;
+        };
         let jsonl = std::fs::read_to_string(dir.join("clinc150.jsonl")).ok();
         let npy = std::fs::read(dir.join("clinc150.npy")).ok();
         let (Some(jsonl), Some(npy)) = (jsonl, npy) else {
-            eprintln!("NOTICE: {} not found; skipping", dir.display());
+            eprintln!("NOTICE: {} unreadable; skipping", dir.display());
             return None;
         };
         let mut texts = Vec::new();
