@@ -348,7 +348,10 @@ pub async fn run(command: ProvidersCommand) -> anyhow::Result<ExitCode> {
         let body = serde_json::json!({ "checks": results, "failed": failed });
         println!("{}", serde_json::to_string_pretty(&body)?);
     } else {
-        println!("{:<8} {:<7} {:<8} {:>7}  {:<40} detail", "provider", "kind", "status", "ms", "model");
+        println!(
+            "{:<8} {:<7} {:<8} {:>7}  {:<40} detail",
+            "provider", "kind", "status", "ms", "model"
+        );
         for r in &results {
             let status = match r.status {
                 Status::Ok => "ok",

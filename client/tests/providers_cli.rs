@@ -227,7 +227,8 @@ async fn embed_writes_normalised_rows_in_input_order_through_an_openai_endpoint(
         fake.requests().iter().map(|r| r.body["input"].as_array().unwrap().len()).collect();
     assert_eq!(inputs, [3, 1], "batches of --batch-size");
     // No temporary file is left next to the output.
-    let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let names: Vec<_> =
+        std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(names.len(), 2, "{names:?}");
 }
 
@@ -247,10 +248,7 @@ fn embed_refuses_bad_input_and_leaves_no_file() {
     assert!(!out.exists());
 
     let docs = write_docs(dir.path(), &["fine"]);
-    let run = embed_cmd(&docs, &out)
-        .args(["--provider", "gemini"])
-        .output()
-        .unwrap();
+    let run = embed_cmd(&docs, &out).args(["--provider", "gemini"]).output().unwrap();
     let err = String::from_utf8_lossy(&run.stderr);
     assert!(!run.status.success());
     assert!(err.contains("GEMINI_API_KEY"), "{err}");

@@ -582,7 +582,8 @@ impl FakeHttp {
                     }
                     head.push_str("\r\n");
                     let _ = tokio::io::AsyncWriteExt::write_all(&mut sock, head.as_bytes()).await;
-                    let _ = tokio::io::AsyncWriteExt::write_all(&mut sock, resp.body.as_bytes()).await;
+                    let _ =
+                        tokio::io::AsyncWriteExt::write_all(&mut sock, resp.body.as_bytes()).await;
                     let _ = tokio::io::AsyncWriteExt::shutdown(&mut sock).await;
                 });
             }

@@ -3,16 +3,15 @@
 //! slow answers), malformed answers, label validation, and the API key never leaking.
 #![allow(clippy::unwrap_used)]
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use topicd::testing::{FakeHttp as Fake, FakeRequest as Req, FakeResponse as Resp};
 use topicd::providers::{
     build_embedder, build_labeler, label_or_keywords, ApiKey, EmbedProvider, EmbeddingConfig,
     LabelConfig, LabelProvider, ProviderError, RetryPolicy, TopicToLabel,
 };
+use topicd::testing::{FakeHttp as Fake, FakeRequest as Req, FakeResponse as Resp};
 
 const KEY: &str = "SECRET-KEY-0123456789";
 

@@ -227,9 +227,8 @@ impl NpyOut {
         File::open(&self.tmp)
             .and_then(|f| f.sync_all())
             .with_context(|| format!("syncing {}", self.tmp.display()))?;
-        std::fs::rename(&self.tmp, &self.path).with_context(|| {
-            format!("moving {} to {}", self.tmp.display(), self.path.display())
-        })?;
+        std::fs::rename(&self.tmp, &self.path)
+            .with_context(|| format!("moving {} to {}", self.tmp.display(), self.path.display()))?;
         self.done = true;
         Ok(self.dim)
     }
