@@ -21,6 +21,9 @@ pub enum EngineError {
     /// A tensor operation failed (device out of memory, CUDA error, ...).
     #[error("tensor backend: {0}")]
     Backend(#[from] candle_core::Error),
+    /// The caller cancelled the work through its [`crate::Cancel`] token; nothing was produced.
+    #[error("cancelled: the caller gave up before the work finished")]
+    Cancelled,
     /// Reading or writing a local file (only in the small file helpers used by the CLI).
     #[error("{context}: {source}")]
     Io {

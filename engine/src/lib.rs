@@ -4,6 +4,7 @@
 //! [`ctfidf`] → [`reduce`], tied together by [`pipeline::fit`]; then the model lifecycle:
 //! [`merge`], [`transform`], [`io`]; and the local encoder in [`embed`].
 
+pub mod cancel;
 pub mod ctfidf;
 pub mod device;
 pub mod embed;
@@ -25,9 +26,10 @@ pub mod transform;
 pub mod umap;
 pub mod vectorize;
 
+pub use cancel::Cancel;
 pub use error::{EngineError, Result};
 pub use matrix::Matrix;
 pub use model::{Keyword, Topic, TopicAssignment, TopicModel, OUTLIER_TOPIC};
 pub use params::{FitParams, KnnMethod, MergeParams, NrTopics, TransformParams};
-pub use pipeline::{fit, FitInput, FitResult, StageTimings};
+pub use pipeline::{fit, fit_cancellable, FitInput, FitResult, StageTimings};
 pub use transform::{transform, TopicIndex};

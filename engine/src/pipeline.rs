@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use candle_core::Device;
 use chrono::NaiveDate;
 
+use crate::cancel::Cancel;
 use crate::ctfidf::TopicTerms;
 use crate::error::{EngineError, Result};
 use crate::hdbscan::{self, HdbscanParams};
@@ -126,6 +127,25 @@ fn timed<T>(slot: &mut Duration, span: tracing::Span, f: impl FnOnce() -> Result
 
 /// Fits a topic model. Deterministic for a given input and `params.seed`.
 pub fn fit(input: &FitInput<'_>, params: &FitParams, device: &Device) -> Result<FitResult> {
+    fit_cancellable(input, params, device, &Cancel::never())
+}
+
+/// [`fit`] that gives up with [`EngineError::Cancelled`] soon after `cancel` is cancelled
+/// (e.g. when the client that asked for the fit is gone), returning no partial result.
+///
+/// The token is checked before every stage and inside the long loops: every exact-kNN tile,
+/// the random-projection trees and every NN-descent iteration and join block, the spectral
+/// initialisation (each Lanczos basis vector and restart, the dense eigensolver's steps), every
+/// UMAP SGD epoch and every HDBSCAN MST round. Reduction and c-TF-IDF (well under a second)
+/// are checked before they start. The checks only read the flag: a fit that is not cancelled
+/// returns exactly what [`fit`] returns.
+pub fn fit_cancellable(
+    input: &FitInput<'_>,
+    params: &FitParams,
+    device: &Device,
+    cancel: &Cancel,
+) -> Result<FitResult> {
+    cancel.check()?;
     validate(input, params)?;
     let started = Instant::now();
     let mut timings = StageTimings::default();
@@ -137,12 +157,30 @@ pub fn fit(input: &FitInput<'_>, params: &FitParams, device: &Device) -> Result<
         let graph = timed(
             &mut timings.knn,
             tracing::info_span!("knn", n, k, method = ?params.knn),
-            || knn::knn(input.embeddings, k, params.knn, params.exact_knn_max, params.seed, device),
+            || {
+                knn::knn_cancellable(
+                    input.embeddings,
+                    k,
+                    params.knn,
+                    params.exact_knn_max,
+                    params.seed,
+                    device,
+                    cancel,
+                )
+            },
         )?;
+        cancel.check()?;
         let mut layout = timed(
             &mut timings.umap,
             tracing::info_span!("umap", n, n_components = params.n_components),
-            || umap::fit_with_data(&graph, Some(input.embeddings), &UmapParams::from(params)),
+            || {
+                umap::fit_with_data_cancellable(
+                    &graph,
+                    Some(input.embeddings),
+                    &UmapParams::from(params),
+                    cancel,
+                )
+            },
         )?;
         // BERTopic: `np.nan_to_num` on the UMAP output (isolated vertices come back as NaN).
         for v in layout.as_mut_slice() {
@@ -156,22 +194,25 @@ pub fn fit(input: &FitInput<'_>, params: &FitParams, device: &Device) -> Result<
         input.embeddings.clone()
     };
 
+    cancel.check()?;
     let clustering = timed(
         &mut timings.hdbscan,
         tracing::info_span!("hdbscan", n, min_cluster_size = params.min_topic_size),
         || {
-            hdbscan::fit(
+            hdbscan::fit_cancellable(
                 &layout,
                 &HdbscanParams {
                     min_cluster_size: params.min_topic_size,
                     min_samples: params.min_samples,
                     allow_single_cluster: false,
                 },
+                cancel,
             )
         },
     )?;
     let raw_topics = clustering.n_clusters();
 
+    cancel.check()?;
     let labels = if params.nr_topics == NrTopics::None {
         clustering.labels
     } else {
@@ -182,6 +223,7 @@ pub fn fit(input: &FitInput<'_>, params: &FitParams, device: &Device) -> Result<
         )?
     };
     let assignments = reduce::renumber_by_size(&labels);
+    cancel.check()?;
 
     let model = timed(
         &mut timings.ctfidf,

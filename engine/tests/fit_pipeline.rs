@@ -9,7 +9,9 @@ use candle_core::Device;
 use chrono::NaiveDate;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, Normal};
-use topic_engine::{fit, FitInput, FitParams, FitResult, Matrix, NrTopics};
+use topic_engine::{
+    fit, fit_cancellable, Cancel, EngineError, FitInput, FitParams, FitResult, Matrix, NrTopics,
+};
 
 fn day() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 3, 1).unwrap()
@@ -101,6 +103,70 @@ fn finds_synthetic_topics_deterministically() {
     let b = run(&texts, &emb, &params);
     assert_eq!(a.assignments, b.assignments);
     assert_eq!(a.model, b.model);
+}
+
+#[test]
+fn not_cancelled_fit_cancellable_equals_fit() {
+    // Small (exact kNN, dense spectral init) and 5,000 points (NN-descent, Lanczos), with
+    // reduction so that every stage runs.
+    for (k, per, epochs) in [(10, 40, None), (20, 250, Some(60))] {
+        let (texts, emb, _) = synthetic(k, per, 3);
+        let params =
+            FitParams { n_epochs: epochs, nr_topics: NrTopics::Auto, ..Default::default() };
+        let input = FitInput {
+            texts: &texts,
+            embeddings: &emb,
+            dates: None,
+            day: day(),
+            embedding_model: "synthetic",
+        };
+        let a = fit(&input, &params, &Device::Cpu).unwrap();
+        let b = fit_cancellable(&input, &params, &Device::Cpu, &Cancel::new()).unwrap();
+        assert_eq!(a.assignments, b.assignments);
+        assert_eq!(a.model, b.model);
+    }
+}
+
+#[test]
+fn cancelled_fit_returns_cancelled() {
+    // 5,000 points (NN-descent) and far more epochs than any test would wait for: only a
+    // working cancellation lets this test finish.
+    let (texts, emb, _) = synthetic(20, 250, 4);
+    let params = FitParams { n_epochs: Some(1_000_000), ..Default::default() };
+    let input =
+        FitInput { texts: &texts, embeddings: &emb, dates: None, day: day(), embedding_model: "s" };
+
+    // Cancelled before the start: nothing runs.
+    let cancel = Cancel::new();
+    cancel.cancel();
+    let r = fit_cancellable(&input, &params, &Device::Cpu, &cancel);
+    assert!(matches!(r, Err(EngineError::Cancelled)), "{:?}", r.map(|_| ()));
+
+    // Cancelled from another thread while it runs (early: kNN or the spectral init; later:
+    // the SGD epochs).
+    for delay_ms in [50, 400, 1500] {
+        let cancel = Cancel::new();
+        let canceller = {
+            let cancel = cancel.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+                cancel.cancel();
+                std::time::Instant::now()
+            })
+        };
+        let r = fit_cancellable(&input, &params, &Device::Cpu, &cancel);
+        let returned = std::time::Instant::now();
+        let cancelled_at = canceller.join().unwrap();
+        assert!(
+            matches!(r, Err(EngineError::Cancelled)),
+            "after {delay_ms} ms: {:?}",
+            r.map(|_| ())
+        );
+        let lag = returned.saturating_duration_since(cancelled_at);
+        eprintln!("cancelled after {delay_ms} ms, returned {} ms later", lag.as_millis());
+        // Without the checks this fit would run for hours; the bound only catches that.
+        assert!(lag < std::time::Duration::from_secs(60), "took {lag:?} to stop");
+    }
 }
 
 #[test]

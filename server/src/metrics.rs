@@ -5,6 +5,7 @@
 //! - `topicd_requests_total{rpc, code}` and `topicd_request_duration_seconds{rpc}` (histogram)
 //! - `topicd_fit_stage_seconds{stage}` (embed, knn, umap, hdbscan, ctfidf, reduction, total, store)
 //! - `topicd_merge_seconds`, `topicd_merges_total{outcome}`
+//! - `topicd_fits_cancelled_total` (fits the engine stopped because the client gave up)
 //! - `topicd_cache_hits_total`, `topicd_cache_misses_total`, `topicd_cache_bytes`,
 //!   `topicd_models_loaded`
 //! - `topicd_provider_calls_total{provider, op, outcome}`, `topicd_provider_seconds{provider, op}`
@@ -137,6 +138,12 @@ pub fn record_merge(ok: bool, elapsed: Duration) {
     metrics::counter!("topicd_merges_total", "outcome" => if ok { "ok" } else { "error" })
         .increment(1);
     metrics::histogram!("topicd_merge_seconds").record(elapsed.as_secs_f64());
+}
+
+/// Counts a fit that the engine stopped part-way because the client cancelled or its deadline
+/// passed.
+pub fn record_fit_cancelled() {
+    metrics::counter!("topicd_fits_cancelled_total").increment(1);
 }
 
 /// Records a hot-model cache lookup.

@@ -19,6 +19,7 @@ mod kdtree;
 mod mst;
 mod tree;
 
+use crate::cancel::Cancel;
 use crate::error::{EngineError, Result};
 use crate::matrix::Matrix;
 
@@ -64,6 +65,17 @@ impl Clustering {
 /// Clusters the rows of `data` (Euclidean). Fewer than 2 points, or fewer points than
 /// `min_cluster_size`, give all noise (a valid answer, as in hdbscan).
 pub fn fit(data: &Matrix, params: &HdbscanParams) -> Result<Clustering> {
+    fit_cancellable(data, params, &Cancel::never())
+}
+
+/// [`fit`] that stops with [`EngineError::Cancelled`] soon after `cancel` is cancelled: it is
+/// checked after the core distances, in every MST round (Borůvka) or step (Prim) and before the
+/// tree is condensed. Not cancelled, the clustering is exactly [`fit`]'s.
+pub fn fit_cancellable(
+    data: &Matrix,
+    params: &HdbscanParams,
+    cancel: &Cancel,
+) -> Result<Clustering> {
     if params.min_cluster_size < 2 {
         return Err(EngineError::param("min_cluster_size", "must be at least 2"));
     }
@@ -86,16 +98,19 @@ pub fn fit(data: &Matrix, params: &HdbscanParams) -> Result<Clustering> {
             let _span = tracing::debug_span!("core_distances", n, dim, min_samples).entered();
             kdtree::tree_knn(&tree, min_samples)
         };
+        cancel.check()?;
         let _span = tracing::debug_span!("mst", n, algorithm = "boruvka").entered();
-        mst::boruvka_mst(&tree, &core, &neighbours, min_samples + 1)
+        mst::boruvka_mst(&tree, &core, &neighbours, min_samples + 1, cancel)?
     } else {
         let core = {
             let _span = tracing::debug_span!("core_distances", n, dim, min_samples).entered();
             kdtree::kth_neighbour_distances(&points, dim, min_samples)
         };
+        cancel.check()?;
         let _span = tracing::debug_span!("mst", n, algorithm = "prim").entered();
-        mst::mutual_reachability_mst(&points, dim, &core)
+        mst::mutual_reachability_mst(&points, dim, &core, cancel)?
     };
+    cancel.check()?;
     let merges = tree::single_linkage(n, edges);
     let rows = tree::condense(&merges, n, params.min_cluster_size);
     let sel = tree::select_eom(&rows, n, params.allow_single_cluster);
@@ -189,6 +204,19 @@ mod tests {
         assert!(fit(&m, &HdbscanParams::default()).is_err());
         let p = HdbscanParams { min_cluster_size: 1, ..Default::default() };
         assert!(fit(&Matrix::zeros(4, 2), &p).is_err());
+    }
+
+    #[test]
+    fn cancelled_token_stops_both_msts() {
+        let cancel = Cancel::new();
+        cancel.cancel();
+        // KD-tree + Borůvka (5-d, > 256 points) and brute force + Prim (40-d).
+        for (m, _) in [blobs(4, 80, 5, 6), blobs(6, 20, 40, 5)] {
+            let p = HdbscanParams { min_cluster_size: 5, ..Default::default() };
+            let never = fit_cancellable(&m, &p, &Cancel::never()).unwrap();
+            assert_eq!(never, fit(&m, &p).unwrap());
+            assert!(matches!(fit_cancellable(&m, &p, &cancel), Err(EngineError::Cancelled)));
+        }
     }
 
     #[test]

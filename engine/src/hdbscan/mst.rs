@@ -14,6 +14,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use rayon::prelude::*;
 
 use super::kdtree::{sq_dist, KdTree};
+use crate::cancel::Cancel;
+use crate::error::Result;
 
 /// One MST edge `(a, b, mutual reachability distance)`.
 pub(crate) type Edge = (u32, u32, f64);
@@ -41,10 +43,16 @@ const PAR_MIN: usize = 8192;
 
 /// Prim's MST over `d_mr(a, b) = max(core[a], core[b], ‖a − b‖)`. Returns `n − 1` edges in the
 /// order they were added (not sorted); the tree is the unique MST under [`edge_key`].
-pub(crate) fn mutual_reachability_mst(data: &[f64], dim: usize, core: &[f64]) -> Vec<Edge> {
+/// `cancel` is checked before every step.
+pub(crate) fn mutual_reachability_mst(
+    data: &[f64],
+    dim: usize,
+    core: &[f64],
+    cancel: &Cancel,
+) -> Result<Vec<Edge>> {
     let n = core.len();
     if n < 2 || dim == 0 {
-        return Vec::new();
+        return Ok(Vec::new());
     }
     // The points not yet in the tree, kept compact (swap-remove) and with their coordinates
     // inline, so every step is one sequential scan: index, coordinates, core distance, best
@@ -63,6 +71,7 @@ pub(crate) fn mutual_reachability_mst(data: &[f64], dim: usize, core: &[f64]) ->
     let threads = rayon::current_num_threads().max(1);
 
     while !state.index.is_empty() {
+        cancel.check()?;
         let len = state.index.len();
         let (d, next, _, pos) = if len >= PAR_MIN && threads > 1 {
             let chunk = len.div_ceil(threads);
@@ -101,7 +110,7 @@ pub(crate) fn mutual_reachability_mst(data: &[f64], dim: usize, core: &[f64]) ->
         current_core = state.core[pos];
         state.swap_remove(pos, dim);
     }
-    edges
+    Ok(edges)
 }
 
 /// Points not yet in the tree (structure of arrays, coordinates row-major).
@@ -186,16 +195,18 @@ const MIXED: u32 = u32::MAX;
 /// Borůvka's MST over `d_mr` with the KD-tree `tree` (built on the same points as `core`).
 /// `neighbours` holds `k` nearest neighbours per point, row-major (the ones the core distances
 /// came from); they give every component a cheap first bound on its lightest outgoing edge.
-/// Returns `n − 1` edges, the unique MST under [`edge_key`].
+/// Returns `n − 1` edges, the unique MST under [`edge_key`]. `cancel` is checked before every
+/// round and before its tree searches.
 pub(crate) fn boruvka_mst(
     tree: &KdTree<'_>,
     core: &[f64],
     neighbours: &[u32],
     k: usize,
-) -> Vec<Edge> {
+    cancel: &Cancel,
+) -> Result<Vec<Edge>> {
     let n = core.len();
     if n < 2 || tree.len() != n || neighbours.len() != n * k {
-        return Vec::new();
+        return Ok(Vec::new());
     }
     let nodes = &tree.nodes;
     // Core distances in tree order, and the smallest core distance below every node (nodes are
@@ -220,6 +231,7 @@ pub(crate) fn boruvka_mst(
     let mut node_comp = vec![MIXED; nodes.len()];
     let mut round = 0usize;
     while edges.len() < n - 1 {
+        cancel.check()?;
         round += 1;
         for (i, c) in comp.iter_mut().enumerate() {
             *c = uf.find(i) as u32;
@@ -266,6 +278,7 @@ pub(crate) fn boruvka_mst(
             }
         });
         // Every point's lightest edge to another component, within its component's bound.
+        cancel.check()?;
         let search = Search {
             tree,
             core_sorted: &core_sorted,
@@ -298,7 +311,7 @@ pub(crate) fn boruvka_mst(
         }
     }
     tracing::debug!(rounds = round, "Borůvka MST");
-    edges
+    Ok(edges)
 }
 
 /// One Borůvka round's read-only state for the per-point searches.
@@ -465,8 +478,9 @@ mod tests {
             let tree = KdTree::build(&data, dim);
             let (core, neighbours) = tree_knn(&tree, min_samples);
             assert_eq!(core, kth_neighbour_distances(&data, dim, min_samples));
-            let boruvka = boruvka_mst(&tree, &core, &neighbours, min_samples + 1);
-            let prim = mutual_reachability_mst(&data, dim, &core);
+            let never = Cancel::never();
+            let boruvka = boruvka_mst(&tree, &core, &neighbours, min_samples + 1, &never).unwrap();
+            let prim = mutual_reachability_mst(&data, dim, &core, &never).unwrap();
             assert_eq!(boruvka.len(), core.len() - 1);
             assert_eq!(sorted(boruvka), sorted(prim));
         }
@@ -477,8 +491,11 @@ mod tests {
         // 0, 1, 3, 6 on a line with zero core distances: MST edges 1, 2, 3.
         let data = [0.0, 1.0, 3.0, 6.0];
         let core = [0.0; 4];
-        let mut w: Vec<f64> =
-            mutual_reachability_mst(&data, 1, &core).into_iter().map(|e| e.2).collect();
+        let mut w: Vec<f64> = mutual_reachability_mst(&data, 1, &core, &Cancel::never())
+            .unwrap()
+            .into_iter()
+            .map(|e| e.2)
+            .collect();
         w.sort_by(f64::total_cmp);
         assert_eq!(w, vec![1.0, 2.0, 3.0]);
     }
@@ -487,8 +504,11 @@ mod tests {
     fn core_distances_raise_weights() {
         let data = [0.0, 1.0, 3.0];
         let core = [5.0, 0.0, 0.0];
-        let mut w: Vec<f64> =
-            mutual_reachability_mst(&data, 1, &core).into_iter().map(|e| e.2).collect();
+        let mut w: Vec<f64> = mutual_reachability_mst(&data, 1, &core, &Cancel::never())
+            .unwrap()
+            .into_iter()
+            .map(|e| e.2)
+            .collect();
         w.sort_by(f64::total_cmp);
         assert_eq!(w, vec![2.0, 5.0]);
     }

@@ -8,6 +8,7 @@ use candle_core::{Device, Tensor};
 use rayon::prelude::*;
 
 use super::KnnGraph;
+use crate::cancel::Cancel;
 use crate::error::Result;
 use crate::matrix::Matrix;
 
@@ -15,8 +16,8 @@ use crate::matrix::Matrix;
 const TILE_BYTES: usize = 128 << 20;
 
 /// Exact cosine kNN (`k` includes the point itself). Callers have checked `1 ≤ k ≤ n`, `d ≥ 1`
-/// and finite values.
-pub(crate) fn exact(data: &Matrix, k: usize, device: &Device) -> Result<KnnGraph> {
+/// and finite values. `cancel` is checked before every tile.
+pub(crate) fn exact(data: &Matrix, k: usize, device: &Device, cancel: &Cancel) -> Result<KnnGraph> {
     let n = data.rows();
     let d = data.cols();
     let mut x = data.clone();
@@ -31,6 +32,7 @@ pub(crate) fn exact(data: &Matrix, k: usize, device: &Device) -> Result<KnnGraph
     let mut distances = vec![0f32; n * k];
     let mut start = 0;
     while start < n {
+        cancel.check()?;
         let len = tile_rows.min(n - start);
         let sims = all.narrow(0, start, len)?.matmul(&all_t)?;
         let sims: Vec<f32> = sims.flatten_all()?.to_vec1()?;

@@ -7,6 +7,7 @@
 
 use candle_core::Device;
 
+use crate::cancel::Cancel;
 use crate::error::{EngineError, Result};
 use crate::matrix::Matrix;
 use crate::params::KnnMethod;
@@ -89,6 +90,21 @@ pub fn knn(
     seed: u64,
     device: &Device,
 ) -> Result<KnnGraph> {
+    knn_cancellable(data, k, method, exact_max, seed, device, &Cancel::never())
+}
+
+/// [`knn`] that stops with [`EngineError::Cancelled`] soon after `cancel` is cancelled: it is
+/// checked before every exact tile, while building the random-projection trees and before
+/// every NN-descent iteration and join block. Not cancelled, the graph is exactly [`knn`]'s.
+pub fn knn_cancellable(
+    data: &Matrix,
+    k: usize,
+    method: KnnMethod,
+    exact_max: usize,
+    seed: u64,
+    device: &Device,
+    cancel: &Cancel,
+) -> Result<KnnGraph> {
     let n = data.rows();
     if n == 0 {
         return Err(EngineError::input("kNN needs at least one point, got an empty matrix"));
@@ -113,9 +129,9 @@ pub fn knn(
     };
     let _span = tracing::debug_span!("knn", n, k, exact = use_exact).entered();
     if use_exact || k == 1 {
-        exact::exact(data, k, device)
+        exact::exact(data, k, device, cancel)
     } else {
-        Ok(nndescent::nndescent(data, k, seed))
+        nndescent::nndescent(data, k, seed, cancel)
     }
 }
 

@@ -16,6 +16,8 @@ use rayon::prelude::*;
 
 use super::exact::top_k_row;
 use super::KnnGraph;
+use crate::cancel::Cancel;
+use crate::error::Result;
 use crate::matrix::Matrix;
 
 /// Early-stop threshold on the fraction of heap entries updated in one iteration.
@@ -129,8 +131,10 @@ impl Heaps {
     }
 }
 
-/// Approximate kNN (`k` counts the point itself; `2 ≤ k ≤ n`).
-pub(crate) fn nndescent(data: &Matrix, k: usize, seed: u64) -> KnnGraph {
+/// Approximate kNN (`k` counts the point itself; `2 ≤ k ≤ n`). `cancel` is checked while the
+/// trees are built (per node split), before applying each tree, and before every iteration and
+/// join block.
+pub(crate) fn nndescent(data: &Matrix, k: usize, seed: u64, cancel: &Cancel) -> Result<KnnGraph> {
     let n = data.rows();
     let m = k - 1;
     let mut x = data.clone();
@@ -139,7 +143,7 @@ pub(crate) fn nndescent(data: &Matrix, k: usize, seed: u64) -> KnnGraph {
     let pts = Points { x: &x, zero };
     let mut heaps = Heaps::new(n, m);
     if m == 0 {
-        return finish(&pts, heaps, k);
+        return Ok(finish(&pts, heaps, k));
     }
 
     // 1. Random-projection forest: every leaf's points become each other's candidates.
@@ -151,10 +155,13 @@ pub(crate) fn nndescent(data: &Matrix, k: usize, seed: u64) -> KnnGraph {
         .into_par_iter()
         .map(|tree| {
             let mut rng = ChaCha8Rng::seed_from_u64(seed ^ (0xA5A5_0000_u64 + tree as u64));
-            rp_tree(&pts, leaf_size, &mut rng)
+            rp_tree(&pts, leaf_size, &mut rng, cancel)
         })
         .collect();
+    // A cancelled tree build stops early with a partial forest: never used.
+    cancel.check()?;
     for leaves in forest {
+        cancel.check()?;
         let proposals: Vec<(u32, f32, u32)> = leaves
             .par_iter()
             .flat_map_iter(|leaf| {
@@ -177,9 +184,11 @@ pub(crate) fn nndescent(data: &Matrix, k: usize, seed: u64) -> KnnGraph {
     let n_iters = ((n as f64).log2().round() as usize).max(5);
     let max_candidates = k.min(60);
     for iter in 0..n_iters {
+        cancel.check()?;
         let (new_cand, old_cand) = build_candidates(&mut heaps, n, max_candidates, seed, iter);
         let mut updates = 0usize;
         for block_start in (0..n).step_by(JOIN_BLOCK) {
+            cancel.check()?;
             let block_end = (block_start + JOIN_BLOCK).min(n);
             let worst: Vec<f32> = (0..n).map(|i| heaps.dist[i * m + m - 1]).collect();
             let proposals: Vec<(u32, f32, u32)> = (block_start..block_end)
@@ -219,7 +228,8 @@ pub(crate) fn nndescent(data: &Matrix, k: usize, seed: u64) -> KnnGraph {
         }
     }
     tracing::debug!(n_trees, forest_s = t_forest.as_secs_f64(), "nn-descent forest");
-    finish(&pts, heaps, k)
+    cancel.check()?;
+    Ok(finish(&pts, heaps, k))
 }
 
 /// pynndescent's `new_build_candidates`: per vertex up to `max_candidates` new and old
@@ -299,12 +309,21 @@ fn mix(seed: u64, a: u64, b: u64, c: u64) -> u64 {
     h
 }
 
-/// One angular random-projection tree; returns its leaves.
-fn rp_tree(pts: &Points<'_>, leaf_size: usize, rng: &mut ChaCha8Rng) -> Vec<Vec<u32>> {
+/// One angular random-projection tree; returns its leaves (an incomplete list once `cancel` is
+/// cancelled: the caller checks the token before using the forest).
+fn rp_tree(
+    pts: &Points<'_>,
+    leaf_size: usize,
+    rng: &mut ChaCha8Rng,
+    cancel: &Cancel,
+) -> Vec<Vec<u32>> {
     let n = pts.x.rows();
     let mut leaves = Vec::new();
     let mut stack: Vec<Vec<u32>> = vec![(0..n as u32).collect()];
     while let Some(node) = stack.pop() {
+        if cancel.is_cancelled() {
+            break;
+        }
         if node.len() <= leaf_size {
             leaves.push(node);
             continue;

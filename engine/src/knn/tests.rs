@@ -169,3 +169,18 @@ fn approximate_handles_duplicates_and_small_inputs() {
         assert!(g.neighbor_distances(i).iter().all(|&d| d < 1e-6));
     }
 }
+
+#[test]
+fn cancelled_token_stops_both_methods() {
+    let m = random_matrix(600, 8, 9);
+    let cancel = Cancel::new();
+    for method in [KnnMethod::Exact, KnnMethod::Approximate] {
+        let never = knn_cancellable(&m, 10, method, 0, 1, &Device::Cpu, &Cancel::never()).unwrap();
+        assert_eq!(never, knn(&m, 10, method, 0, 1, &Device::Cpu).unwrap());
+    }
+    cancel.cancel();
+    for method in [KnnMethod::Exact, KnnMethod::Approximate] {
+        let r = knn_cancellable(&m, 10, method, 0, 1, &Device::Cpu, &cancel);
+        assert!(matches!(r, Err(EngineError::Cancelled)), "{method:?}");
+    }
+}

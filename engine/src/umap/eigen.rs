@@ -6,36 +6,45 @@
 //! inner loop runs over contiguous memory (the input is symmetric, so row- and column-major
 //! read the same).
 
+use crate::cancel::Cancel;
+use crate::error::Result;
+
 /// Eigenvalues and eigenvectors of the symmetric `m × m` matrix `a` (row-major; only its
 /// symmetric part is meaningful). Returns `(values, vectors)` with `vectors[r * m + e]` the
 /// `r`-th coordinate of the eigenvector of `values[e]`; eigenvalues in ascending order.
-pub(crate) fn symmetric_eigen(a: &[f64], m: usize) -> (Vec<f64>, Vec<f64>) {
+/// `cancel` is checked once per Householder step and per eigenvalue (`O(m²)` work apart).
+pub(crate) fn symmetric_eigen(
+    a: &[f64],
+    m: usize,
+    cancel: &Cancel,
+) -> Result<(Vec<f64>, Vec<f64>)> {
     if m == 0 {
-        return (Vec::new(), Vec::new());
+        return Ok((Vec::new(), Vec::new()));
     }
     // Column-major work matrix: element (row r, column c) at c * m + r.
     let mut v: Vec<f64> = a[..m * m].to_vec();
     let mut d = vec![0.0f64; m];
     let mut e = vec![0.0f64; m];
-    tred2(&mut v, &mut d, &mut e, m);
-    tql2(&mut v, &mut d, &mut e, m);
+    tred2(&mut v, &mut d, &mut e, m, cancel)?;
+    tql2(&mut v, &mut d, &mut e, m, cancel)?;
     let mut out = vec![0.0f64; m * m];
     for c in 0..m {
         for r in 0..m {
             out[r * m + c] = v[c * m + r];
         }
     }
-    (d, out)
+    Ok((d, out))
 }
 
 /// Householder tridiagonalisation; on return `v` holds the orthogonal transformation,
 /// `d` the diagonal and `e[1..]` the sub-diagonal.
-fn tred2(v: &mut [f64], d: &mut [f64], e: &mut [f64], n: usize) {
+fn tred2(v: &mut [f64], d: &mut [f64], e: &mut [f64], n: usize, cancel: &Cancel) -> Result<()> {
     let at = |r: usize, c: usize| c * n + r;
     for j in 0..n {
         d[j] = v[at(n - 1, j)];
     }
     for i in (1..n).rev() {
+        cancel.check()?;
         let scale: f64 = d[..i].iter().map(|x| x.abs()).sum();
         let mut h = 0.0;
         if scale == 0.0 {
@@ -93,6 +102,7 @@ fn tred2(v: &mut [f64], d: &mut [f64], e: &mut [f64], n: usize) {
     }
     // Accumulate the transformations.
     for i in 0..n - 1 {
+        cancel.check()?;
         v[at(n - 1, i)] = v[at(i, i)];
         v[at(i, i)] = 1.0;
         let h = d[i + 1];
@@ -117,11 +127,12 @@ fn tred2(v: &mut [f64], d: &mut [f64], e: &mut [f64], n: usize) {
     }
     v[at(n - 1, n - 1)] = 1.0;
     e[0] = 0.0;
+    Ok(())
 }
 
 /// Implicit QL iterations on the tridiagonal matrix (`d`, `e`), accumulating the rotations
 /// into `v`; eigenvalues end in `d` (sorted ascending, `v`'s columns permuted to match).
-fn tql2(v: &mut [f64], d: &mut [f64], e: &mut [f64], n: usize) {
+fn tql2(v: &mut [f64], d: &mut [f64], e: &mut [f64], n: usize, cancel: &Cancel) -> Result<()> {
     for i in 1..n {
         e[i - 1] = e[i];
     }
@@ -130,6 +141,7 @@ fn tql2(v: &mut [f64], d: &mut [f64], e: &mut [f64], n: usize) {
     let mut tst1 = 0.0f64;
     let eps = f64::EPSILON;
     for l in 0..n {
+        cancel.check()?;
         tst1 = tst1.max(d[l].abs() + e[l].abs());
         let mut m = l;
         while m < n - 1 && e[m].abs() > eps * tst1 {
@@ -207,6 +219,7 @@ fn tql2(v: &mut [f64], d: &mut [f64], e: &mut [f64], n: usize) {
             }
         }
     }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -232,7 +245,7 @@ mod tests {
 
     /// ‖A v − λ v‖ small and V orthonormal, for every pair.
     fn check(a: &[f64], m: usize) {
-        let (vals, vecs) = symmetric_eigen(a, m);
+        let (vals, vecs) = symmetric_eigen(a, m, &Cancel::never()).unwrap();
         assert!(vals.windows(2).all(|w| w[0] <= w[1]), "ascending");
         for e in 0..m {
             for r in 0..m {
@@ -268,9 +281,17 @@ mod tests {
     }
 
     #[test]
+    fn cancelled_decomposition_is_an_error() {
+        let cancel = Cancel::new();
+        cancel.cancel();
+        let r = symmetric_eigen(&random_symmetric(20, 7), 20, &cancel);
+        assert!(matches!(r, Err(crate::EngineError::Cancelled)));
+    }
+
+    #[test]
     fn known_spectrum() {
         // [[2, 1], [1, 2]]: eigenvalues 1 and 3.
-        let (vals, vecs) = symmetric_eigen(&[2.0, 1.0, 1.0, 2.0], 2);
+        let (vals, vecs) = symmetric_eigen(&[2.0, 1.0, 1.0, 2.0], 2, &Cancel::never()).unwrap();
         assert!((vals[0] - 1.0).abs() < 1e-12 && (vals[1] - 3.0).abs() < 1e-12);
         assert!((vecs[0].abs() - std::f64::consts::FRAC_1_SQRT_2).abs() < 1e-12);
     }

@@ -13,6 +13,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
 
+use crate::cancel::Cancel;
 use crate::error::{EngineError, Result};
 use crate::knn::KnnGraph;
 use crate::matrix::Matrix;
@@ -111,6 +112,18 @@ pub fn fit_with_data(
     data: Option<&Matrix>,
     params: &UmapParams,
 ) -> Result<Matrix> {
+    fit_with_data_cancellable(graph, data, params, &Cancel::never())
+}
+
+/// [`fit_with_data`] that stops with [`EngineError::Cancelled`] soon after `cancel` is
+/// cancelled: it is checked after the fuzzy graph, inside the spectral initialisation and
+/// before every SGD epoch. Not cancelled, the result is exactly [`fit_with_data`]'s.
+pub fn fit_with_data_cancellable(
+    graph: &KnnGraph,
+    data: Option<&Matrix>,
+    params: &UmapParams,
+    cancel: &Cancel,
+) -> Result<Matrix> {
     params.check()?;
     let (a, b) = find_ab_params(params.spread, params.min_dist)?;
     graph.validate()?;
@@ -145,9 +158,10 @@ pub fn fit_with_data(
     let w_max = fuzzy_graph.max_weight();
     fuzzy_graph.prune_below(w_max / prune_epochs as f32);
 
+    cancel.check()?;
     let mut rng = ChaCha8Rng::seed_from_u64(params.seed);
     let t_fuzzy = started.elapsed();
-    let init = spectral::spectral_layout(&fuzzy_graph, data, dim, &mut rng);
+    let init = spectral::spectral_layout(&fuzzy_graph, data, dim, &mut rng, cancel)?;
     let t_init = started.elapsed() - t_fuzzy;
     let max_abs = init.iter().fold(0.0f64, |m, v| m.max(v.abs()));
     let expansion = if max_abs > 0.0 { 10.0 / max_abs } else { 1.0 };
@@ -186,7 +200,7 @@ pub fn fit_with_data(
         seed: params.seed,
     };
     let t_before_sgd = started.elapsed();
-    sgd::optimize_layout(&mut embedding, dim, &edges, &sgd_params);
+    sgd::optimize_layout(&mut embedding, dim, &edges, &sgd_params, cancel)?;
     tracing::debug!(
         fuzzy_s = t_fuzzy.as_secs_f64(),
         spectral_s = t_init.as_secs_f64(),

@@ -20,6 +20,9 @@
 
 use rayon::prelude::*;
 
+use crate::cancel::Cancel;
+use crate::error::Result;
+
 /// The layout's edges in CSR form: the edges of head `i` are `indptr[i]..indptr[i + 1]`.
 pub(crate) struct Edges {
     pub indptr: Vec<usize>,
@@ -121,16 +124,19 @@ struct Schedule {
     next_neg: f32,
 }
 
-/// Optimises `embedding` (`n × dim`, row-major) in place.
+/// Optimises `embedding` (`n × dim`, row-major) in place. `cancel` is checked before every
+/// epoch; a cancelled run returns [`crate::EngineError::Cancelled`] and leaves `embedding`
+/// unchanged.
 pub(crate) fn optimize_layout(
     embedding: &mut [f32],
     dim: usize,
     edges: &Edges,
     params: &SgdParams,
-) {
+    cancel: &Cancel,
+) -> Result<()> {
     let n = embedding.len() / dim.max(1);
     if n == 0 || dim == 0 || edges.tail.is_empty() || edges.indptr.len() != n + 1 {
-        return;
+        return Ok(());
     }
     let mut schedule: Vec<Schedule> = edges
         .epochs_per_sample
@@ -153,6 +159,7 @@ pub(crate) fn optimize_layout(
     let k = Kernel { a: params.a, b: params.b, gamma: params.gamma, n: n as u64 };
 
     for epoch in 0..params.n_epochs {
+        cancel.check()?;
         let alpha = params.initial_alpha * (1.0 - epoch as f32 / params.n_epochs as f32);
         let now = epoch as f32;
         // Split the mutable state into fixed vertex blocks.
@@ -176,6 +183,7 @@ pub(crate) fn optimize_layout(
         std::mem::swap(&mut prev, &mut next);
     }
     embedding.copy_from_slice(&prev);
+    Ok(())
 }
 
 struct Kernel {
@@ -319,12 +327,20 @@ mod tests {
         let run = |threads: usize| {
             let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
             let mut e = init.clone();
-            pool.install(|| optimize_layout(&mut e, 2, &edges, &params));
+            pool.install(|| optimize_layout(&mut e, 2, &edges, &params, &Cancel::never())).unwrap();
             e
         };
         let one = run(1);
         assert_eq!(one, run(3));
         assert!(one.iter().all(|v| v.is_finite()));
         assert_ne!(one, init);
+
+        // A cancelled token stops before the first epoch and leaves the layout untouched.
+        let cancel = Cancel::new();
+        cancel.cancel();
+        let mut e = init.clone();
+        let r = optimize_layout(&mut e, 2, &edges, &params, &cancel);
+        assert!(matches!(r, Err(crate::EngineError::Cancelled)));
+        assert_eq!(e, init);
     }
 }

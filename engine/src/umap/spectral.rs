@@ -15,6 +15,8 @@ use rayon::prelude::*;
 
 use super::eigen::symmetric_eigen;
 use super::fuzzy::Graph;
+use crate::cancel::Cancel;
+use crate::error::Result;
 use crate::matrix::Matrix;
 
 /// Graphs up to this many vertices are solved densely.
@@ -24,25 +26,27 @@ const TOL: f64 = 1e-4;
 /// Restart cycles before accepting the current Ritz vectors.
 const MAX_RESTARTS: usize = 300;
 
-/// Initial layout, `n × dim` row-major, before umap-learn's rescaling.
+/// Initial layout, `n × dim` row-major, before umap-learn's rescaling. `cancel` is checked per
+/// component, per Lanczos basis vector and restart, and inside the dense eigensolver.
 pub(crate) fn spectral_layout(
     graph: &Graph,
     data: Option<&Matrix>,
     dim: usize,
     rng: &mut ChaCha8Rng,
-) -> Vec<f64> {
+    cancel: &Cancel,
+) -> Result<Vec<f64>> {
     let (n_comp, labels) = connected_components(graph);
     if n_comp > 1 {
         tracing::debug!(components = n_comp, "graph is disconnected: multi-component layout");
-        return multi_component_layout(graph, data, dim, n_comp, &labels, rng);
+        return multi_component_layout(graph, data, dim, n_comp, &labels, rng, cancel);
     }
-    match leading_eigenvectors(graph, dim, rng) {
+    Ok(match leading_eigenvectors(graph, dim, rng, cancel)? {
         Some(v) => v,
         None => {
             tracing::warn!("spectral initialisation failed, using random initialisation");
             uniform(graph.n * dim, 10.0, rng)
         }
-    }
+    })
 }
 
 fn uniform(len: usize, half_width: f64, rng: &mut ChaCha8Rng) -> Vec<f64> {
@@ -90,9 +94,10 @@ fn multi_component_layout(
     n_comp: usize,
     labels: &[usize],
     rng: &mut ChaCha8Rng,
-) -> Vec<f64> {
+    cancel: &Cancel,
+) -> Result<Vec<f64>> {
     let meta = if n_comp > 2 * dim {
-        component_layout(data, dim, n_comp, labels, rng)
+        component_layout(data, dim, n_comp, labels, rng, cancel)?
     } else {
         // ± unit axes: components 0..k on +e_i, the next ones on −e_i.
         let k = n_comp.div_ceil(2);
@@ -111,6 +116,7 @@ fn multi_component_layout(
         members[l].push(i);
     }
     for (c, verts) in members.iter().enumerate() {
+        cancel.check()?;
         let centre = &meta[c * dim..(c + 1) * dim];
         let min_dist = (0..n_comp)
             .filter(|&o| o != c)
@@ -126,7 +132,7 @@ fn multi_component_layout(
             None
         } else {
             let sub = subgraph(graph, verts, labels, c);
-            leading_eigenvectors(&sub, dim, rng).map(|mut e| {
+            leading_eigenvectors(&sub, dim, rng, cancel)?.map(|mut e| {
                 let max_abs = e.iter().fold(0.0f64, |acc, v| acc.max(v.abs()));
                 if max_abs > 0.0 {
                     e.iter_mut().for_each(|v| *v *= data_range / max_abs);
@@ -141,7 +147,7 @@ fn multi_component_layout(
             }
         }
     }
-    result
+    Ok(result)
 }
 
 /// The vertices `verts` (all of component `c`) as their own graph, renumbered in order.
@@ -175,8 +181,12 @@ fn component_layout(
     n_comp: usize,
     labels: &[usize],
     rng: &mut ChaCha8Rng,
-) -> Vec<f64> {
-    let meta = data.and_then(|x| centroid_spectral_embedding(x, dim, n_comp, labels));
+    cancel: &Cancel,
+) -> Result<Vec<f64>> {
+    let meta = match data {
+        Some(x) => centroid_spectral_embedding(x, dim, n_comp, labels, cancel)?,
+        None => None,
+    };
     let mut meta = meta.unwrap_or_else(|| {
         (0..n_comp * dim)
             .map(|_| <StandardNormal as Distribution<f64>>::sample(&StandardNormal, rng))
@@ -187,7 +197,7 @@ fn component_layout(
     if max > 0.0 {
         meta.iter_mut().for_each(|v| *v /= max);
     }
-    meta
+    Ok(meta)
 }
 
 /// scikit-learn's `SpectralEmbedding(affinity="precomputed")` of the component centroids.
@@ -196,9 +206,10 @@ fn centroid_spectral_embedding(
     dim: usize,
     n_comp: usize,
     labels: &[usize],
-) -> Option<Vec<f64>> {
+    cancel: &Cancel,
+) -> Result<Option<Vec<f64>>> {
     if x.rows() != labels.len() || n_comp > 2048 || n_comp <= dim + 1 {
-        return None;
+        return Ok(None);
     }
     let d = x.cols();
     let mut centroids = vec![0.0f64; n_comp * d];
@@ -216,6 +227,7 @@ fn centroid_spectral_embedding(
         centroids.chunks(d).map(|c| c.iter().map(|v| v * v).sum::<f64>().sqrt()).collect();
     let mut affinity = vec![0.0f64; n_comp * n_comp];
     for a in 0..n_comp {
+        cancel.check()?;
         for b in 0..n_comp {
             let dot: f64 = centroids[a * d..(a + 1) * d]
                 .iter()
@@ -248,7 +260,7 @@ fn centroid_spectral_embedding(
             }
         }
     }
-    let (vals, vecs) = symmetric_eigen(&adj, n_comp);
+    let (vals, vecs) = symmetric_eigen(&adj, n_comp, cancel)?;
     let order = sorted_desc(&vals);
     let mut out = vec![0.0; n_comp * dim];
     for (col, &e) in order.iter().skip(1).take(dim).enumerate() {
@@ -269,7 +281,7 @@ fn centroid_spectral_embedding(
             out[r * dim + col] = v[r];
         }
     }
-    Some(out)
+    Ok(Some(out))
 }
 
 fn sorted_desc(vals: &[f64]) -> Vec<usize> {
@@ -280,10 +292,15 @@ fn sorted_desc(vals: &[f64]) -> Vec<usize> {
 
 /// The `dim` largest non-trivial eigenvectors of `A = D^{-½} P D^{-½}` of a connected graph,
 /// `n × dim` row-major, or `None` when the graph is too small or the solver breaks down.
-fn leading_eigenvectors(graph: &Graph, dim: usize, rng: &mut ChaCha8Rng) -> Option<Vec<f64>> {
+fn leading_eigenvectors(
+    graph: &Graph,
+    dim: usize,
+    rng: &mut ChaCha8Rng,
+    cancel: &Cancel,
+) -> Result<Option<Vec<f64>>> {
     let n = graph.n;
     if n <= dim + 1 {
-        return None;
+        return Ok(None);
     }
     let deg: Vec<f64> = (0..n)
         .map(|i| {
@@ -291,7 +308,7 @@ fn leading_eigenvectors(graph: &Graph, dim: usize, rng: &mut ChaCha8Rng) -> Opti
         })
         .collect();
     if deg.iter().any(|&d| d <= 0.0) {
-        return None;
+        return Ok(None);
     }
     let inv_sqrt: Vec<f64> = deg.iter().map(|d| 1.0 / d.sqrt()).collect();
     if n <= DENSE_MAX {
@@ -302,7 +319,7 @@ fn leading_eigenvectors(graph: &Graph, dim: usize, rng: &mut ChaCha8Rng) -> Opti
                 a[i * n + j] = graph.weights[p] as f64 * inv_sqrt[i] * inv_sqrt[j];
             }
         }
-        let (vals, vecs) = symmetric_eigen(&a, n);
+        let (vals, vecs) = symmetric_eigen(&a, n, cancel)?;
         let order = sorted_desc(&vals);
         let mut out = vec![0.0; n * dim];
         for (col, &e) in order.iter().skip(1).take(dim).enumerate() {
@@ -310,12 +327,12 @@ fn leading_eigenvectors(graph: &Graph, dim: usize, rng: &mut ChaCha8Rng) -> Opti
                 out[r * dim + col] = vecs[r * n + e];
             }
         }
-        return Some(out);
+        return Ok(Some(out));
     }
     let op = NormalizedAdjacency { graph, inv_sqrt: &inv_sqrt };
     let norm = deg.iter().sum::<f64>().sqrt();
     let trivial: Vec<f64> = deg.iter().map(|d| d.sqrt() / norm).collect();
-    lanczos_top(&op, &trivial, dim, rng)
+    lanczos_top(&op, &trivial, dim, rng, cancel)
 }
 
 struct NormalizedAdjacency<'a> {
@@ -347,18 +364,20 @@ fn axpy(alpha: f64, x: &[f64], y: &mut [f64]) {
 
 /// Thick-restart Lanczos (Rayleigh–Ritz on an explicitly orthogonalised Krylov basis) for the
 /// `nev` algebraically largest eigenpairs of `op` on the complement of the unit vector
-/// `deflate`. Returns the eigenvectors `n × nev` row-major.
+/// `deflate`. Returns the eigenvectors `n × nev` row-major. `cancel` is checked before every
+/// restart and every new basis vector.
 fn lanczos_top(
     op: &NormalizedAdjacency<'_>,
     deflate: &[f64],
     nev: usize,
     rng: &mut ChaCha8Rng,
-) -> Option<Vec<f64>> {
+    cancel: &Cancel,
+) -> Result<Option<Vec<f64>>> {
     let n = deflate.len();
     // umap-learn: ncv = max(2k + 1, √n); capped to bound memory and orthogonalisation cost.
     let ncv = (((n as f64).sqrt() as usize).max(2 * (nev + 1) + 1)).min(96).min(n - 1);
     if ncv <= nev + 1 {
-        return None;
+        return Ok(None);
     }
     let keep = (nev + (ncv - nev) / 2).min(ncv - 2);
     let project_out = |v: &mut Vec<f64>, basis: &[Vec<f64>]| {
@@ -376,7 +395,7 @@ fn lanczos_top(
     project_out(&mut start, &[]);
     let s = dot(&start, &start).sqrt();
     if s == 0.0 {
-        return None;
+        return Ok(None);
     }
     start.iter_mut().for_each(|v| *v /= s);
 
@@ -386,8 +405,10 @@ fn lanczos_top(
     let mut w = vec![0.0f64; n];
     let mut next_col = 0usize;
     for restart in 0..MAX_RESTARTS {
+        cancel.check()?;
         let mut residual: Option<Vec<f64>> = None;
         while next_col < basis.len() {
+            cancel.check()?;
             let j = next_col;
             op.apply(&basis[j], &mut w);
             // Full orthogonalisation; the coefficients are column j of H.
@@ -416,7 +437,7 @@ fn lanczos_top(
                 project_out(&mut r, &basis);
                 let s = dot(&r, &r).sqrt();
                 if s == 0.0 {
-                    return None;
+                    return Ok(None);
                 }
                 r.iter_mut().for_each(|x| *x /= s);
                 r
@@ -439,7 +460,7 @@ fn lanczos_top(
                 hm[i * m + j] = h[i * ncv + j];
             }
         }
-        let (vals, vecs) = symmetric_eigen(&hm, m);
+        let (vals, vecs) = symmetric_eigen(&hm, m, cancel)?;
         let order = sorted_desc(&vals);
         let ritz = |e: usize| -> Vec<f64> {
             let mut x = vec![0.0f64; n];
@@ -460,14 +481,14 @@ fn lanczos_top(
         }
         let Some(residual) = residual else {
             // The whole complement was spanned: the Ritz pairs are exact.
-            return Some(to_rows(&wanted, n));
+            return Ok(Some(to_rows(&wanted, n)));
         };
         if max_res <= TOL || restart + 1 == MAX_RESTARTS {
             if max_res > TOL {
                 tracing::debug!(max_res, "spectral init: Lanczos stopped before tolerance");
             }
             tracing::debug!(restarts = restart + 1, max_res, ncv, "spectral init converged");
-            return Some(to_rows(&wanted, n));
+            return Ok(Some(to_rows(&wanted, n)));
         }
         // Thick restart: keep the best `keep` Ritz vectors, continue from the residual.
         let kept: Vec<Vec<f64>> = order[..keep].par_iter().map(|&e| ritz(e)).collect();
@@ -479,7 +500,7 @@ fn lanczos_top(
         basis.push(residual);
         next_col = keep;
     }
-    None
+    Ok(None)
 }
 
 fn to_rows(cols: &[Vec<f64>], n: usize) -> Vec<f64> {
@@ -517,7 +538,7 @@ mod tests {
     #[test]
     fn dense_eigen_diagonalises() {
         let a = vec![2.0, 1.0, 0.0, 1.0, 2.0, 1.0, 0.0, 1.0, 2.0];
-        let (vals, _) = symmetric_eigen(&a, 3);
+        let (vals, _) = symmetric_eigen(&a, 3, &Cancel::never()).unwrap();
         let mut vals = vals;
         vals.sort_by(f64::total_cmp);
         let expect = [2.0 - 2f64.sqrt(), 2.0, 2.0 + 2f64.sqrt()];
@@ -551,7 +572,7 @@ mod tests {
         let n = 300;
         let g = path(n);
         let mut rng = ChaCha8Rng::seed_from_u64(1);
-        let v = leading_eigenvectors(&g, 2, &mut rng).unwrap();
+        let v = leading_eigenvectors(&g, 2, &mut rng, &Cancel::never()).unwrap().unwrap();
         let deg: Vec<f64> = (0..n).map(|i| if i == 0 || i == n - 1 { 1.0 } else { 2.0 }).collect();
         let inv_sqrt: Vec<f64> = deg.iter().map(|d| 1.0 / d.sqrt()).collect();
         let op = NormalizedAdjacency { graph: &g, inv_sqrt: &inv_sqrt };
@@ -565,6 +586,27 @@ mod tests {
             let trivial: f64 = x.iter().zip(&deg).map(|(a, d)| a * d.sqrt()).sum();
             assert!(trivial.abs() < 1e-6, "not orthogonal to the trivial vector");
         }
+    }
+
+    #[test]
+    fn cancelled_token_stops_the_solvers() {
+        let cancel = Cancel::new();
+        cancel.cancel();
+        // Lanczos (n > DENSE_MAX), the dense solver and the multi-component layout.
+        for g in [path(300), path(100), ring(30)] {
+            let mut rng = ChaCha8Rng::seed_from_u64(1);
+            let r = leading_eigenvectors(&g, 2, &mut rng, &cancel);
+            assert!(matches!(r, Err(crate::EngineError::Cancelled)));
+        }
+        let two = Graph {
+            n: 4,
+            indptr: vec![0, 1, 2, 3, 4],
+            indices: vec![1, 0, 3, 2],
+            weights: vec![1.0; 4],
+        };
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let r = spectral_layout(&two, None, 2, &mut rng, &cancel);
+        assert!(matches!(r, Err(crate::EngineError::Cancelled)));
     }
 
     #[test]
@@ -582,7 +624,7 @@ mod tests {
         let weights = vec![1.0; indices.len()];
         let g = Graph { n: 600, indptr, indices, weights };
         let mut rng = ChaCha8Rng::seed_from_u64(1);
-        let v = spectral_layout(&g, None, 2, &mut rng);
+        let v = spectral_layout(&g, None, 2, &mut rng, &Cancel::never()).unwrap();
         let mean = |range: std::ops::Range<usize>| -> f64 {
             range.clone().map(|r| v[r * 2]).sum::<f64>() / range.len() as f64
         };

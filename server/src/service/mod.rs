@@ -8,14 +8,13 @@ pub mod status;
 pub mod validate;
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::{NaiveDate, Utc};
 use tonic::{Request, Response, Status};
 use topic_engine::model::LabelSource;
-use topic_engine::{FitInput, Matrix, TopicModel, OUTLIER_TOPIC};
+use topic_engine::{Cancel, FitInput, Matrix, TopicModel, OUTLIER_TOPIC};
 
 use crate::app::App;
 use crate::auth::Role;
@@ -42,22 +41,27 @@ impl TopicsService {
     }
 }
 
-/// Sets a flag when dropped: the handler future is dropped when the client cancels or its
-/// deadline passes, and blocking work checks the flag between stages.
-struct CancelOnDrop(Arc<AtomicBool>);
+/// Cancels its engine token when dropped: the handler future is dropped when the client
+/// cancels or its deadline passes, and the engine checks the token between stages and inside
+/// its long loops ([`topic_engine::fit_cancellable`]), so the blocking work stops too.
+struct CancelOnDrop(Cancel);
 
 impl CancelOnDrop {
     fn new() -> Self {
-        CancelOnDrop(Arc::new(AtomicBool::new(false)))
+        CancelOnDrop(Cancel::new())
     }
-    fn flag(&self) -> Arc<AtomicBool> {
+    /// The token to hand to the blocking work.
+    fn token(&self) -> Cancel {
         self.0.clone()
+    }
+    fn is_cancelled(&self) -> bool {
+        self.0.is_cancelled()
     }
 }
 
 impl Drop for CancelOnDrop {
     fn drop(&mut self) {
-        self.0.store(true, Ordering::Relaxed);
+        self.0.cancel();
     }
 }
 
@@ -299,16 +303,15 @@ impl TopicsService {
             .map(|w| w.days().0)
             .or_else(|| docs.dates.as_ref().and_then(|d| most_common(d)))
             .unwrap_or_else(|| Utc::now().date_naive());
-        let flag = guard.flag();
+        let cancel = guard.token();
         let device = self.app.device.clone();
         let texts = docs.texts.clone();
         let dates = docs.dates.clone();
         let fit_params = params.clone();
         let emb = embeddings.clone();
+        let log_tenant = tenant.clone();
         let result = blocking(move || {
-            if flag.load(Ordering::Relaxed) {
-                return Err(cancelled().into());
-            }
+            // `fit_cancellable` checks the token before anything else, then inside every stage.
             let input = FitInput {
                 texts: &texts,
                 embeddings: &emb,
@@ -316,10 +319,19 @@ impl TopicsService {
                 day,
                 embedding_model: &model_name,
             };
-            Ok(topic_engine::fit(&input, &fit_params, &device)?)
+            match topic_engine::fit_cancellable(&input, &fit_params, &device, &cancel) {
+                Ok(r) => Ok(r),
+                Err(topic_engine::EngineError::Cancelled) => {
+                    crate::metrics::record_fit_cancelled();
+                    tracing::info!(tenant = %log_tenant, docs = texts.len(),
+                        "fit cancelled: the client gave up, engine work stopped");
+                    Err(cancelled().into())
+                }
+                Err(e) => Err(e.into()),
+            }
         })
         .await?;
-        if guard.0.load(Ordering::Relaxed) {
+        if guard.is_cancelled() {
             return Err(cancelled().into());
         }
         let t = result.timings;
@@ -439,10 +451,10 @@ impl TopicsService {
         };
         let params = self.app.config.merge.clone();
         let guard = CancelOnDrop::new();
-        let flag = guard.flag();
+        let cancel = guard.token();
         let (day2, base2) = (day.clone(), base.clone());
         let outcome = blocking(move || {
-            if flag.load(Ordering::Relaxed) {
+            if cancel.is_cancelled() {
                 return Err(cancelled().into());
             }
             Ok(topic_engine::merge::merge(base2.as_deref(), &day2, &params)?)
@@ -450,7 +462,7 @@ impl TopicsService {
         .await?;
         let mut model = outcome.model;
         self.label_new_topics(&tenant, &mut model, &outcome.new_topic_ids).await;
-        if guard.0.load(Ordering::Relaxed) {
+        if guard.is_cancelled() {
             return Err(cancelled().into());
         }
 

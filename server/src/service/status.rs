@@ -55,6 +55,9 @@ pub fn engine_status(e: &EngineError) -> Status {
         | EngineError::InvalidInput(_)
         | EngineError::DimensionMismatch { .. } => Status::invalid_argument(e.to_string()),
         EngineError::InvalidModel(_) => Status::internal(format!("stored model is unusable: {e}")),
+        EngineError::Cancelled => {
+            Status::cancelled("the client cancelled or its deadline passed; work stopped")
+        }
         EngineError::Encoder(_) | EngineError::Backend(_) | EngineError::Io { .. } => {
             Status::internal(format!("engine failure: {e}"))
         }
