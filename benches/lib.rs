@@ -153,8 +153,13 @@ pub fn load_jsonl(path: &Path, limit: Option<usize>) -> Result<(Vec<String>, Vec
 
 /// The first `n` in-scope CLINC150 documents (at most 22,500) with their reference embeddings.
 pub fn clinc150(n: usize) -> Result<Corpus> {
+    clinc150_rows(n.min(22_500))
+}
+
+/// The first `n` CLINC150 rows in file order, out-of-scope ones (the last 1,200) included, with
+/// their reference embeddings; `n` is capped at the number of rows (23,700).
+pub fn clinc150_rows(n: usize) -> Result<Corpus> {
     let dir = datasets_dir()?.join("clinc150");
-    let n = n.min(22_500);
     let (texts, labels) = load_jsonl(&dir.join("clinc150.jsonl"), Some(n))?;
     let all = load_npy(&dir.join("clinc150.npy"))?;
     if all.rows() < n || texts.len() < n {
@@ -164,6 +169,7 @@ pub fn clinc150(n: usize) -> Result<Corpus> {
             texts.len()
         )));
     }
+    let n = n.min(texts.len());
     let idx: Vec<usize> = (0..n).collect();
     Ok(Corpus { texts, embeddings: all.select_rows(&idx), labels })
 }

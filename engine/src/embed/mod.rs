@@ -3,19 +3,27 @@
 //! [`LocalEncoder`] reproduces `sentence-transformers` for BERT-family models such as
 //! `all-MiniLM-L6-v2`: WordPiece tokenisation with the model's own `tokenizer.json`, truncation at
 //! [`DEFAULT_MAX_TOKENS`] tokens, a BERT forward pass, mean pooling over the attention mask and L2
-//! normalisation. Texts are sorted by token count and encoded in batches of similar length (so
-//! little time is spent on padding), then put back in input order.
+//! normalisation. Texts are sorted by token count and encoded in batches of similar length, then
+//! put back in input order.
+//!
+//! On the CPU the forward pass is the encoder's own ([`cpu`]): weights in plain `f32` buffers,
+//! the tokens of a batch packed without padding, `gemm` matrix products, batches spread over the
+//! cores with rayon. On CUDA (or for a model the CPU path does not implement) it is candle's
+//! `BertModel` on padded batches.
 //!
 //! Weights come from a directory holding `config.json`, `tokenizer.json` and `model.safetensors`
 //! (what `scripts/fetch-model.sh` installs), or from a model-hub id (`org/name`) already present in
 //! the local Hugging Face cache. The engine itself never touches the network: the server's local
 //! provider downloads a hub id into that cache first when it is allowed to.
 
+mod cpu;
+
 use std::path::{Path, PathBuf};
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use candle_transformers::models::bert::{BertModel, Config as BertConfig};
+use rayon::prelude::*;
 use tokenizers::{Tokenizer, TruncationDirection, TruncationParams, TruncationStrategy};
 
 use crate::error::{EngineError, Result};
@@ -44,9 +52,17 @@ impl Default for EncoderOptions {
     }
 }
 
+/// Which forward pass runs the model.
+enum Backend {
+    /// The packed CPU forward pass ([`cpu::CpuBert`]).
+    Cpu(cpu::CpuBert),
+    /// candle's `BertModel` on padded batches (CUDA, or what the CPU path does not implement).
+    Candle(BertModel),
+}
+
 /// A BERT-family sentence encoder producing L2-normalised, mean-pooled embeddings.
 pub struct LocalEncoder {
-    model: BertModel,
+    backend: Backend,
     tokenizer: Tokenizer,
     device: Device,
     dim: usize,
@@ -60,6 +76,7 @@ impl std::fmt::Debug for LocalEncoder {
             .field("name", &self.name)
             .field("dim", &self.dim)
             .field("device", &crate::device::name(&self.device))
+            .field("backend", &self.backend_name())
             .field("options", &self.options)
             .finish()
     }
@@ -87,6 +104,17 @@ impl LocalEncoder {
         name: impl Into<String>,
         device: &Device,
         options: EncoderOptions,
+    ) -> Result<Self> {
+        Self::from_dir_with_backend(dir, name, device, options, false)
+    }
+
+    /// [`LocalEncoder::from_dir`]; `force_candle` keeps candle's `BertModel` even on the CPU.
+    fn from_dir_with_backend(
+        dir: &Path,
+        name: impl Into<String>,
+        device: &Device,
+        options: EncoderOptions,
+        force_candle: bool,
     ) -> Result<Self> {
         if options.batch_size == 0 {
             return Err(EngineError::param("batch_size", "must be at least 1"));
@@ -136,23 +164,62 @@ impl LocalEncoder {
 
         let weights_path = dir.join("model.safetensors");
         let weights = read(&weights_path)?;
-        let vb = VarBuilder::from_buffered_safetensors(weights, DType::F32, device)
-            .map_err(|e| EngineError::Encoder(format!("{}: {e}", weights_path.display())))?;
-        let model = BertModel::load(vb, &config).map_err(|e| {
-            EngineError::Encoder(format!("{}: not a BERT model: {e}", weights_path.display()))
-        })?;
+        let mut cpu_model = None;
+        if matches!(device, Device::Cpu) && !force_candle {
+            match cpu::CpuBert::load(&config, &weights, &weights_path.display().to_string())? {
+                Ok(m) => cpu_model = Some(m),
+                Err(cpu::Unsupported(why)) => tracing::warn!(
+                    model = %weights_path.display(), %why,
+                    "the CPU forward pass does not support this model; using candle's BertModel"
+                ),
+            }
+        }
+        let backend = match cpu_model {
+            Some(m) => {
+                if m.dim() != dim {
+                    return Err(EngineError::Encoder(format!(
+                        "{}: model dimension {} differs from hidden_size {dim}",
+                        weights_path.display(),
+                        m.dim()
+                    )));
+                }
+                Backend::Cpu(m)
+            }
+            None => {
+                let vb = VarBuilder::from_buffered_safetensors(weights, DType::F32, device)
+                    .map_err(|e| {
+                        EngineError::Encoder(format!("{}: {e}", weights_path.display()))
+                    })?;
+                Backend::Candle(BertModel::load(vb, &config).map_err(|e| {
+                    EngineError::Encoder(format!(
+                        "{}: not a BERT model: {e}",
+                        weights_path.display()
+                    ))
+                })?)
+            }
+        };
 
         let name = name.into();
-        tracing::info!(model = %name, dim, max_tokens, batch_size = options.batch_size,
-            device = %crate::device::name(device), "loaded local encoder");
-        Ok(Self {
-            model,
+        let encoder = Self {
+            backend,
             tokenizer,
             device: device.clone(),
             dim,
             name,
             options: EncoderOptions { max_tokens, batch_size: options.batch_size },
-        })
+        };
+        tracing::info!(model = %encoder.name, dim, max_tokens, batch_size = options.batch_size,
+            device = %crate::device::name(device), backend = encoder.backend_name(),
+            "loaded local encoder");
+        Ok(encoder)
+    }
+
+    /// Which forward pass runs: `"cpu-packed"` (the encoder's own) or `"candle"`.
+    pub fn backend_name(&self) -> &'static str {
+        match self.backend {
+            Backend::Cpu(_) => "cpu-packed",
+            Backend::Candle(_) => "candle",
+        }
     }
 
     /// Changes the number of texts per forward pass (≥ 1).
@@ -201,10 +268,35 @@ impl LocalEncoder {
         let mut order: Vec<usize> = (0..n).collect();
         order.sort_by_key(|&i| std::cmp::Reverse(encodings[i].get_ids().len()));
 
-        for chunk in order.chunks(self.options.batch_size) {
-            let rows = self.encode_batch(chunk.iter().map(|&i| &encodings[i]))?;
-            for (k, &i) in chunk.iter().enumerate() {
-                out.row_mut(i).copy_from_slice(&rows[k * self.dim..(k + 1) * self.dim]);
+        match &self.backend {
+            Backend::Cpu(model) => {
+                // Each batch is one packed, single-threaded forward pass; batches run in
+                // parallel, so a text's embedding does not depend on the thread count.
+                let chunks: Vec<&[usize]> = order.chunks(self.options.batch_size).collect();
+                let rows: Vec<Result<Vec<f32>>> = chunks
+                    .par_iter()
+                    .map_init(cpu::Workspace::default, |ws, chunk| {
+                        let seqs: Vec<&[u32]> =
+                            chunk.iter().map(|&i| encodings[i].get_ids()).collect();
+                        let mut rows = vec![0.0f32; chunk.len() * self.dim];
+                        model.encode_packed(&seqs, ws, &mut rows)?;
+                        Ok(rows)
+                    })
+                    .collect();
+                for (chunk, rows) in chunks.iter().zip(rows) {
+                    let rows = rows?;
+                    for (k, &i) in chunk.iter().enumerate() {
+                        out.row_mut(i).copy_from_slice(&rows[k * self.dim..(k + 1) * self.dim]);
+                    }
+                }
+            }
+            Backend::Candle(model) => {
+                for chunk in order.chunks(self.options.batch_size) {
+                    let rows = self.encode_batch(model, chunk.iter().map(|&i| &encodings[i]))?;
+                    for (k, &i) in chunk.iter().enumerate() {
+                        out.row_mut(i).copy_from_slice(&rows[k * self.dim..(k + 1) * self.dim]);
+                    }
+                }
             }
         }
         Ok(out)
@@ -213,6 +305,7 @@ impl LocalEncoder {
     /// One padded forward pass; returns `batch × dim` pooled, normalised values, row-major.
     fn encode_batch<'a>(
         &self,
+        model: &BertModel,
         batch: impl Iterator<Item = &'a tokenizers::Encoding>,
     ) -> Result<Vec<f32>> {
         let batch: Vec<&tokenizers::Encoding> = batch.collect();
@@ -228,7 +321,7 @@ impl LocalEncoder {
         let ids = Tensor::from_vec(ids, (b, t), &self.device)?;
         let mask = Tensor::from_vec(mask, (b, t), &self.device)?;
         let type_ids = ids.zeros_like()?;
-        let hidden = self.model.forward(&ids, &type_ids, Some(&mask))?; // b × t × h
+        let hidden = model.forward(&ids, &type_ids, Some(&mask))?; // b × t × h
 
         let mask_f = mask.to_dtype(DType::F32)?.unsqueeze(2)?; // b × t × 1
         let summed = hidden.broadcast_mul(&mask_f)?.sum(1)?; // b × h
@@ -402,6 +495,94 @@ mod tests {
         assert!(err.contains("lacks config.json, tokenizer.json, model.safetensors"), "{err}");
         let err = LocalEncoder::load("/definitely/not/here", &Device::Cpu).unwrap_err().to_string();
         assert!(err.contains("does not exist"), "{err}");
+    }
+
+    /// The weights for tests that need them (`scripts/fetch-model.sh`), if present.
+    fn test_model_dir() -> Option<PathBuf> {
+        [
+            std::env::var_os("TOPICD_EMBED_MODEL").map(PathBuf::from),
+            std::env::var_os("TOPICD_MODEL_DIR").map(PathBuf::from),
+            Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/all-MiniLM-L6-v2")),
+        ]
+        .into_iter()
+        .flatten()
+        .find(|p| has_model_files(p))
+    }
+
+    #[test]
+    fn cpu_forward_pass_matches_candle_bert() {
+        let Some(dir) = test_model_dir() else {
+            eprintln!(
+                "NOTICE: skipping CPU vs candle check: no weights (run scripts/fetch-model.sh)"
+            );
+            return;
+        };
+        let texts: Vec<String> = [
+            "what expression would i use to say i love you if i were an italian",
+            "how do i reset my pin",
+            "",
+            "tell me a joke about cats and dogs, please, and make it a long one with many words \
+             so that this text is much longer than the others in its batch",
+            "x",
+            "What's the weather like in São Paulo today?",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let opts = EncoderOptions { batch_size: 4, ..Default::default() };
+        let ours = LocalEncoder::from_dir(&dir, "m", &Device::Cpu, opts).unwrap();
+        assert_eq!(ours.backend_name(), "cpu-packed");
+        let candle =
+            LocalEncoder::from_dir_with_backend(&dir, "m", &Device::Cpu, opts, true).unwrap();
+        assert_eq!(candle.backend_name(), "candle");
+        let a = ours.encode(&texts).unwrap();
+        let b = candle.encode(&texts).unwrap();
+        for (i, text) in texts.iter().enumerate() {
+            let cos: f32 = a.row(i).iter().zip(b.row(i)).map(|(x, y)| x * y).sum();
+            assert!(cos >= 0.99999, "text {i} {text:?}: cosine {cos}");
+        }
+        // Same text, different batch company and batch size: the same embedding.
+        let one = ours.encode(&texts[1..2]).unwrap();
+        let cos: f32 = one.row(0).iter().zip(a.row(1)).map(|(x, y)| x * y).sum();
+        assert!(cos >= 0.99999, "{cos}");
+        // Deterministic: encoding twice, or on one thread instead of the pool, gives
+        // bit-identical rows.
+        assert_eq!(ours.encode(&texts).unwrap().as_slice(), a.as_slice());
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+        let single = pool.install(|| ours.encode(&texts)).unwrap();
+        assert_eq!(single.as_slice(), a.as_slice());
+    }
+
+    #[test]
+    fn bad_weights_are_errors_not_panics() {
+        let Some(dir) = test_model_dir() else {
+            eprintln!(
+                "NOTICE: skipping bad-weights check: no weights (run scripts/fetch-model.sh)"
+            );
+            return;
+        };
+        let tmp = tempfile::tempdir().unwrap();
+        for f in ["config.json", "tokenizer.json"] {
+            std::fs::copy(dir.join(f), tmp.path().join(f)).unwrap();
+        }
+        // Not a safetensors file.
+        std::fs::write(tmp.path().join("model.safetensors"), b"not weights").unwrap();
+        assert!(LocalEncoder::from_dir(tmp.path(), "m", &Device::Cpu, Default::default()).is_err());
+        // Real weights, but a config whose sizes disagree with them.
+        std::fs::copy(dir.join("model.safetensors"), tmp.path().join("model.safetensors")).unwrap();
+        let cfg = std::fs::read_to_string(dir.join("config.json")).unwrap();
+        for (from, to) in [
+            ("\"num_attention_heads\": 12", "\"num_attention_heads\": 7"),
+            ("\"intermediate_size\": 1536", "\"intermediate_size\": 1024"),
+            ("\"num_attention_heads\": 12", "\"num_attention_heads\": 0"),
+        ] {
+            assert!(cfg.contains(from), "{from}");
+            std::fs::write(tmp.path().join("config.json"), cfg.replace(from, to)).unwrap();
+            let err = LocalEncoder::from_dir(tmp.path(), "m", &Device::Cpu, Default::default())
+                .unwrap_err()
+                .to_string();
+            assert!(!err.is_empty());
+        }
     }
 
     #[test]
