@@ -80,6 +80,40 @@ pub(crate) struct Workspace {
     scores: Vec<f32>,
 }
 
+/// Scratch buffers above this many values (64 MiB) are freed after use rather than kept for the
+/// next batch (a batch of long texts needs far more than a batch of short ones).
+const KEEP_WORKSPACE_VALUES: usize = 16 << 20;
+
+impl Workspace {
+    fn values(&self) -> usize {
+        [&self.x, &self.qkv, &self.ctx, &self.proj, &self.up, &self.scores]
+            .iter()
+            .map(|v| v.capacity())
+            .sum()
+    }
+}
+
+thread_local! {
+    /// Each thread's scratch buffers, kept between batches and calls: allocating and zeroing
+    /// them per batch cost a few percent (page faults) on short texts.
+    static WORKSPACE: std::cell::RefCell<Workspace> = std::cell::RefCell::new(Workspace::default());
+}
+
+/// Runs `f` with this thread's [`Workspace`] (a fresh one if it is in use further up the
+/// stack), and frees the buffers afterwards if they grew past [`KEEP_WORKSPACE_VALUES`].
+pub(crate) fn with_workspace<R>(f: impl FnOnce(&mut Workspace) -> R) -> R {
+    WORKSPACE.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut ws) => {
+            let r = f(&mut ws);
+            if ws.values() > KEEP_WORKSPACE_VALUES {
+                *ws = Workspace::default();
+            }
+            r
+        }
+        Err(_) => f(&mut Workspace::default()),
+    })
+}
+
 /// Why the CPU path cannot run a model that candle's `BertModel` may still run.
 #[derive(Debug)]
 pub(crate) struct Unsupported(pub String);

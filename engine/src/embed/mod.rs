@@ -275,11 +275,11 @@ impl LocalEncoder {
                 let chunks: Vec<&[usize]> = order.chunks(self.options.batch_size).collect();
                 let rows: Vec<Result<Vec<f32>>> = chunks
                     .par_iter()
-                    .map_init(cpu::Workspace::default, |ws, chunk| {
+                    .map(|chunk| {
                         let seqs: Vec<&[u32]> =
                             chunk.iter().map(|&i| encodings[i].get_ids()).collect();
                         let mut rows = vec![0.0f32; chunk.len() * self.dim];
-                        model.encode_packed(&seqs, ws, &mut rows)?;
+                        cpu::with_workspace(|ws| model.encode_packed(&seqs, ws, &mut rows))?;
                         Ok(rows)
                     })
                     .collect();
