@@ -211,11 +211,11 @@ impl CpuBert {
         let types = get!("embeddings.token_type_embeddings.weight", [config.type_vocab_size, h]);
         let type0 = types[..h].to_vec();
         let emb_ln = norm!("embeddings.LayerNorm");
-        let mut layers = Vec::with_capacity(dims.layers);
+        let mut layers = Vec::new(); // no with_capacity: sizes come from the config file
         for l in 0..dims.layers {
             let p = format!("encoder.layer.{l}.");
-            let mut qkv_w = Vec::with_capacity(3 * h * h);
-            let mut qkv_b = Vec::with_capacity(3 * h);
+            let mut qkv_w = Vec::new();
+            let mut qkv_b = Vec::new();
             for part in ["query", "key", "value"] {
                 qkv_w.extend(get!(format!("{p}attention.self.{part}.weight"), [h, h]));
                 qkv_b.extend(get!(format!("{p}attention.self.{part}.bias"), [h]));

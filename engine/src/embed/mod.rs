@@ -575,6 +575,9 @@ mod tests {
             ("\"num_attention_heads\": 12", "\"num_attention_heads\": 7"),
             ("\"intermediate_size\": 1536", "\"intermediate_size\": 1024"),
             ("\"num_attention_heads\": 12", "\"num_attention_heads\": 0"),
+            ("\"num_hidden_layers\": 6", "\"num_hidden_layers\": 1000000000000"),
+            ("\"hidden_size\": 384", "\"hidden_size\": 3840000000"),
+            ("\"vocab_size\": 30522", "\"vocab_size\": 30000"),
         ] {
             assert!(cfg.contains(from), "{from}");
             std::fs::write(tmp.path().join("config.json"), cfg.replace(from, to)).unwrap();
