@@ -251,8 +251,8 @@ impl CpuBert {
         out: &mut [f32],
     ) -> Result<()> {
         // Compiled once per SIMD level and picked at run time: the element-wise loops below
-        // vectorise to AVX-512 / AVX2 where the CPU has them. Same results on every level (no
-        // reassociation, no FMA contraction).
+        // vectorise to AVX2 (AVX-512 with the `avx512` feature) where the CPU has it. Same
+        // results on every level (no reassociation, no FMA contraction).
         self.arch.dispatch(Forward { model: self, seqs, ws, out })
     }
 
