@@ -176,15 +176,6 @@ impl EmbeddingConfig {
         var: impl Fn(&str) -> Option<String>,
     ) -> Result<(), ProviderError> {
         let var = |k: &str| var(k).filter(|v| !v.trim().is_empty());
-        if let Some(p) = var("TOPICD_EMBED_PROVIDER") {
-            self.provider = p.parse()?;
-        }
-        if let Some(m) = var("TOPICD_EMBED_MODEL") {
-            self.model = Some(m);
-        }
-        if let Some(u) = var("TOPICD_EMBED_BASE_URL") {
-            self.base_url = Some(u);
-        }
         if let Some(d) = var("TOPICD_EMBED_DIMENSION") {
             self.dimension = Some(parse_positive("TOPICD_EMBED_DIMENSION", &d)?);
         }
@@ -194,17 +185,17 @@ impl EmbeddingConfig {
         if let Some(d) = var("TOPICD_DEVICE") {
             self.device = d;
         }
-        if self.api_key.as_ref().is_none_or(ApiKey::is_empty) {
-            let key_var = match self.provider {
-                EmbedProvider::Local => None,
-                EmbedProvider::Gemini => Some("GEMINI_API_KEY"),
-                EmbedProvider::Openai => Some("OPENAI_API_KEY"),
-            };
-            if let Some(k) = key_var.and_then(var) {
-                self.api_key = Some(ApiKey::new(k.trim()));
-            }
-        }
-        Ok(())
+        let shared = Shared {
+            provider: &mut self.provider,
+            model: &mut self.model,
+            base_url: &mut self.base_url,
+            api_key: &mut self.api_key,
+        };
+        shared.apply(&var, "TOPICD_EMBED", |p| match p {
+            EmbedProvider::Local => None,
+            EmbedProvider::Gemini => Some("GEMINI_API_KEY"),
+            EmbedProvider::Openai => Some("OPENAI_API_KEY"),
+        })
     }
 
     /// The model in force, defaults applied.
@@ -273,26 +264,17 @@ impl LabelConfig {
         var: impl Fn(&str) -> Option<String>,
     ) -> Result<(), ProviderError> {
         let var = |k: &str| var(k).filter(|v| !v.trim().is_empty());
-        if let Some(p) = var("TOPICD_LABEL_PROVIDER") {
-            self.provider = p.parse()?;
-        }
-        if let Some(m) = var("TOPICD_LABEL_MODEL") {
-            self.model = Some(m);
-        }
-        if let Some(u) = var("TOPICD_LABEL_BASE_URL") {
-            self.base_url = Some(u);
-        }
-        if self.api_key.as_ref().is_none_or(ApiKey::is_empty) {
-            let key_var = match self.provider {
-                LabelProvider::Keywords => None,
-                LabelProvider::Gemini => Some("GEMINI_API_KEY"),
-                LabelProvider::Openai => Some("OPENAI_API_KEY"),
-            };
-            if let Some(k) = key_var.and_then(var) {
-                self.api_key = Some(ApiKey::new(k.trim()));
-            }
-        }
-        Ok(())
+        let shared = Shared {
+            provider: &mut self.provider,
+            model: &mut self.model,
+            base_url: &mut self.base_url,
+            api_key: &mut self.api_key,
+        };
+        shared.apply(&var, "TOPICD_LABEL", |p| match p {
+            LabelProvider::Keywords => None,
+            LabelProvider::Gemini => Some("GEMINI_API_KEY"),
+            LabelProvider::Openai => Some("OPENAI_API_KEY"),
+        })
     }
 
     /// The model in force, defaults applied ("" for keywords).
@@ -322,6 +304,41 @@ pub(crate) fn require_key(
     match key {
         Some(k) if !k.is_empty() => Ok(k.clone()),
         _ => Err(ProviderError::Config(format!("{what} needs an API key: set {var}"))),
+    }
+}
+
+/// The settings `[embedding]` and `[labels]` share, for their one environment-override rule.
+struct Shared<'a, P> {
+    provider: &'a mut P,
+    model: &'a mut Option<String>,
+    base_url: &'a mut Option<String>,
+    api_key: &'a mut Option<ApiKey>,
+}
+
+impl<P: Copy + std::str::FromStr<Err = ProviderError>> Shared<'_, P> {
+    /// `{prefix}_PROVIDER`, `{prefix}_MODEL`, `{prefix}_BASE_URL`, then, when no key is
+    /// configured, the key variable `key_var` names for the provider in force.
+    fn apply(
+        self,
+        var: &dyn Fn(&str) -> Option<String>,
+        prefix: &str,
+        key_var: impl Fn(P) -> Option<&'static str>,
+    ) -> Result<(), ProviderError> {
+        if let Some(p) = var(&format!("{prefix}_PROVIDER")) {
+            *self.provider = p.parse()?;
+        }
+        if let Some(m) = var(&format!("{prefix}_MODEL")) {
+            *self.model = Some(m);
+        }
+        if let Some(u) = var(&format!("{prefix}_BASE_URL")) {
+            *self.base_url = Some(u);
+        }
+        if self.api_key.as_ref().is_none_or(ApiKey::is_empty) {
+            if let Some(k) = key_var(*self.provider).and_then(var) {
+                *self.api_key = Some(ApiKey::new(k.trim()));
+            }
+        }
+        Ok(())
     }
 }
 

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use super::keywords::keyword_label;
-use super::{LabelOutcome, Labeler, TopicToLabel};
+use super::{LabelOutcome, Labeler, ProviderError, TopicToLabel};
 
 /// How much of each topic goes into the prompt.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -242,6 +242,26 @@ pub async fn label_or_keywords(labeler: &dyn Labeler, topics: &[TopicToLabel]) -
             }
         }
     }
+}
+
+/// Labels `topics` in calls of at most `max_per_call` topics with `call`, one after the other,
+/// and gathers the labels and fallbacks of all calls.
+pub(crate) async fn label_in_chunks<'a, F, Fut>(
+    topics: &'a [TopicToLabel],
+    max_per_call: usize,
+    call: F,
+) -> Result<LabelOutcome, ProviderError>
+where
+    F: Fn(&'a [TopicToLabel]) -> Fut,
+    Fut: std::future::Future<Output = Result<LabelOutcome, ProviderError>>,
+{
+    let mut out = LabelOutcome::default();
+    for chunk in topics.chunks(max_per_call.max(1)) {
+        let part = call(chunk).await?;
+        out.labels.extend(part.labels);
+        out.fallbacks.extend(part.fallbacks);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -232,12 +232,7 @@ impl Labeler for OpenAiLabeler {
         &self.name
     }
     async fn label(&self, topics: &[TopicToLabel]) -> Result<LabelOutcome, ProviderError> {
-        let mut out = LabelOutcome::default();
-        for chunk in topics.chunks(self.max_topics_per_call) {
-            let part = self.label_chunk(chunk).await?;
-            out.labels.extend(part.labels);
-            out.fallbacks.extend(part.fallbacks);
-        }
-        Ok(out)
+        labels::label_in_chunks(topics, self.max_topics_per_call, |chunk| self.label_chunk(chunk))
+            .await
     }
 }
