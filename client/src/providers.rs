@@ -165,14 +165,6 @@ fn provider_name(p: EmbedProvider) -> &'static str {
     }
 }
 
-fn key_var(p: EmbedProvider) -> Option<&'static str> {
-    match p {
-        EmbedProvider::Local => None,
-        EmbedProvider::Gemini => Some("GEMINI_API_KEY"),
-        EmbedProvider::Openai => Some("OPENAI_API_KEY"),
-    }
-}
-
 fn cosine(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
@@ -189,7 +181,7 @@ pub async fn check_embedder(cfg: &EmbeddingConfig) -> CheckResult {
         detail,
         millis,
     };
-    if let Some(var) = key_var(cfg.provider) {
+    if let Some(var) = cfg.provider.key_var() {
         if cfg.api_key.as_ref().is_none_or(|k| k.is_empty()) {
             return result(Status::Skipped, format!("{var} is not set"), 0);
         }
@@ -265,11 +257,7 @@ pub async fn check_labeler(cfg: &LabelConfig) -> CheckResult {
         LabelProvider::Gemini => "gemini",
         LabelProvider::Openai => "openai",
     };
-    let var = match cfg.provider {
-        LabelProvider::Keywords => None,
-        LabelProvider::Gemini => Some("GEMINI_API_KEY"),
-        LabelProvider::Openai => Some("OPENAI_API_KEY"),
-    };
+    let var = cfg.provider.key_var();
     let model = cfg.model_or_default();
     let started = Instant::now();
     let result = |status, detail: String, millis| CheckResult {

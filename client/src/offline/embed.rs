@@ -60,17 +60,16 @@ pub struct EmbedArgs {
 }
 
 impl EmbedArgs {
-    /// The environment's provider configuration with this command's flags on top.
+    /// The environment's provider configuration with this command's flags on top. With
+    /// `--provider`, the environment's model and base URL count only when it configures that same
+    /// provider (see [`topics::providers::embed_config`]); its key variable is always read.
     pub fn config(&self) -> anyhow::Result<EmbeddingConfig> {
-        let mut cfg = EmbeddingConfig::default();
-        if let Some(p) = self.provider {
-            // The key variable the environment pass reads depends on the provider.
-            cfg.provider = p;
-        }
-        cfg.apply_env().context("embedding provider settings in the environment")?;
-        if let Some(p) = self.provider {
-            cfg.provider = p;
-        }
+        let var = |k: &str| std::env::var(k).ok();
+        let mut cfg = match self.provider {
+            Some(p) => topics::providers::embed_config(p, &var)?,
+            None => EmbeddingConfig::from_env()
+                .context("embedding provider settings in the environment")?,
+        };
         if let Some(b) = self.batch_size {
             if b == 0 {
                 bail!("--batch-size must be at least 1");
@@ -91,14 +90,6 @@ impl EmbedArgs {
         }
         if let Some(d) = &self.device {
             cfg.device.clone_from(d);
-        }
-        // A local model path from TOPICD_EMBED_MODEL means nothing to a remote provider.
-        if cfg.provider != EmbedProvider::Local && self.model.is_none() {
-            if let Some(m) = &cfg.model {
-                if Path::new(m).exists() {
-                    cfg.model = None;
-                }
-            }
         }
         Ok(cfg)
     }

@@ -72,6 +72,17 @@ pub enum EmbedProvider {
     Openai,
 }
 
+impl EmbedProvider {
+    /// The environment variable holding this provider's API key (`None`: needs none).
+    pub fn key_var(self) -> Option<&'static str> {
+        match self {
+            Self::Local => None,
+            Self::Gemini => Some("GEMINI_API_KEY"),
+            Self::Openai => Some("OPENAI_API_KEY"),
+        }
+    }
+}
+
 impl std::str::FromStr for EmbedProvider {
     type Err = ProviderError;
     fn from_str(s: &str) -> Result<Self, ProviderError> {
@@ -97,6 +108,17 @@ pub enum LabelProvider {
     Gemini,
     /// Any OpenAI-compatible `/chat/completions` endpoint.
     Openai,
+}
+
+impl LabelProvider {
+    /// The environment variable holding this provider's API key (`None`: needs none).
+    pub fn key_var(self) -> Option<&'static str> {
+        match self {
+            Self::Keywords => None,
+            Self::Gemini => Some("GEMINI_API_KEY"),
+            Self::Openai => Some("OPENAI_API_KEY"),
+        }
+    }
 }
 
 impl std::str::FromStr for LabelProvider {
@@ -191,11 +213,7 @@ impl EmbeddingConfig {
             base_url: &mut self.base_url,
             api_key: &mut self.api_key,
         };
-        shared.apply(&var, "TOPICD_EMBED", |p| match p {
-            EmbedProvider::Local => None,
-            EmbedProvider::Gemini => Some("GEMINI_API_KEY"),
-            EmbedProvider::Openai => Some("OPENAI_API_KEY"),
-        })
+        shared.apply(&var, "TOPICD_EMBED", EmbedProvider::key_var)
     }
 
     /// The model in force, defaults applied.
@@ -270,11 +288,7 @@ impl LabelConfig {
             base_url: &mut self.base_url,
             api_key: &mut self.api_key,
         };
-        shared.apply(&var, "TOPICD_LABEL", |p| match p {
-            LabelProvider::Keywords => None,
-            LabelProvider::Gemini => Some("GEMINI_API_KEY"),
-            LabelProvider::Openai => Some("OPENAI_API_KEY"),
-        })
+        shared.apply(&var, "TOPICD_LABEL", LabelProvider::key_var)
     }
 
     /// The model in force, defaults applied ("" for keywords).
