@@ -79,15 +79,19 @@ fn fast_exp2(x: f32) -> f32 {
     /// Adding and subtracting 1.5·2²³ rounds to the nearest integer (no libm call).
     const ROUND: f32 = 12_582_912.0;
     let x = x.clamp(-126.0, 126.0);
-    let r = (x + ROUND) - ROUND;
+    let y = x + ROUND;
+    let r = y - ROUND;
     let f = x - r;
+    // The low mantissa bits of `y` hold round(x) (|x| ≤ 126), read as an integer without a
+    // float-to-int conversion, so lanes of this function vectorise.
+    let ri = y.to_bits().wrapping_sub(ROUND.to_bits()) as i32;
     // Taylor series of 2^f on [−½, ½] (the degree-7 term is below 1.3e-7).
     let p = 1.0
         + f * (std::f32::consts::LN_2
             + f * (0.240_226_5
                 + f * (0.055_504_11
                     + f * (0.009_618_129 + f * (0.001_333_355 + f * 0.000_154_035_3)))));
-    f32::from_bits(((r as i32 + 127) as u32) << 23) * p
+    f32::from_bits(((ri + 127) as u32) << 23) * p
 }
 
 /// `log2(x)` for finite `x > 0` (absolute error below 1e-6).
@@ -97,10 +101,9 @@ fn fast_log2(x: f32) -> f32 {
     let mut e = ((bits >> 23) & 0xff) as i32 - 127;
     let mut m = f32::from_bits((bits & 0x007f_ffff) | 0x3f80_0000);
     // Centre the mantissa on 1 (m in [√½, √2)) so the series converges fast.
-    if m > std::f32::consts::SQRT_2 {
-        m *= 0.5;
-        e += 1;
-    }
+    let big = m > std::f32::consts::SQRT_2;
+    m = if big { m * 0.5 } else { m };
+    e += big as i32;
     // log2(m) = 2/ln2 · atanh(s), s = (m − 1)/(m + 1), |s| < 0.172.
     let s = (m - 1.0) / (m + 1.0);
     let s2 = s * s;
@@ -157,6 +160,7 @@ pub(crate) fn optimize_layout(
     let mut prev = embedding.to_vec();
     let mut next = embedding.to_vec();
     let k = Kernel { a: params.a, b: params.b, gamma: params.gamma, n: n as u64 };
+    let arch = pulp::Arch::new();
 
     for epoch in 0..params.n_epochs {
         cancel.check()?;
@@ -175,15 +179,56 @@ pub(crate) fn optimize_layout(
             (rows, sched, streams) = (r_rest, s_rest, g_rest);
         }
         let snapshot = &prev[..];
-        jobs.into_par_iter().for_each(|(start, rows, sched, streams)| match dim {
-            2 => k.block::<2>(2, start, rows, sched, streams, snapshot, edges, alpha, now),
-            5 => k.block::<5>(5, start, rows, sched, streams, snapshot, edges, alpha, now),
-            d => k.block::<0>(d, start, rows, sched, streams, snapshot, edges, alpha, now),
+        let k = &k;
+        jobs.into_par_iter().for_each(|(start, rows, sched, streams)| {
+            arch.dispatch(Block {
+                k,
+                dim,
+                start,
+                rows,
+                sched,
+                streams,
+                snapshot,
+                edges,
+                alpha,
+                now,
+            })
         });
         std::mem::swap(&mut prev, &mut next);
     }
     embedding.copy_from_slice(&prev);
     Ok(())
+}
+
+/// One epoch of one vertex block, for [`pulp::Arch::dispatch`]: the kernel is compiled inside
+/// the target-feature function (AVX2/FMA where the CPU has them), so its lane loops vectorise.
+/// Every dispatch level computes the same operations in the same order (no fused multiply-add),
+/// so the layout does not depend on the CPU's instruction set either.
+struct Block<'a> {
+    k: &'a Kernel,
+    dim: usize,
+    start: usize,
+    rows: &'a mut [f32],
+    sched: &'a mut [Schedule],
+    streams: &'a mut [u64],
+    snapshot: &'a [f32],
+    edges: &'a Edges,
+    alpha: f32,
+    now: f32,
+}
+
+impl pulp::WithSimd for Block<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _simd: S) {
+        let Block { k, dim, start, rows, sched, streams, snapshot, edges, alpha, now } = self;
+        match dim {
+            2 => k.block::<2>(2, start, rows, sched, streams, snapshot, edges, alpha, now),
+            5 => k.block::<5>(5, start, rows, sched, streams, snapshot, edges, alpha, now),
+            d => k.block::<0>(d, start, rows, sched, streams, snapshot, edges, alpha, now),
+        }
+    }
 }
 
 struct Kernel {
@@ -213,11 +258,8 @@ impl Kernel {
         now: f32,
     ) {
         let dim = if D == 0 { dim } else { D };
-        let (a, b) = (self.a, self.b);
-        let two_gamma_b = 2.0 * self.gamma * b;
         let edge_base = edges.indptr[start];
         let mut targets = [0usize; BATCH];
-        let mut coefs = [0f32; BATCH];
         let mut scale = [0f32; BATCH];
         for (r, (cur, state)) in rows.chunks_exact_mut(dim).zip(streams.iter_mut()).enumerate() {
             let i = start + r;
@@ -251,38 +293,108 @@ impl Kernel {
                             m += 1;
                         }
                     }
-                    for t in 0..m {
-                        let k = targets[t];
-                        let d2 = sq_dist(cur, &snapshot[k * dim..(k + 1) * dim]);
-                        coefs[t] = if d2 <= 0.0 {
-                            0.0
-                        } else if attract && t == 0 {
-                            // −2ab·d^{2(b−1)} / (1 + a·d^{2b})
-                            let pb = fast_pow(d2, b);
-                            -2.0 * a * b * (pb / d2) / (a * pb + 1.0)
-                        } else {
-                            // 2γb / ((0.001 + d²)(1 + a·d^{2b}))
-                            two_gamma_b / ((0.001 + d2) * (a * fast_pow(d2, b) + 1.0))
-                        };
-                    }
-                    for (d, c) in cur.iter_mut().enumerate() {
-                        let mut delta = 0.0;
-                        for ((&k, &w), &coef) in targets.iter().zip(&scale).zip(&coefs).take(m) {
-                            delta += w * clip(coef * (*c - snapshot[k * dim + d]));
-                        }
-                        *c += delta * alpha;
-                    }
+                    // Unused lanes point at the head with weight 0.
+                    targets[m..].iter_mut().for_each(|t| *t = i);
+                    scale[m..].iter_mut().for_each(|w| *w = 0.0);
+                    self.apply::<D>(dim, cur, snapshot, &targets, &scale, attract, alpha);
                     attract = false;
                 }
                 s.next_neg += n_neg as f32 * s.every_neg;
             }
         }
     }
+
+    /// One batch: the gradients of up to [`BATCH`] targets (lane 0 the attraction when
+    /// `attract`, the others negative samples; weight 0 for unused lanes), evaluated at the
+    /// head's position `cur` and applied together. Written as loops over fixed-size lanes so
+    /// the compiler vectorises them; lane contributions are summed in a fixed tree order.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn apply<const D: usize>(
+        &self,
+        dim: usize,
+        cur: &mut [f32],
+        snapshot: &[f32],
+        targets: &[usize; BATCH],
+        scale: &[f32; BATCH],
+        attract: bool,
+        alpha: f32,
+    ) {
+        let dim = if D == 0 { dim } else { D };
+        let (a, b) = (self.a, self.b);
+        let two_gamma_b = 2.0 * self.gamma * b;
+        // Head − target per coordinate and lane (kept for the update when `D` is known). The
+        // targets' coordinates are gathered first, so the arithmetic runs on whole lanes.
+        let mut diff = [[0f32; BATCH]; D];
+        let mut d2 = [0f32; BATCH];
+        if D > 0 {
+            let mut y = [[0f32; BATCH]; D];
+            for (t, &k) in targets.iter().enumerate() {
+                let row = &snapshot[k * D..(k + 1) * D];
+                for d in 0..D {
+                    y[d][t] = row[d];
+                }
+            }
+            for d in 0..D {
+                for t in 0..BATCH {
+                    diff[d][t] = cur[d] - y[d][t];
+                }
+                for t in 0..BATCH {
+                    d2[t] += diff[d][t] * diff[d][t];
+                }
+            }
+        } else {
+            for (d, &c) in cur.iter().enumerate() {
+                for t in 0..BATCH {
+                    let x = c - snapshot[targets[t] * dim + d];
+                    d2[t] += x * x;
+                }
+            }
+        }
+        let pb = pow_lanes(&d2, b);
+        let mut coef = [0f32; BATCH];
+        for t in 0..BATCH {
+            // 2γb / ((0.001 + d²)(1 + a·d^{2b}))
+            let rep = two_gamma_b / ((0.001 + d2[t]) * (a * pb[t] + 1.0));
+            coef[t] = if d2[t] > 0.0 { rep } else { 0.0 };
+        }
+        if attract && d2[0] > 0.0 {
+            // −2ab·d^{2(b−1)} / (1 + a·d^{2b})
+            coef[0] = -2.0 * a * b * (pb[0] / d2[0]) / (a * pb[0] + 1.0);
+        }
+        for (d, c) in cur.iter_mut().enumerate() {
+            let row = if D > 0 {
+                diff[d]
+            } else {
+                std::array::from_fn(|t| *c - snapshot[targets[t] * dim + d])
+            };
+            let mut contrib = [0f32; BATCH];
+            for t in 0..BATCH {
+                contrib[t] = scale[t] * clip(coef[t] * row[t]);
+            }
+            *c += sum_lanes(contrib) * alpha;
+        }
+    }
 }
 
+/// `x^b` per lane (the same operations as [`fast_pow`], written branch-free).
 #[inline(always)]
-fn sq_dist(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
+fn pow_lanes(x: &[f32; BATCH], b: f32) -> [f32; BATCH] {
+    let mut out = [0f32; BATCH];
+    for t in 0..BATCH {
+        out[t] = fast_pow(x[t], b);
+    }
+    out
+}
+
+/// Fixed-order pairwise sum of the lanes.
+#[inline(always)]
+fn sum_lanes(v: [f32; BATCH]) -> f32 {
+    let mut h = [0f32; BATCH / 2];
+    for t in 0..BATCH / 2 {
+        h[t] = v[t] + v[t + BATCH / 2];
+    }
+    (h[0] + h[2]) + (h[1] + h[3])
 }
 
 #[cfg(test)]

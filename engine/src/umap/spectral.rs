@@ -23,6 +23,8 @@ use crate::matrix::Matrix;
 const DENSE_MAX: usize = 256;
 /// Convergence tolerance on the Ritz residual `‖A x − θ x‖` (eigsh's `tol = 1e-4`).
 const TOL: f64 = 1e-4;
+/// Most Lanczos basis vectors (see [`lanczos_top`]).
+const NCV_MAX: usize = 32;
 /// Restart cycles before accepting the current Ritz vectors.
 const MAX_RESTARTS: usize = 300;
 
@@ -358,8 +360,138 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
-fn axpy(alpha: f64, x: &[f64], y: &mut [f64]) {
-    y.iter_mut().zip(x).for_each(|(yi, xi)| *yi += alpha * xi);
+/// Rows per parallel task in the basis passes. Fixed (not derived from the thread count), and
+/// partial sums are added in chunk order, so results do not depend on the number of threads.
+const CHUNK: usize = 256;
+
+/// The Lanczos basis: up to `cap` columns of length `n`, stored row-major (row `i` holds entry
+/// `i` of every column). A projection onto all columns, or a combination of them, is then one
+/// sequential pass over the matrix, split into row chunks that run in parallel, instead of one
+/// pass per column.
+struct Basis {
+    n: usize,
+    cap: usize,
+    cols: usize,
+    data: Vec<f64>,
+}
+
+impl Basis {
+    fn new(n: usize, cap: usize) -> Self {
+        Basis { n, cap, cols: 0, data: vec![0.0; n * cap] }
+    }
+
+    fn push(&mut self, v: &[f64]) {
+        let (cap, j) = (self.cap, self.cols);
+        self.data.par_chunks_mut(cap * CHUNK).zip(v.par_chunks(CHUNK)).for_each(|(rows, vc)| {
+            for (row, &x) in rows.chunks_exact_mut(cap).zip(vc) {
+                row[j] = x;
+            }
+        });
+        self.cols += 1;
+    }
+
+    /// Sums per-chunk partial vectors (length `m + 1`) in chunk order.
+    fn reduce(parts: Vec<Vec<f64>>, len: usize) -> Vec<f64> {
+        let mut total = vec![0.0; len];
+        for p in parts {
+            total.iter_mut().zip(&p).for_each(|(t, v)| *t += v);
+        }
+        total
+    }
+
+    /// `[Vᵀw, deflate·w]`.
+    fn project(&self, w: &[f64], deflate: &[f64]) -> Vec<f64> {
+        let (cap, m) = (self.cap, self.cols);
+        let parts: Vec<Vec<f64>> = self
+            .data
+            .par_chunks(cap * CHUNK)
+            .zip(w.par_chunks(CHUNK))
+            .zip(deflate.par_chunks(CHUNK))
+            .map(|((rows, wc), dc)| {
+                let mut c = vec![0.0; m + 1];
+                for ((row, &wi), &di) in rows.chunks_exact(cap).zip(wc).zip(dc) {
+                    c[..m].iter_mut().zip(&row[..m]).for_each(|(c, v)| *c += v * wi);
+                    c[m] += di * wi;
+                }
+                c
+            })
+            .collect();
+        Self::reduce(parts, m + 1)
+    }
+
+    /// `w −= V·c[..m] + c[m]·deflate`; with `again`, also returns the projection of the
+    /// updated `w` (as [`Basis::project`]) from the same pass.
+    fn subtract(&self, w: &mut [f64], c: &[f64], deflate: &[f64], again: bool) -> Vec<f64> {
+        let (cap, m) = (self.cap, self.cols);
+        let parts: Vec<Vec<f64>> = self
+            .data
+            .par_chunks(cap * CHUNK)
+            .zip(w.par_chunks_mut(CHUNK))
+            .zip(deflate.par_chunks(CHUNK))
+            .map(|((rows, wc), dc)| {
+                let mut p = if again { vec![0.0; m + 1] } else { Vec::new() };
+                for ((row, wi), &di) in rows.chunks_exact(cap).zip(wc).zip(dc) {
+                    let s: f64 = row[..m].iter().zip(&c[..m]).map(|(v, c)| v * c).sum();
+                    *wi -= s + c[m] * di;
+                    if again {
+                        let x = *wi;
+                        p[..m].iter_mut().zip(&row[..m]).for_each(|(p, v)| *p += v * x);
+                        p[m] += di * x;
+                    }
+                }
+                p
+            })
+            .collect();
+        if again {
+            Self::reduce(parts, m + 1)
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// Classical Gram–Schmidt applied twice (CGS2) against the columns and `deflate`, in three
+    /// passes (the first subtraction and the second projection share one). Returns the total
+    /// coefficients on the columns.
+    fn orthogonalize(&self, w: &mut [f64], deflate: &[f64]) -> Vec<f64> {
+        let c1 = self.project(w, deflate);
+        let c2 = self.subtract(w, &c1, deflate, true);
+        self.subtract(w, &c2, deflate, false);
+        let mut c: Vec<f64> = c1.iter().zip(&c2).map(|(a, b)| a + b).collect();
+        c.truncate(self.cols);
+        c
+    }
+
+    /// `V[:, ..m]·Y` as `n × k` row-major, `Y` `m × k` row-major.
+    fn combine(&self, y: &[f64], k: usize) -> Vec<f64> {
+        let (cap, m) = (self.cap, self.cols);
+        let mut out = vec![0.0; self.n * k];
+        out.par_chunks_mut(k * CHUNK).zip(self.data.par_chunks(cap * CHUNK)).for_each(
+            |(oc, rows)| {
+                for (o, row) in oc.chunks_exact_mut(k).zip(rows.chunks_exact(cap)) {
+                    for (r, &v) in row[..m].iter().enumerate() {
+                        o.iter_mut().zip(&y[r * k..(r + 1) * k]).for_each(|(o, y)| *o += v * y);
+                    }
+                }
+            },
+        );
+        out
+    }
+
+    /// Replaces the basis by its first `k` combinations `V·Y` (`Y` `m × k`), in place.
+    fn restart(&mut self, y: &[f64], k: usize) {
+        let (cap, m) = (self.cap, self.cols);
+        self.data.par_chunks_mut(cap * CHUNK).for_each(|rows| {
+            let mut tmp = vec![0.0; k];
+            for row in rows.chunks_exact_mut(cap) {
+                tmp.iter_mut().for_each(|t| *t = 0.0);
+                for (r, &v) in row[..m].iter().enumerate() {
+                    tmp.iter_mut().zip(&y[r * k..(r + 1) * k]).for_each(|(t, y)| *t += v * y);
+                }
+                row[..k].copy_from_slice(&tmp);
+            }
+        });
+        self.cols = k;
+    }
 }
 
 /// Thick-restart Lanczos (Rayleigh–Ritz on an explicitly orthogonalised Krylov basis) for the
@@ -374,86 +506,66 @@ fn lanczos_top(
     cancel: &Cancel,
 ) -> Result<Option<Vec<f64>>> {
     let n = deflate.len();
-    // umap-learn: ncv = max(2k + 1, √n); capped to bound memory and orthogonalisation cost.
-    let ncv = (((n as f64).sqrt() as usize).max(2 * (nev + 1) + 1)).min(96).min(n - 1);
+    // umap-learn: ncv = max(2k + 1, √n). The basis is capped at NCV_MAX vectors: each new
+    // vector costs a pass over the whole basis, and on kNN graphs a short basis restarted more
+    // often reaches the tolerance sooner (22,500 CLINC150 docs: 0.59 s with 32 vectors and 30
+    // restarts, 0.99 s with 96 and 8, 2.1 s with umap-learn's 150 and 5).
+    let ncv = (((n as f64).sqrt() as usize).min(NCV_MAX).max(2 * (nev + 1) + 1)).min(n - 1);
     if ncv <= nev + 1 {
         return Ok(None);
     }
     let keep = (nev + (ncv - nev) / 2).min(ncv - 2);
-    let project_out = |v: &mut Vec<f64>, basis: &[Vec<f64>]| {
-        for _ in 0..2 {
-            let c = dot(v, deflate);
-            axpy(-c, deflate, v);
-            let coefs: Vec<f64> = basis.par_iter().map(|b| dot(b, v)).collect();
-            for (b, c) in basis.iter().zip(&coefs) {
-                axpy(-c, b, v);
-            }
-        }
+    let mut basis = Basis::new(n, ncv);
+    // A unit vector orthogonal to the basis and `deflate`, from a random direction.
+    let fresh = |basis: &Basis, rng: &mut ChaCha8Rng| -> Option<Vec<f64>> {
+        let mut r: Vec<f64> = (0..n).map(|_| rng.random_range(-1.0..1.0)).collect();
+        basis.orthogonalize(&mut r, deflate);
+        let s = dot(&r, &r).sqrt();
+        (s > 0.0).then(|| r.iter().map(|x| x / s).collect())
     };
-
-    let mut start: Vec<f64> = (0..n).map(|_| rng.random_range(-1.0..1.0)).collect();
-    project_out(&mut start, &[]);
-    let s = dot(&start, &start).sqrt();
-    if s == 0.0 {
+    let Some(start) = fresh(&basis, rng) else {
         return Ok(None);
-    }
-    start.iter_mut().for_each(|v| *v /= s);
-
-    let mut basis: Vec<Vec<f64>> = vec![start];
+    };
+    basis.push(&start);
+    // The newest column, contiguous: the operator is applied to it next.
+    let mut current = start;
     // Projected matrix H = Vᵀ A V, ncv × ncv, row-major.
     let mut h = vec![0.0f64; ncv * ncv];
     let mut w = vec![0.0f64; n];
-    let mut next_col = 0usize;
     for restart in 0..MAX_RESTARTS {
         cancel.check()?;
-        let mut residual: Option<Vec<f64>> = None;
-        while next_col < basis.len() {
+        let residual = loop {
             cancel.check()?;
-            let j = next_col;
-            op.apply(&basis[j], &mut w);
+            let j = basis.cols - 1;
+            op.apply(&current, &mut w);
             // Full orthogonalisation; the coefficients are column j of H.
-            let mut coefs: Vec<f64> = basis.par_iter().map(|b| dot(b, &w)).collect();
-            for (b, c) in basis.iter().zip(&coefs) {
-                axpy(-c, b, &mut w);
-            }
-            let c = dot(&w, deflate);
-            axpy(-c, deflate, &mut w);
-            let again: Vec<f64> = basis.par_iter().map(|b| dot(b, &w)).collect();
-            for ((b, c), c0) in basis.iter().zip(&again).zip(coefs.iter_mut()) {
-                axpy(-c, b, &mut w);
-                *c0 += c;
-            }
+            let coefs = basis.orthogonalize(&mut w, deflate);
             for (i, &c) in coefs.iter().enumerate() {
                 h[i * ncv + j] = c;
                 h[j * ncv + i] = c;
             }
             let beta = dot(&w, &w).sqrt();
-            next_col += 1;
             let v: Vec<f64> = if beta > 1e-12 {
                 w.iter().map(|x| x / beta).collect()
             } else {
                 // Invariant subspace: continue with a fresh random direction.
-                let mut r: Vec<f64> = (0..n).map(|_| rng.random_range(-1.0..1.0)).collect();
-                project_out(&mut r, &basis);
-                let s = dot(&r, &r).sqrt();
-                if s == 0.0 {
-                    return Ok(None);
+                match fresh(&basis, rng) {
+                    Some(r) => r,
+                    None => return Ok(None),
                 }
-                r.iter_mut().for_each(|x| *x /= s);
-                r
             };
-            if basis.len() < ncv {
+            if basis.cols < ncv {
                 if beta > 1e-12 {
                     h[(j + 1) * ncv + j] = beta;
                     h[j * ncv + j + 1] = beta;
                 }
-                basis.push(v);
+                basis.push(&v);
+                current = v;
             } else {
-                residual = Some(v);
-                break;
+                break v;
             }
-        }
-        let m = basis.len();
+        };
+        let m = basis.cols;
         let mut hm = vec![0.0f64; m * m];
         for i in 0..m {
             for j in 0..m {
@@ -462,56 +574,50 @@ fn lanczos_top(
         }
         let (vals, vecs) = symmetric_eigen(&hm, m, cancel)?;
         let order = sorted_desc(&vals);
-        let ritz = |e: usize| -> Vec<f64> {
-            let mut x = vec![0.0f64; n];
-            for (r, b) in basis.iter().enumerate() {
-                axpy(vecs[r * m + e], b, &mut x);
+        // The eigenvector coefficients of the Ritz pairs `sel`, m × sel.len() row-major.
+        let coefs_of = |sel: &[usize]| -> Vec<f64> {
+            let k = sel.len();
+            let mut y = vec![0.0; m * k];
+            for r in 0..m {
+                for (c, &e) in sel.iter().enumerate() {
+                    y[r * k + c] = vecs[r * m + e];
+                }
             }
-            x
+            y
         };
         // True residuals of the wanted Ritz pairs.
-        let wanted: Vec<Vec<f64>> = order[..nev].par_iter().map(|&e| ritz(e)).collect();
+        let wanted = basis.combine(&coefs_of(&order[..nev]), nev);
         let mut max_res = 0.0f64;
-        for (x, &e) in wanted.iter().zip(&order[..nev]) {
-            op.apply(x, &mut w);
-            let c = dot(&w, deflate);
-            axpy(-c, deflate, &mut w);
-            axpy(-vals[e], x, &mut w);
+        let mut x = vec![0.0f64; n];
+        for (c, &e) in order[..nev].iter().enumerate() {
+            x.iter_mut().zip(wanted.chunks_exact(nev)).for_each(|(x, row)| *x = row[c]);
+            op.apply(&x, &mut w);
+            let d = dot(&w, deflate);
+            axpy(-d, deflate, &mut w);
+            axpy(-vals[e], &x, &mut w);
             max_res = max_res.max(dot(&w, &w).sqrt());
         }
-        let Some(residual) = residual else {
-            // The whole complement was spanned: the Ritz pairs are exact.
-            return Ok(Some(to_rows(&wanted, n)));
-        };
         if max_res <= TOL || restart + 1 == MAX_RESTARTS {
             if max_res > TOL {
                 tracing::debug!(max_res, "spectral init: Lanczos stopped before tolerance");
             }
             tracing::debug!(restarts = restart + 1, max_res, ncv, "spectral init converged");
-            return Ok(Some(to_rows(&wanted, n)));
+            return Ok(Some(wanted));
         }
         // Thick restart: keep the best `keep` Ritz vectors, continue from the residual.
-        let kept: Vec<Vec<f64>> = order[..keep].par_iter().map(|&e| ritz(e)).collect();
+        basis.restart(&coefs_of(&order[..keep]), keep);
         h.iter_mut().for_each(|v| *v = 0.0);
         for (i, &e) in order[..keep].iter().enumerate() {
             h[i * ncv + i] = vals[e];
         }
-        basis = kept;
-        basis.push(residual);
-        next_col = keep;
+        basis.push(&residual);
+        current = residual;
     }
     Ok(None)
 }
 
-fn to_rows(cols: &[Vec<f64>], n: usize) -> Vec<f64> {
-    let dim = cols.len();
-    let mut out = vec![0.0; n * dim];
-    for (c, v) in cols.iter().enumerate() {
-        for r in 0..n {
-            out[r * dim + c] = v[r];
-        }
-    }
-    out
+fn axpy(alpha: f64, x: &[f64], y: &mut [f64]) {
+    y.iter_mut().zip(x).for_each(|(yi, xi)| *yi += alpha * xi);
 }
 
 #[cfg(test)]
