@@ -331,27 +331,40 @@ fn leading_eigenvectors(
         }
         return Ok(Some(out));
     }
-    let op = NormalizedAdjacency { graph, inv_sqrt: &inv_sqrt };
+    let op = NormalizedAdjacency::new(graph, &inv_sqrt);
     let norm = deg.iter().sum::<f64>().sqrt();
     let trivial: Vec<f64> = deg.iter().map(|d| d.sqrt() / norm).collect();
     lanczos_top(&op, &trivial, dim, rng, cancel)
 }
 
+/// `A = D^{-½} P D^{-½}` with its entries computed once (the Lanczos iteration applies it
+/// hundreds of times).
 struct NormalizedAdjacency<'a> {
     graph: &'a Graph,
-    inv_sqrt: &'a [f64],
+    weights: Vec<f64>,
 }
 
-impl NormalizedAdjacency<'_> {
+impl<'a> NormalizedAdjacency<'a> {
+    fn new(graph: &'a Graph, inv_sqrt: &[f64]) -> Self {
+        let mut weights = Vec::with_capacity(graph.weights.len());
+        for i in 0..graph.n {
+            for p in graph.indptr[i]..graph.indptr[i + 1] {
+                let j = graph.indices[p] as usize;
+                weights.push(graph.weights[p] as f64 * inv_sqrt[i] * inv_sqrt[j]);
+            }
+        }
+        NormalizedAdjacency { graph, weights }
+    }
+
     fn apply(&self, x: &[f64], y: &mut [f64]) {
         let g = self.graph;
-        y.par_iter_mut().enumerate().for_each(|(i, yi)| {
-            let mut s = 0.0;
-            for p in g.indptr[i]..g.indptr[i + 1] {
-                let j = g.indices[p] as usize;
-                s += g.weights[p] as f64 * self.inv_sqrt[j] * x[j];
-            }
-            *yi = s * self.inv_sqrt[i];
+        y.par_iter_mut().enumerate().with_min_len(CHUNK).for_each(|(i, yi)| {
+            let (lo, hi) = (g.indptr[i], g.indptr[i + 1]);
+            *yi = g.indices[lo..hi]
+                .iter()
+                .zip(&self.weights[lo..hi])
+                .map(|(&j, w)| w * x[j as usize])
+                .sum();
         });
     }
 }
@@ -681,7 +694,7 @@ mod tests {
         let v = leading_eigenvectors(&g, 2, &mut rng, &Cancel::never()).unwrap().unwrap();
         let deg: Vec<f64> = (0..n).map(|i| if i == 0 || i == n - 1 { 1.0 } else { 2.0 }).collect();
         let inv_sqrt: Vec<f64> = deg.iter().map(|d| 1.0 / d.sqrt()).collect();
-        let op = NormalizedAdjacency { graph: &g, inv_sqrt: &inv_sqrt };
+        let op = NormalizedAdjacency::new(&g, &inv_sqrt);
         for c in 0..2 {
             let expect = (std::f64::consts::PI * (c + 1) as f64 / (n - 1) as f64).cos();
             let x: Vec<f64> = (0..n).map(|r| v[r * 2 + c]).collect();
