@@ -66,10 +66,14 @@ impl pulp::WithSimd for Dot<'_> {
 fn dot(a: &[f32], b: &[f32]) -> f32 {
     const L: usize = 16;
     let mut acc = [0f32; L];
-    let chunks = a.len() / L;
+    let chunks = a.len().min(b.len()) / L;
     for (ca, cb) in a.chunks_exact(L).zip(b.chunks_exact(L)) {
-        for ((s, x), y) in acc.iter_mut().zip(ca).zip(cb) {
-            *s += x * y;
+        // Fixed-size arrays (the conversion cannot fail on exact chunks), so the compiler sees
+        // sixteen independent lanes and emits full-width vector code.
+        let (ca, cb): ([f32; L], [f32; L]) =
+            (ca.try_into().unwrap_or([0.0; L]), cb.try_into().unwrap_or([0.0; L]));
+        for l in 0..L {
+            acc[l] += ca[l] * cb[l];
         }
     }
     let mut half = [0f32; L / 2];
