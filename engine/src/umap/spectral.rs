@@ -4,7 +4,9 @@
 //! the normalised Laplacian `L = I − D^{-½} P D^{-½}`, i.e. the largest non-trivial eigenvectors
 //! of the normalised adjacency `A = D^{-½} P D^{-½}`. Small graphs use a dense (Householder + QL)
 //! eigensolver; large ones a thick-restart Lanczos iteration with the trivial eigenvector
-//! `D^{½}·1` deflated. A graph with several components places each component's own spectral
+//! `D^{½}·1` deflated, which after its first cycle runs on a Chebyshev filter of `A` cut below
+//! the wanted eigenvalues (22,500 CLINC150 docs: 7 restarts instead of 30; 100,000 synthetic
+//! docs: 35 instead of 135), converging to the same eigenvectors. A graph with several components places each component's own spectral
 //! layout around a meta layout of the components; failures fall back to uniform random
 //! coordinates, as umap-learn does.
 
@@ -545,12 +547,18 @@ fn lanczos_top(
     // Projected matrix H = Vᵀ A V, ncv × ncv, row-major.
     let mut h = vec![0.0f64; ncv * ncv];
     let mut w = vec![0.0f64; n];
+    // After the first cycle the iteration runs on a Chebyshev filter of A (see [`Filter`]).
+    let mut filter: Option<Filter> = None;
+    let mut scratch = (vec![0.0f64; n], vec![0.0f64; n]);
     for restart in 0..MAX_RESTARTS {
         cancel.check()?;
         let residual = loop {
             cancel.check()?;
             let j = basis.cols - 1;
-            op.apply(&current, &mut w);
+            match &filter {
+                Some(f) => f.apply(op, &current, &mut w, &mut scratch),
+                None => op.apply(&current, &mut w),
+            }
             // Full orthogonalisation; the coefficients are column j of H.
             let coefs = basis.orthogonalize(&mut w, deflate);
             for (i, &c) in coefs.iter().enumerate() {
@@ -607,7 +615,9 @@ fn lanczos_top(
             op.apply(&x, &mut w);
             let d = dot(&w, deflate);
             axpy(-d, deflate, &mut w);
-            axpy(-vals[e], &x, &mut w);
+            // The Rayleigh quotient with A (the Ritz value is one of the filter when filtered).
+            let theta = if filter.is_some() { dot(&x, &w) / dot(&x, &x) } else { vals[e] };
+            axpy(-theta, &x, &mut w);
             max_res = max_res.max(dot(&w, &w).sqrt());
         }
         if max_res <= TOL || restart + 1 == MAX_RESTARTS {
@@ -616,6 +626,28 @@ fn lanczos_top(
             }
             tracing::debug!(restarts = restart + 1, max_res, ncv, "spectral init converged");
             return Ok(Some(wanted));
+        }
+        if filter.is_none() {
+            // Switch to the filter: its cut-off is the Ritz value 2·nev from the top, below the
+            // wanted eigenvalues (Ritz values of the top end lie below the eigenvalues they
+            // approximate). Start afresh from the sum of the wanted Ritz vectors.
+            let cut = vals[order[(2 * nev).min(m - 1)]];
+            if cut < 1.0 - 1e-9 {
+                filter = Some(Filter::new(cut));
+                let mut v0: Vec<f64> = wanted.chunks_exact(nev).map(|r| r.iter().sum()).collect();
+                let d = dot(&v0, deflate);
+                axpy(-d, deflate, &mut v0);
+                let norm = dot(&v0, &v0).sqrt();
+                if norm > 0.0 {
+                    v0.iter_mut().for_each(|x| *x /= norm);
+                    basis.cols = 0;
+                    basis.push(&v0);
+                    h.iter_mut().for_each(|v| *v = 0.0);
+                    current = v0;
+                    continue;
+                }
+                filter = None;
+            }
         }
         // Thick restart: keep the best `keep` Ritz vectors, continue from the residual.
         basis.restart(&coefs_of(&order[..keep]), keep);
@@ -627,6 +659,49 @@ fn lanczos_top(
         current = residual;
     }
     Ok(None)
+}
+
+/// Chebyshev filter `T_d(t(A))` with `t(x) = (2x − (c − 1)) / (c + 1)`: eigenvalues in
+/// `[−1, c]` map into `[−1, 1]`, those above `c` grow fast and keep their order, so the top
+/// eigenvectors of the filter are those of `A`, with far larger relative gaps between them and
+/// the rest of the spectrum. Lanczos on the filter needs fewer steps (each costing `d` sparse
+/// products, cheaper than a step's orthogonalisation against the whole basis).
+struct Filter {
+    alpha: f64,
+    beta: f64,
+}
+
+/// Degree of the Chebyshev filter.
+const FILTER_DEGREE: usize = 8;
+
+impl Filter {
+    fn new(cut: f64) -> Self {
+        Filter { alpha: 2.0 / (cut + 1.0), beta: (cut - 1.0) / (cut + 1.0) }
+    }
+
+    /// `y = T_d(t(A))·x` by the three-term recurrence.
+    fn apply(
+        &self,
+        op: &NormalizedAdjacency<'_>,
+        x: &[f64],
+        y: &mut [f64],
+        (prev, cur): &mut (Vec<f64>, Vec<f64>),
+    ) {
+        // prev = T_0 x = x, cur = T_1 x = t(A) x.
+        prev.copy_from_slice(x);
+        op.apply(x, cur);
+        cur.iter_mut().zip(x).for_each(|(c, &xi)| *c = self.alpha * *c - self.beta * xi);
+        for _ in 1..FILTER_DEGREE {
+            // next = 2 t(A) cur − prev, written into y, then rotated.
+            op.apply(cur, y);
+            y.iter_mut().zip(cur.iter()).zip(prev.iter()).for_each(|((yi, &ci), &pi)| {
+                *yi = 2.0 * (self.alpha * *yi - self.beta * ci) - pi;
+            });
+            std::mem::swap(prev, cur);
+            cur.copy_from_slice(y);
+        }
+        y.copy_from_slice(cur);
+    }
 }
 
 fn axpy(alpha: f64, x: &[f64], y: &mut [f64]) {
