@@ -632,21 +632,18 @@ fn lanczos_top(
             // wanted eigenvalues (Ritz values of the top end lie below the eigenvalues they
             // approximate). Start afresh from the sum of the wanted Ritz vectors.
             let cut = vals[order[(2 * nev).min(m - 1)]];
-            if cut < 1.0 - 1e-9 {
+            let mut v0: Vec<f64> = wanted.chunks_exact(nev).map(|r| r.iter().sum()).collect();
+            let d = dot(&v0, deflate);
+            axpy(-d, deflate, &mut v0);
+            let norm = dot(&v0, &v0).sqrt();
+            if cut < 1.0 - 1e-9 && norm > 0.0 {
                 filter = Some(Filter::new(cut));
-                let mut v0: Vec<f64> = wanted.chunks_exact(nev).map(|r| r.iter().sum()).collect();
-                let d = dot(&v0, deflate);
-                axpy(-d, deflate, &mut v0);
-                let norm = dot(&v0, &v0).sqrt();
-                if norm > 0.0 {
-                    v0.iter_mut().for_each(|x| *x /= norm);
-                    basis.cols = 0;
-                    basis.push(&v0);
-                    h.iter_mut().for_each(|v| *v = 0.0);
-                    current = v0;
-                    continue;
-                }
-                filter = None;
+                v0.iter_mut().for_each(|x| *x /= norm);
+                basis.cols = 0;
+                basis.push(&v0);
+                h.iter_mut().for_each(|v| *v = 0.0);
+                current = v0;
+                continue;
             }
         }
         // Thick restart: keep the best `keep` Ritz vectors, continue from the residual.
