@@ -18,17 +18,22 @@
 //! samples are evaluated at the same head position and applied together (independent
 //! computations, which the CPU overlaps instead of waiting on a chain of dependent updates).
 //!
-//! Vectorisation: such a batch is up to eight targets, written as loops over eight lanes
-//! (gather the targets' coordinates, squared distances, `d^{2b}` through a branch-free
-//! `exp2(b·log2 d²)`, coefficients, clipped updates summed in a fixed tree order) and compiled
-//! inside a [`pulp::Arch::dispatch`] target-feature function, so on x86-64 with AVX2 each lane
-//! loop is one 256-bit instruction stream. No step uses fused multiply-add, so the scalar
-//! fallback computes bit-identical layouts (tested).
+//! Vectorisation: such a batch is up to eight targets. The portable evaluator ([`Lanes`])
+//! writes it as loops over eight lanes (gather the targets' coordinates, squared distances,
+//! `d^{2b}` through a branch-free `exp2(b·log2 d²)`, coefficients, clipped updates summed in a
+//! fixed tree order) compiled inside a [`pulp::Arch::dispatch`] target-feature function. On
+//! x86-64 with AVX2 and at most 8 dimensions, [`avx2`] evaluates the same steps on registers
+//! over rows padded to 8 floats (one load per target, a transpose for the distances), about
+//! twice as fast as what the compiler makes of the lane loops. No step uses fused
+//! multiply-add, so every evaluator computes bit-identical layouts (tested).
 
 use rayon::prelude::*;
 
 use crate::cancel::Cancel;
 use crate::error::Result;
+
+#[cfg(target_arch = "x86_64")]
+mod avx2;
 
 /// The layout's edges in CSR form: the edges of head `i` are `indptr[i]..indptr[i + 1]`.
 pub(crate) struct Edges {
@@ -134,6 +139,38 @@ struct Schedule {
     next_neg: f32,
 }
 
+/// How a batch is evaluated on this CPU.
+#[derive(Clone, Copy)]
+enum Isa {
+    /// The portable lane loops, compiled for the instruction set pulp detects.
+    Portable(pulp::Arch),
+    /// The explicit AVX2 kernel (rows padded to 8 floats), for dimensions up to 8.
+    #[cfg(target_arch = "x86_64")]
+    Avx2(pulp::x86::V3),
+}
+
+impl Isa {
+    /// The fastest evaluator for `dim` on this CPU.
+    fn detect(dim: usize) -> Isa {
+        #[cfg(target_arch = "x86_64")]
+        if dim <= avx2::LANES {
+            if let Some(simd) = pulp::x86::V3::try_new() {
+                return Isa::Avx2(simd);
+            }
+        }
+        Isa::Portable(pulp::Arch::new())
+    }
+
+    /// Floats per stored row.
+    fn stride(self, dim: usize) -> usize {
+        match self {
+            Isa::Portable(_) => dim,
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2(_) => avx2::LANES,
+        }
+    }
+}
+
 /// Optimises `embedding` (`n × dim`, row-major) in place. `cancel` is checked before every
 /// epoch; a cancelled run returns [`crate::EngineError::Cancelled`] and leaves `embedding`
 /// unchanged.
@@ -144,12 +181,12 @@ pub(crate) fn optimize_layout(
     params: &SgdParams,
     cancel: &Cancel,
 ) -> Result<()> {
-    optimize_layout_on(pulp::Arch::new(), embedding, dim, edges, params, cancel)
+    optimize_layout_on(Isa::detect(dim), embedding, dim, edges, params, cancel)
 }
 
-/// [`optimize_layout`] with the instruction set chosen by the caller (tests compare levels).
+/// [`optimize_layout`] with the evaluator chosen by the caller (tests compare them).
 fn optimize_layout_on(
-    arch: pulp::Arch,
+    isa: Isa,
     embedding: &mut [f32],
     dim: usize,
     edges: &Edges,
@@ -176,8 +213,18 @@ fn optimize_layout_on(
     // Per-vertex random streams (umap-learn keys its Tausworthe states by the head vertex).
     let mut rng: Vec<u64> =
         (0..n as u64).map(|v| splitmix64(params.seed ^ splitmix64(v)) | 1).collect();
-    let mut prev = embedding.to_vec();
-    let mut next = embedding.to_vec();
+    // Rows of `stride` floats (zero padding beyond `dim` stays zero: its differences are 0).
+    #[cfg(target_arch = "x86_64")]
+    let isa = match isa {
+        Isa::Avx2(_) if dim > avx2::LANES => Isa::Portable(pulp::Arch::new()),
+        isa => isa,
+    };
+    let stride = isa.stride(dim);
+    let mut prev = vec![0f32; n * stride];
+    for (row, src) in prev.chunks_exact_mut(stride).zip(embedding.chunks_exact(dim)) {
+        row[..dim].copy_from_slice(src);
+    }
+    let mut next = prev.clone();
     let k = Kernel { a: params.a, b: params.b, gamma: params.gamma, n: n as u64 };
 
     for epoch in 0..params.n_epochs {
@@ -189,62 +236,82 @@ fn optimize_layout_on(
         let (mut rows, mut sched, mut streams) = (&mut next[..], &mut schedule[..], &mut rng[..]);
         for start in (0..n).step_by(BLOCK) {
             let end = (start + BLOCK).min(n);
-            let (r, r_rest) = std::mem::take(&mut rows).split_at_mut((end - start) * dim);
+            let (r, r_rest) = std::mem::take(&mut rows).split_at_mut((end - start) * stride);
             let (s, s_rest) =
                 std::mem::take(&mut sched).split_at_mut(edges.indptr[end] - edges.indptr[start]);
             let (g, g_rest) = std::mem::take(&mut streams).split_at_mut(end - start);
-            jobs.push((start, r, s, g));
+            jobs.push(Epoch { start, rows: r, sched: s, streams: g, alpha, now });
             (rows, sched, streams) = (r_rest, s_rest, g_rest);
         }
         let snapshot = &prev[..];
         let k = &k;
-        jobs.into_par_iter().for_each(|(start, rows, sched, streams)| {
-            arch.dispatch(Block {
-                k,
-                dim,
-                start,
-                rows,
-                sched,
-                streams,
-                snapshot,
-                edges,
-                alpha,
-                now,
-            })
+        jobs.into_par_iter().for_each(|job| match isa {
+            Isa::Portable(arch) => arch.dispatch(PortableBlock { k, dim, job, snapshot, edges }),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2(simd) => {
+                pulp::Simd::vectorize(simd, avx2::Block { simd, k, dim, job, snapshot, edges })
+            }
         });
         std::mem::swap(&mut prev, &mut next);
     }
-    embedding.copy_from_slice(&prev);
+    for (dst, row) in embedding.chunks_exact_mut(dim).zip(prev.chunks_exact(stride)) {
+        dst.copy_from_slice(&row[..dim]);
+    }
     Ok(())
 }
 
-/// One epoch of one vertex block, for [`pulp::Arch::dispatch`]: the kernel is compiled inside
-/// the target-feature function (AVX2/FMA where the CPU has them), so its lane loops vectorise.
-/// Every dispatch level computes the same operations in the same order (no fused multiply-add),
-/// so the layout does not depend on the CPU's instruction set either.
-struct Block<'a> {
-    k: &'a Kernel,
-    dim: usize,
+/// One epoch's mutable state for the head vertices `start..start + streams.len()`: `rows` are
+/// their new positions (written here).
+struct Epoch<'a> {
     start: usize,
     rows: &'a mut [f32],
     sched: &'a mut [Schedule],
     streams: &'a mut [u64],
-    snapshot: &'a [f32],
-    edges: &'a Edges,
     alpha: f32,
     now: f32,
 }
 
-impl pulp::WithSimd for Block<'_> {
+/// Evaluates one batch: the gradients of up to [`BATCH`] targets (lane 0 the attraction when
+/// `attract`, the others negative samples; weight 0 for unused lanes) at the head's position
+/// `cur` (one stored row), applied together to `cur`. `snapshot` holds all rows of the
+/// previous epoch.
+trait Batch {
+    /// Floats per stored row.
+    fn stride(&self) -> usize;
+
+    fn apply(
+        &self,
+        cur: &mut [f32],
+        snapshot: &[f32],
+        targets: &[usize; BATCH],
+        scale: &[f32; BATCH],
+        attract: bool,
+        alpha: f32,
+    );
+}
+
+/// One epoch of one vertex block on the portable evaluator, for [`pulp::Arch::dispatch`]: the
+/// kernel is compiled inside the target-feature function (AVX2 or NEON where the CPU has them),
+/// so its lane loops vectorise. Every level computes the same operations in the same order (no
+/// fused multiply-add), so the layout does not depend on the CPU's instruction set.
+struct PortableBlock<'a> {
+    k: &'a Kernel,
+    dim: usize,
+    job: Epoch<'a>,
+    snapshot: &'a [f32],
+    edges: &'a Edges,
+}
+
+impl pulp::WithSimd for PortableBlock<'_> {
     type Output = ();
 
     #[inline(always)]
     fn with_simd<S: pulp::Simd>(self, _simd: S) {
-        let Block { k, dim, start, rows, sched, streams, snapshot, edges, alpha, now } = self;
+        let PortableBlock { k, dim, job, snapshot, edges } = self;
         match dim {
-            2 => k.block::<2>(2, start, rows, sched, streams, snapshot, edges, alpha, now),
-            5 => k.block::<5>(5, start, rows, sched, streams, snapshot, edges, alpha, now),
-            d => k.block::<0>(d, start, rows, sched, streams, snapshot, edges, alpha, now),
+            2 => k.block(&Lanes::<2> { k, dim }, job, snapshot, edges),
+            5 => k.block(&Lanes::<5> { k, dim }, job, snapshot, edges),
+            d => k.block(&Lanes::<0> { k, dim: d }, job, snapshot, edges),
         }
     }
 }
@@ -257,31 +324,16 @@ struct Kernel {
 }
 
 impl Kernel {
-    /// One epoch for the head vertices `start..start + streams.len()`: `rows` are their new
-    /// positions (written here), `snapshot` all positions of the previous epoch. `D` is the
-    /// dimension as a compile-time constant (so the loops over coordinates unroll), or 0 to
-    /// use `dim` at run time.
-    #[allow(clippy::too_many_arguments)]
+    /// One epoch for the head vertices of `job`, reading the previous epoch's rows from
+    /// `snapshot` and evaluating batches with `batch`.
     #[inline(always)]
-    fn block<const D: usize>(
-        &self,
-        dim: usize,
-        start: usize,
-        rows: &mut [f32],
-        sched: &mut [Schedule],
-        streams: &mut [u64],
-        snapshot: &[f32],
-        edges: &Edges,
-        alpha: f32,
-        now: f32,
-    ) {
-        let dim = if D == 0 { dim } else { D };
+    fn block<B: Batch>(&self, batch: &B, job: Epoch<'_>, snapshot: &[f32], edges: &Edges) {
+        let Epoch { start, rows, sched, streams, alpha, now } = job;
+        let stride = batch.stride();
         let edge_base = edges.indptr[start];
-        let mut targets = [0usize; BATCH];
-        let mut scale = [0f32; BATCH];
-        for (r, (cur, state)) in rows.chunks_exact_mut(dim).zip(streams.iter_mut()).enumerate() {
+        for (r, (cur, state)) in rows.chunks_exact_mut(stride).zip(streams.iter_mut()).enumerate() {
             let i = start + r;
-            cur.copy_from_slice(&snapshot[i * dim..(i + 1) * dim]);
+            cur.copy_from_slice(&snapshot[i * stride..(i + 1) * stride]);
             for e in edges.indptr[i]..edges.indptr[i + 1] {
                 let s = &mut sched[e - edge_base];
                 if s.next > now {
@@ -295,6 +347,10 @@ impl Kernel {
                 let mut remaining = n_neg;
                 let mut attract = true;
                 while attract || remaining > 0 {
+                    // Unused lanes point at the head with weight 0 (whole-array stores; a
+                    // partial fill compiles to a memset call per batch).
+                    let mut targets = [i; BATCH];
+                    let mut scale = [0f32; BATCH];
                     let mut m = 0;
                     if attract {
                         targets[0] = edges.tail[e] as usize;
@@ -311,26 +367,37 @@ impl Kernel {
                             m += 1;
                         }
                     }
-                    // Unused lanes point at the head with weight 0.
-                    targets[m..].iter_mut().for_each(|t| *t = i);
-                    scale[m..].iter_mut().for_each(|w| *w = 0.0);
-                    self.apply::<D>(dim, cur, snapshot, &targets, &scale, attract, alpha);
+                    batch.apply(cur, snapshot, &targets, &scale, attract, alpha);
                     attract = false;
                 }
                 s.next_neg += n_neg as f32 * s.every_neg;
             }
         }
     }
+}
 
-    /// One batch: the gradients of up to [`BATCH`] targets (lane 0 the attraction when
-    /// `attract`, the others negative samples; weight 0 for unused lanes), evaluated at the
-    /// head's position `cur` and applied together. Written as loops over fixed-size lanes so
-    /// the compiler vectorises them; lane contributions are summed in a fixed tree order.
-    #[allow(clippy::too_many_arguments)]
+/// The portable evaluator: loops over [`BATCH`] lanes the compiler vectorises, rows of `dim`
+/// floats. `D` is the dimension as a compile-time constant (so the loops over coordinates
+/// unroll), or 0 to use `dim` at run time.
+struct Lanes<'a, const D: usize> {
+    k: &'a Kernel,
+    dim: usize,
+}
+
+impl<const D: usize> Batch for Lanes<'_, D> {
     #[inline(always)]
-    fn apply<const D: usize>(
+    fn stride(&self) -> usize {
+        if D == 0 {
+            self.dim
+        } else {
+            D
+        }
+    }
+
+    /// Lane contributions are summed in a fixed tree order.
+    #[inline(always)]
+    fn apply(
         &self,
-        dim: usize,
         cur: &mut [f32],
         snapshot: &[f32],
         targets: &[usize; BATCH],
@@ -338,9 +405,9 @@ impl Kernel {
         attract: bool,
         alpha: f32,
     ) {
-        let dim = if D == 0 { dim } else { D };
-        let (a, b) = (self.a, self.b);
-        let two_gamma_b = 2.0 * self.gamma * b;
+        let dim = self.stride();
+        let (a, b) = (self.k.a, self.k.b);
+        let two_gamma_b = 2.0 * self.k.gamma * b;
         // Head − target per coordinate and lane (kept for the update when `D` is known). The
         // targets' coordinates are gathered first, so the arithmetic runs on whole lanes.
         let mut diff = [[0f32; BATCH]; D];
@@ -377,8 +444,7 @@ impl Kernel {
             coef[t] = if d2[t] > 0.0 { rep } else { 0.0 };
         }
         if attract && d2[0] > 0.0 {
-            // −2ab·d^{2(b−1)} / (1 + a·d^{2b})
-            coef[0] = -2.0 * a * b * (pb[0] / d2[0]) / (a * pb[0] + 1.0);
+            coef[0] = attraction(a, b, pb[0], d2[0]);
         }
         for (d, c) in cur.iter_mut().enumerate() {
             let row = if D > 0 {
@@ -393,6 +459,13 @@ impl Kernel {
             *c += sum_lanes(contrib) * alpha;
         }
     }
+}
+
+/// The attraction's gradient coefficient −2ab·d^{2(b−1)} / (1 + a·d^{2b}), from `pb` = d^{2b}
+/// and `d2` = d² > 0.
+#[inline(always)]
+fn attraction(a: f32, b: f32, pb: f32, d2: f32) -> f32 {
+    -2.0 * a * b * (pb / d2) / (a * pb + 1.0)
 }
 
 /// `x^b` per lane (the same operations as [`fast_pow`], written branch-free).
@@ -453,8 +526,9 @@ mod tests {
             n_epochs: 50,
             seed: 3,
         };
-        // Dimensions 2 and 5 take the compile-time paths, 3 the run-time one.
-        for dim in [2, 3, 5] {
+        // Dimensions 2 and 5 take the compile-time paths, 3 the run-time one, 9 is wider than
+        // the AVX2 kernel's rows.
+        for dim in [2, 3, 5, 9] {
             let init: Vec<f32> = (0..n * dim).map(|v| (v as f32 * 0.618).fract() * 10.0).collect();
             let run = |threads: usize| {
                 let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
@@ -465,12 +539,20 @@ mod tests {
             };
             let one = run(1);
             assert_eq!(one, run(3), "dim {dim}");
-            // The scalar fallback gives the same bits as the vectorised build (no FMA).
-            let mut scalar = init.clone();
+            // Every evaluator gives the same bits (no FMA): the portable lanes compiled for
+            // the scalar fallback and for the detected instruction set, and the AVX2 kernel.
             let never = Cancel::never();
-            optimize_layout_on(pulp::Arch::Scalar, &mut scalar, dim, &edges, &params, &never)
-                .unwrap();
-            assert_eq!(one, scalar, "dim {dim}");
+            let with = |isa: Isa| {
+                let mut e = init.clone();
+                optimize_layout_on(isa, &mut e, dim, &edges, &params, &never).unwrap();
+                e
+            };
+            assert_eq!(one, with(Isa::Portable(pulp::Arch::Scalar)), "dim {dim}");
+            assert_eq!(one, with(Isa::Portable(pulp::Arch::new())), "dim {dim}");
+            #[cfg(target_arch = "x86_64")]
+            if let Some(simd) = pulp::x86::V3::try_new() {
+                assert_eq!(one, with(Isa::Avx2(simd)), "dim {dim}");
+            }
             assert!(one.iter().all(|v| v.is_finite()));
             assert_ne!(one, init);
         }
