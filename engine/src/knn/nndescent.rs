@@ -6,6 +6,9 @@
 //! `max_candidates` candidates per point and iteration, early stop when fewer than
 //! `delta · k · n` heap updates happen in an iteration.
 //!
+//! The trees split on the sign of byte-quantised projections ([`Bytes`]); distances always use
+//! the full-precision rows.
+//!
 //! Every parallel step produces its proposals into per-vertex buffers first and applies them
 //! in a fixed order afterwards, so the graph is a pure function of the data and the seed
 //! (independent of the number of threads).
@@ -25,10 +28,12 @@ const DELTA: f64 = 0.001;
 /// Vertices whose local joins are applied together (bounds the memory of the proposals).
 const JOIN_BLOCK: usize = 4096;
 
-/// Normalised vectors with umap-learn's cosine conventions for all-zero vectors.
+/// Normalised vectors with umap-learn's cosine conventions for all-zero vectors, and their
+/// byte copies for the random-projection trees.
 struct Points<'a> {
     x: &'a Matrix,
     zero: Vec<bool>,
+    bytes: Bytes,
     arch: Isa,
 }
 
@@ -50,6 +55,90 @@ impl Points<'_> {
             Isa::Avx2(simd) => pulp::Simd::vectorize(simd, DotAvx2(simd, a, b)),
             Isa::Portable(arch) => arch.dispatch(Dot(a, b)),
         }
+    }
+}
+
+impl Points<'_> {
+    /// Which side of the hyperplane `normal` (a byte vector from [`quantize`]) row `v` falls
+    /// on, as the sign of an exact integer dot product (0: on the plane).
+    #[inline]
+    fn margin(&self, v: usize, normal: &[i8]) -> i32 {
+        let row = self.bytes.row(v);
+        match self.arch {
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2(simd) => pulp::Simd::vectorize(simd, DotBytesAvx2(simd, row, normal)),
+            Isa::Portable(_) => dot_bytes(row, normal),
+        }
+    }
+}
+
+/// Rows as signed bytes (each scaled by 127 / its largest magnitude), zero-padded to a
+/// multiple of 32. The trees only need the side of a hyperplane each point falls on, and
+/// byte rows are a quarter of the memory the tree passes stream through (the whole copy stays
+/// in the last-level cache at CLINC150's size).
+struct Bytes {
+    data: Vec<i8>,
+    width: usize,
+}
+
+impl Bytes {
+    fn new(x: &Matrix) -> Self {
+        let width = x.cols().div_ceil(32) * 32;
+        let mut data = vec![0i8; x.rows() * width];
+        if width > 0 {
+            data.par_chunks_mut(width)
+                .zip(x.as_slice().par_chunks(x.cols()))
+                .for_each(|(out, row)| quantize(row, out));
+        }
+        Bytes { data, width }
+    }
+
+    fn row(&self, i: usize) -> &[i8] {
+        &self.data[i * self.width..(i + 1) * self.width]
+    }
+}
+
+/// Writes `v` scaled by 127 / max |v| and rounded into `out` (all zeros for a zero vector).
+fn quantize(v: &[f32], out: &mut [i8]) {
+    let max = v.iter().fold(0f32, |m, x| m.max(x.abs()));
+    let scale = if max > 0.0 && max.is_finite() { 127.0 / max } else { 0.0 };
+    for (o, x) in out.iter_mut().zip(v) {
+        *o = (x * scale).round().clamp(-127.0, 127.0) as i8;
+    }
+}
+
+/// Exact integer dot product of two byte vectors.
+#[inline]
+fn dot_bytes(a: &[i8], b: &[i8]) -> i32 {
+    a.iter().zip(b).map(|(x, y)| *x as i32 * *y as i32).sum()
+}
+
+/// [`dot_bytes`] on AVX2 registers, 32 bytes at a time: |a| · (b with a's sign) in unsigned ×
+/// signed byte pairs (at most 2 · 127² per pair, no saturation), widened to 32-bit sums.
+/// Integer arithmetic, so the result is exactly the portable one. Lengths are multiples of 32.
+#[cfg(target_arch = "x86_64")]
+struct DotBytesAvx2<'a>(pulp::x86::V3, &'a [i8], &'a [i8]);
+
+#[cfg(target_arch = "x86_64")]
+impl pulp::WithSimd for DotBytesAvx2<'_> {
+    type Output = i32;
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _simd: S) -> i32 {
+        use std::arch::x86_64::__m256i;
+        let DotBytesAvx2(simd, a, b) = self;
+        let (avx, avx2) = (simd.avx, simd.avx2);
+        let ones = avx._mm256_set1_epi16(1);
+        let mut acc = avx._mm256_setzero_si256();
+        let reg = |v: &[i8]| -> __m256i { pulp::cast(<[i8; 32]>::try_from(v).unwrap_or([0; 32])) };
+        for (ca, cb) in a.chunks_exact(32).zip(b.chunks_exact(32)) {
+            let (va, vb) = (reg(ca), reg(cb));
+            let pairs =
+                avx2._mm256_maddubs_epi16(avx2._mm256_abs_epi8(va), avx2._mm256_sign_epi8(vb, va));
+            acc = avx2._mm256_add_epi32(acc, avx2._mm256_madd_epi16(pairs, ones));
+        }
+        let lanes: [i32; 8] = pulp::cast(acc);
+        lanes.iter().sum()
     }
 }
 
@@ -126,8 +215,7 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
     let chunks = a.len().min(b.len()) / L;
     for (ca, cb) in a.chunks_exact(L).zip(b.chunks_exact(L)) {
         // Fixed-size arrays (the conversion cannot fail on exact chunks): sixteen independent
-        // lanes. LLVM still vectorises this 2-wide (perf, 2026-12-01); the stage is bound by
-        // fetching rows from memory, so a wider dot did not change its time.
+        // lanes. LLVM vectorises this only 2-wide, hence `DotAvx2` on x86-64.
         let (ca, cb): ([f32; L], [f32; L]) =
             (ca.try_into().unwrap_or([0.0; L]), cb.try_into().unwrap_or([0.0; L]));
         for l in 0..L {
@@ -227,7 +315,8 @@ pub(crate) fn nndescent(data: &Matrix, k: usize, seed: u64, cancel: &Cancel) -> 
     let mut x = data.clone();
     x.normalize_rows();
     let zero: Vec<bool> = x.iter_rows().map(|r| r.iter().all(|v| *v == 0.0)).collect();
-    let pts = Points { x: &x, zero, arch: Isa::detect() };
+    let bytes = Bytes::new(&x);
+    let pts = Points { x: &x, zero, bytes, arch: Isa::detect() };
     let mut heaps = Heaps::new(n, m);
     if m == 0 {
         return Ok(finish(&pts, heaps, k));
@@ -423,11 +512,12 @@ fn rp_tree(
                 as usize;
         }
         let normal: Vec<f32> = pts.x.row(a).iter().zip(pts.x.row(b)).map(|(p, q)| p - q).collect();
+        let mut normal_bytes = vec![0i8; pts.bytes.width];
+        quantize(&normal, &mut normal_bytes);
         let (mut left, mut right) = (Vec::new(), Vec::new());
         for &v in &node {
-            let row = pts.x.row(v as usize);
-            let margin = pts.dot(row, &normal);
-            let side = if margin.abs() < 1e-8 { rng.random_bool(0.5) } else { margin > 0.0 };
+            let margin = pts.margin(v as usize, &normal_bytes);
+            let side = if margin == 0 { rng.random_bool(0.5) } else { margin > 0 };
             if side {
                 left.push(v);
             } else {
@@ -509,5 +599,36 @@ mod tests {
             let exact: f64 = a.iter().zip(&b).map(|(x, y)| *x as f64 * *y as f64).sum();
             assert!((scalar as f64 - exact).abs() < 1e-4, "length {len}");
         }
+    }
+
+    #[test]
+    fn byte_margins_are_exact_and_keep_the_side() {
+        let mut rng = ChaCha8Rng::seed_from_u64(6);
+        for len in [1usize, 5, 32, 100, 384] {
+            let width = len.div_ceil(32) * 32;
+            for _ in 0..50 {
+                let x: Vec<f32> = (0..len).map(|_| rng.random_range(-1.0f32..1.0)).collect();
+                let n: Vec<f32> = (0..len).map(|_| rng.random_range(-2.0f32..2.0)).collect();
+                let (mut qx, mut qn) = (vec![0i8; width], vec![0i8; width]);
+                quantize(&x, &mut qx);
+                quantize(&n, &mut qn);
+                assert!(qx.iter().chain(&qn).all(|v| *v >= -127));
+                let portable = dot_bytes(&qx, &qn);
+                #[cfg(target_arch = "x86_64")]
+                if let Some(simd) = pulp::x86::V3::try_new() {
+                    let avx2 = pulp::Simd::vectorize(simd, DotBytesAvx2(simd, &qx, &qn));
+                    assert_eq!(portable, avx2, "length {len}");
+                }
+                // Clear margins keep their side.
+                let exact: f32 = x.iter().zip(&n).map(|(a, b)| a * b).sum();
+                let norm = |v: &[f32]| v.iter().map(|a| a * a).sum::<f32>().sqrt();
+                if exact.abs() > 0.05 * norm(&x) * norm(&n) {
+                    assert_eq!(portable > 0, exact > 0.0, "length {len}");
+                }
+            }
+        }
+        let mut zero = vec![1i8; 32];
+        quantize(&[0.0; 32], &mut zero);
+        assert!(zero.iter().all(|v| *v == 0));
     }
 }
