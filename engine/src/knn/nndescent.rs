@@ -6,8 +6,9 @@
 //! `max_candidates` candidates per point and iteration, early stop when fewer than
 //! `delta · k · n` heap updates happen in an iteration.
 //!
-//! The trees split on the sign of byte-quantised projections ([`Bytes`]); distances always use
-//! the full-precision rows.
+//! The trees and the search work on 16-bit copies of the unit rows ([`Shorts`]: a quarter of
+//! the memory at 384 dimensions, small enough to stay in the last-level cache at CLINC150's
+//! size, exact integer dot products); the final neighbour lists get full-precision distances.
 //!
 //! Every parallel step produces its proposals into per-vertex buffers first and applies them
 //! in a fixed order afterwards, so the graph is a pure function of the data and the seed
@@ -29,11 +30,11 @@ const DELTA: f64 = 0.001;
 const JOIN_BLOCK: usize = 4096;
 
 /// Normalised vectors with umap-learn's cosine conventions for all-zero vectors, and their
-/// byte copies for the random-projection trees.
+/// 16-bit copies for the search.
 struct Points<'a> {
     x: &'a Matrix,
     zero: Vec<bool>,
-    bytes: Bytes,
+    shorts: Shorts,
     arch: Isa,
 }
 
@@ -59,85 +60,107 @@ impl Points<'_> {
 }
 
 impl Points<'_> {
-    /// Which side of the hyperplane `normal` (a byte vector from [`quantize`]) row `v` falls
-    /// on, as the sign of an exact integer dot product (0: on the plane).
+    /// [`Points::dist`] from the 16-bit rows (absolute error about 1e-4): what the search
+    /// ranks candidates by. The rows stay in the last-level cache where the full-precision
+    /// ones (4× larger at 384 dimensions) stream from memory; the final lists get exact
+    /// distances in [`finish`].
     #[inline]
-    fn margin(&self, v: usize, normal: &[i8]) -> i32 {
-        let row = self.bytes.row(v);
+    fn approx(&self, a: usize, b: usize) -> f32 {
+        if self.zero[a] || self.zero[b] {
+            return if self.zero[a] && self.zero[b] { 0.0 } else { 1.0 };
+        }
+        let (ra, rb) = (self.shorts.row(a), self.shorts.row(b));
+        let dot = match self.arch {
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2(simd) => pulp::Simd::vectorize(simd, DotShortsAvx2(simd, ra, rb)),
+            Isa::Portable(_) => dot_shorts(ra, rb),
+        };
+        (1.0 - dot as f32 * Shorts::INV_SCALE2).max(0.0)
+    }
+
+    /// Which side of the hyperplane `normal` (16-bit, scaled by 2¹³) row `v` falls on, as the
+    /// sign of an exact integer dot product (0: on the plane).
+    #[inline]
+    fn margin(&self, v: usize, normal: &[i16]) -> i32 {
+        let row = self.shorts.row(v);
         match self.arch {
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx2(simd) => pulp::Simd::vectorize(simd, DotBytesAvx2(simd, row, normal)),
-            Isa::Portable(_) => dot_bytes(row, normal),
+            Isa::Avx2(simd) => pulp::Simd::vectorize(simd, DotShortsAvx2(simd, row, normal)),
+            Isa::Portable(_) => dot_shorts(row, normal),
         }
     }
 }
 
-/// Rows as signed bytes (each scaled by 127 / its largest magnitude), zero-padded to a
-/// multiple of 32. The trees only need the side of a hyperplane each point falls on, and
-/// byte rows are a quarter of the memory the tree passes stream through (the whole copy stays
-/// in the last-level cache at CLINC150's size).
-struct Bytes {
-    data: Vec<i8>,
+/// Unit rows as 16-bit integers (scaled by 2¹⁴), zero-padded to a multiple of 16. Products of
+/// two such rows are below 2²⁸ in every partial sum (Cauchy–Schwarz), so 32-bit sums are exact.
+struct Shorts {
+    data: Vec<i16>,
     width: usize,
 }
 
-impl Bytes {
+impl Shorts {
+    const SCALE: f32 = 16384.0;
+    const INV_SCALE2: f32 = 1.0 / (16384.0 * 16384.0);
+
+    /// `x` must have unit (or zero) rows.
     fn new(x: &Matrix) -> Self {
-        let width = x.cols().div_ceil(32) * 32;
-        let mut data = vec![0i8; x.rows() * width];
+        let width = x.cols().div_ceil(16) * 16;
+        let mut data = vec![0i16; x.rows() * width];
         if width > 0 {
-            data.par_chunks_mut(width)
-                .zip(x.as_slice().par_chunks(x.cols()))
-                .for_each(|(out, row)| quantize(row, out));
+            data.par_chunks_mut(width).zip(x.as_slice().par_chunks(x.cols())).for_each(
+                |(out, row)| {
+                    for (o, v) in out.iter_mut().zip(row) {
+                        *o = (v * Self::SCALE).round().clamp(-16384.0, 16384.0) as i16;
+                    }
+                },
+            );
         }
-        Bytes { data, width }
+        Shorts { data, width }
     }
 
-    fn row(&self, i: usize) -> &[i8] {
+    fn row(&self, i: usize) -> &[i16] {
         &self.data[i * self.width..(i + 1) * self.width]
     }
 }
 
-/// Writes `v` scaled by 127 / max |v| and rounded into `out` (all zeros for a zero vector).
-fn quantize(v: &[f32], out: &mut [i8]) {
-    let max = v.iter().fold(0f32, |m, x| m.max(x.abs()));
-    let scale = if max > 0.0 && max.is_finite() { 127.0 / max } else { 0.0 };
-    for (o, x) in out.iter_mut().zip(v) {
-        *o = (x * scale).round().clamp(-127.0, 127.0) as i8;
-    }
-}
-
-/// Exact integer dot product of two byte vectors.
+/// Exact integer dot product of two 16-bit rows.
 #[inline]
-fn dot_bytes(a: &[i8], b: &[i8]) -> i32 {
+fn dot_shorts(a: &[i16], b: &[i16]) -> i32 {
     a.iter().zip(b).map(|(x, y)| *x as i32 * *y as i32).sum()
 }
 
-/// [`dot_bytes`] on AVX2 registers, 32 bytes at a time: |a| · (b with a's sign) in unsigned ×
-/// signed byte pairs (at most 2 · 127² per pair, no saturation), widened to 32-bit sums.
-/// Integer arithmetic, so the result is exactly the portable one. Lengths are multiples of 32.
+/// [`dot_shorts`] on AVX2 registers (16 products per `madd`, summed in pairs into 32-bit
+/// lanes): integer arithmetic, so exactly the portable result. Lengths are multiples of 16.
 #[cfg(target_arch = "x86_64")]
-struct DotBytesAvx2<'a>(pulp::x86::V3, &'a [i8], &'a [i8]);
+struct DotShortsAvx2<'a>(pulp::x86::V3, &'a [i16], &'a [i16]);
 
 #[cfg(target_arch = "x86_64")]
-impl pulp::WithSimd for DotBytesAvx2<'_> {
+impl pulp::WithSimd for DotShortsAvx2<'_> {
     type Output = i32;
 
     #[inline(always)]
     fn with_simd<S: pulp::Simd>(self, _simd: S) -> i32 {
         use std::arch::x86_64::__m256i;
-        let DotBytesAvx2(simd, a, b) = self;
+        let DotShortsAvx2(simd, a, b) = self;
         let (avx, avx2) = (simd.avx, simd.avx2);
-        let ones = avx._mm256_set1_epi16(1);
-        let mut acc = avx._mm256_setzero_si256();
-        let reg = |v: &[i8]| -> __m256i { pulp::cast(<[i8; 32]>::try_from(v).unwrap_or([0; 32])) };
-        for (ca, cb) in a.chunks_exact(32).zip(b.chunks_exact(32)) {
-            let (va, vb) = (reg(ca), reg(cb));
-            let pairs =
-                avx2._mm256_maddubs_epi16(avx2._mm256_abs_epi8(va), avx2._mm256_sign_epi8(vb, va));
-            acc = avx2._mm256_add_epi32(acc, avx2._mm256_madd_epi16(pairs, ones));
+        let reg =
+            |v: &[i16]| -> __m256i { pulp::cast(<[i16; 16]>::try_from(v).unwrap_or([0; 16])) };
+        let mut acc = [avx._mm256_setzero_si256(); 2];
+        let (ca, cb) = (a.chunks_exact(32), b.chunks_exact(32));
+        let (ta, tb) = (ca.remainder(), cb.remainder());
+        for (pa, pb) in ca.zip(cb) {
+            for h in 0..2 {
+                let p = avx2._mm256_madd_epi16(
+                    reg(&pa[h * 16..(h + 1) * 16]),
+                    reg(&pb[h * 16..(h + 1) * 16]),
+                );
+                acc[h] = avx2._mm256_add_epi32(acc[h], p);
+            }
         }
-        let lanes: [i32; 8] = pulp::cast(acc);
+        if ta.len() == 16 && tb.len() == 16 {
+            acc[0] = avx2._mm256_add_epi32(acc[0], avx2._mm256_madd_epi16(reg(ta), reg(tb)));
+        }
+        let lanes: [i32; 8] = pulp::cast(avx2._mm256_add_epi32(acc[0], acc[1]));
         lanes.iter().sum()
     }
 }
@@ -315,8 +338,8 @@ pub(crate) fn nndescent(data: &Matrix, k: usize, seed: u64, cancel: &Cancel) -> 
     let mut x = data.clone();
     x.normalize_rows();
     let zero: Vec<bool> = x.iter_rows().map(|r| r.iter().all(|v| *v == 0.0)).collect();
-    let bytes = Bytes::new(&x);
-    let pts = Points { x: &x, zero, bytes, arch: Isa::detect() };
+    let shorts = Shorts::new(&x);
+    let pts = Points { x: &x, zero, shorts, arch: Isa::detect() };
     let mut heaps = Heaps::new(n, m);
     if m == 0 {
         return Ok(finish(&pts, heaps, k));
@@ -345,7 +368,7 @@ pub(crate) fn nndescent(data: &Matrix, k: usize, seed: u64, cancel: &Cancel) -> 
                 let mut out = Vec::with_capacity(leaf.len() * leaf.len());
                 for (a_pos, &a) in leaf.iter().enumerate() {
                     for &b in &leaf[a_pos + 1..] {
-                        let d = pts.dist(a as usize, b as usize);
+                        let d = pts.approx(a as usize, b as usize);
                         out.push((a, d, b));
                         out.push((b, d, a));
                     }
@@ -380,7 +403,7 @@ pub(crate) fn nndescent(data: &Matrix, k: usize, seed: u64, cancel: &Cancel) -> 
                             if a == b {
                                 continue;
                             }
-                            let d = pts.dist(a as usize, b as usize);
+                            let d = pts.approx(a as usize, b as usize);
                             if d < worst[a as usize] {
                                 out.push((a, d, b));
                             }
@@ -512,11 +535,13 @@ fn rp_tree(
                 as usize;
         }
         let normal: Vec<f32> = pts.x.row(a).iter().zip(pts.x.row(b)).map(|(p, q)| p - q).collect();
-        let mut normal_bytes = vec![0i8; pts.bytes.width];
-        quantize(&normal, &mut normal_bytes);
+        let mut normal_shorts = vec![0i16; pts.shorts.width];
+        for (o, v) in normal_shorts.iter_mut().zip(&normal) {
+            *o = (v * 8192.0).round().clamp(-16384.0, 16384.0) as i16;
+        }
         let (mut left, mut right) = (Vec::new(), Vec::new());
         for &v in &node {
-            let margin = pts.margin(v as usize, &normal_bytes);
+            let margin = pts.margin(v as usize, &normal_shorts);
             let side = if margin == 0 { rng.random_bool(0.5) } else { margin > 0 };
             if side {
                 left.push(v);
@@ -562,8 +587,9 @@ fn finish(pts: &Points<'_>, heaps: Heaps, k: usize) -> KnnGraph {
                 top_k_row(i, &sims, idx_out, dist_out);
                 return;
             }
+            // Exact distances for the found neighbours (the search ranked approximations).
             let mut row: Vec<(f32, u32)> =
-                heaps.dist[i * m..(i + 1) * m].iter().copied().zip(hi.iter().copied()).collect();
+                hi.iter().map(|&j| (pts.dist(i, j as usize), j)).collect();
             row.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
             idx_out[0] = i as u32;
             dist_out[0] = 0.0;
@@ -602,33 +628,32 @@ mod tests {
     }
 
     #[test]
-    fn byte_margins_are_exact_and_keep_the_side() {
+    fn short_rows_give_exact_integer_dots_and_close_distances() {
         let mut rng = ChaCha8Rng::seed_from_u64(6);
-        for len in [1usize, 5, 32, 100, 384] {
-            let width = len.div_ceil(32) * 32;
-            for _ in 0..50 {
-                let x: Vec<f32> = (0..len).map(|_| rng.random_range(-1.0f32..1.0)).collect();
-                let n: Vec<f32> = (0..len).map(|_| rng.random_range(-2.0f32..2.0)).collect();
-                let (mut qx, mut qn) = (vec![0i8; width], vec![0i8; width]);
-                quantize(&x, &mut qx);
-                quantize(&n, &mut qn);
-                assert!(qx.iter().chain(&qn).all(|v| *v >= -127));
-                let portable = dot_bytes(&qx, &qn);
-                #[cfg(target_arch = "x86_64")]
-                if let Some(simd) = pulp::x86::V3::try_new() {
-                    let avx2 = pulp::Simd::vectorize(simd, DotBytesAvx2(simd, &qx, &qn));
-                    assert_eq!(portable, avx2, "length {len}");
-                }
-                // Clear margins keep their side.
-                let exact: f32 = x.iter().zip(&n).map(|(a, b)| a * b).sum();
-                let norm = |v: &[f32]| v.iter().map(|a| a * a).sum::<f32>().sqrt();
-                if exact.abs() > 0.05 * norm(&x) * norm(&n) {
-                    assert_eq!(portable > 0, exact > 0.0, "length {len}");
+        for dim in [1usize, 5, 16, 17, 33, 100, 384] {
+            let rows = 40;
+            let data: Vec<f32> = (0..rows * dim).map(|_| rng.random_range(-1.0f32..1.0)).collect();
+            let mut x = Matrix::new(data, rows, dim).unwrap();
+            x.normalize_rows();
+            let pts = Points {
+                x: &x,
+                zero: vec![false; rows],
+                shorts: Shorts::new(&x),
+                arch: Isa::detect(),
+            };
+            for a in 0..rows {
+                for b in 0..rows {
+                    let (ra, rb) = (pts.shorts.row(a), pts.shorts.row(b));
+                    let portable = dot_shorts(ra, rb);
+                    #[cfg(target_arch = "x86_64")]
+                    if let Some(simd) = pulp::x86::V3::try_new() {
+                        let avx2 = pulp::Simd::vectorize(simd, DotShortsAvx2(simd, ra, rb));
+                        assert_eq!(portable, avx2, "dim {dim}");
+                    }
+                    let err = (pts.approx(a, b) - pts.dist(a, b)).abs();
+                    assert!(err < 1e-3, "dim {dim}: {err}");
                 }
             }
         }
-        let mut zero = vec![1i8; 32];
-        quantize(&[0.0; 32], &mut zero);
-        assert!(zero.iter().all(|v| *v == 0));
     }
 }
