@@ -9,6 +9,7 @@
 //!    document order) and identical texts are kept once.
 
 use rand::{Rng, SeedableRng};
+use rayon::prelude::*;
 
 use crate::ctfidf::{sparse_cosine, TopicTerms};
 use crate::vectorize::{count_in_vocabulary, Tokenizer};
@@ -28,11 +29,11 @@ pub fn representative_docs(
     n: usize,
     seed: u64,
 ) -> Vec<Vec<usize>> {
+    // The draws come from one stream, in topic order; the scoring then runs in parallel.
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-    members
+    let candidates: Vec<Vec<usize>> = members
         .iter()
-        .zip(&topics.weights)
-        .map(|(docs, weights)| {
+        .map(|docs| {
             if docs.is_empty() || n == 0 {
                 return Vec::new();
             }
@@ -40,6 +41,13 @@ pub fn representative_docs(
                 (0..CANDIDATES).map(|_| docs[rng.random_range(0..docs.len())]).collect();
             picked.sort_unstable();
             picked.dedup();
+            picked
+        })
+        .collect();
+    candidates
+        .into_par_iter()
+        .zip(topics.weights.par_iter())
+        .map(|(picked, weights)| {
             let mut scored: Vec<(f64, usize)> = picked
                 .into_iter()
                 .map(|d| {

@@ -11,6 +11,7 @@
 
 use std::collections::HashMap;
 
+use rayon::prelude::*;
 use regex::Regex;
 
 use crate::error::{EngineError, Result};
@@ -389,23 +390,30 @@ pub struct DocTerms {
 }
 
 impl DocTerms {
-    /// Preprocesses and tokenises every document.
+    /// Preprocesses and tokenises every document (in parallel; tokens are interned in document
+    /// order afterwards, so ids do not depend on the thread count).
     pub fn count(texts: &[String], english: bool, tokenizer: &Tokenizer) -> Self {
+        let tokenized: Vec<(bool, Vec<String>)> = texts
+            .par_iter()
+            .map(|text| {
+                let clean = preprocess(text, english);
+                let lower = clean.to_lowercase();
+                (clean.is_empty(), tokenizer.tokens(&lower).map(str::to_string).collect())
+            })
+            .collect();
         let mut index: HashMap<String, u32> = HashMap::new();
         let mut out = DocTerms::default();
         let mut counts: HashMap<u32, u32> = HashMap::new();
-        for text in texts {
-            let clean = preprocess(text, english);
-            out.empty.push(clean.is_empty());
-            let lower = clean.to_lowercase();
+        for (empty, tokens) in tokenized {
+            out.empty.push(empty);
             counts.clear();
-            for tok in tokenizer.tokens(&lower) {
-                let id = match index.get(tok) {
+            for tok in tokens {
+                let id = match index.get(&tok) {
                     Some(&id) => id,
                     None => {
                         let id = out.tokens.len() as u32;
-                        out.tokens.push(tok.to_string());
-                        index.insert(tok.to_string(), id);
+                        out.tokens.push(tok.clone());
+                        index.insert(tok, id);
                         id
                     }
                 };
