@@ -297,33 +297,36 @@ impl Heaps {
     }
 
     /// Applies proposals `(target, distance, source)` grouped by target in their given order;
-    /// returns the number of successful pushes.
+    /// returns the number of successful pushes. Each parallel task owns a range of targets and
+    /// scans all proposals for its own (no sort; the per-target order, hence the result, does
+    /// not depend on the number of tasks).
     fn apply(&mut self, n: usize, proposals: &[(u32, f32, u32)]) -> usize {
-        let mut starts = vec![0usize; n + 1];
-        for p in proposals {
-            starts[p.0 as usize + 1] += 1;
-        }
-        for i in 0..n {
-            starts[i + 1] += starts[i];
-        }
-        let mut fill = starts.clone();
-        let mut ordered = vec![(0f32, 0u32); proposals.len()];
-        for p in proposals {
-            let t = p.0 as usize;
-            ordered[fill[t]] = (p.1, p.2);
-            fill[t] += 1;
-        }
         let m = self.m;
+        let tasks = 2 * rayon::current_num_threads().max(1);
+        let chunk = n.div_ceil(tasks).max(1);
         self.dist
-            .par_chunks_mut(m)
-            .zip(self.idx.par_chunks_mut(m))
-            .zip(self.new.par_chunks_mut(m))
+            .par_chunks_mut(chunk * m)
+            .zip(self.idx.par_chunks_mut(chunk * m))
+            .zip(self.new.par_chunks_mut(chunk * m))
             .enumerate()
-            .map(|(t, ((dist, idx), new))| {
-                ordered[starts[t]..starts[t + 1]]
-                    .iter()
-                    .filter(|&&(d, j)| heap_push(dist, idx, new, d, j))
-                    .count()
+            .map(|(c, ((dist, idx), new))| {
+                let lo = (c * chunk) as u32;
+                let len = (dist.len() / m) as u32;
+                let mut pushed = 0;
+                for &(t, d, j) in proposals {
+                    let r = t.wrapping_sub(lo);
+                    if r < len {
+                        let at = r as usize * m..(r as usize + 1) * m;
+                        pushed += usize::from(heap_push(
+                            &mut dist[at.clone()],
+                            &mut idx[at.clone()],
+                            &mut new[at],
+                            d,
+                            j,
+                        ));
+                    }
+                }
+                pushed
             })
             .sum()
     }
@@ -443,50 +446,77 @@ fn build_candidates(
     iter: usize,
 ) -> (Vec<Vec<u32>>, Vec<Vec<u32>>) {
     let m = heaps.m;
-    // (target, priority, source, is_new), both directions.
-    let mut entries: Vec<(u32, u64, u32, bool)> = Vec::with_capacity(2 * n * m);
-    for v in 0..n {
-        for s in 0..m {
-            let u = heaps.idx[v * m + s];
-            if u == u32::MAX {
-                continue;
-            }
-            let is_new = heaps.new[v * m + s];
-            let pr = mix(seed, iter as u64, v as u64, u as u64);
-            entries.push((v as u32, pr, u, is_new));
-            entries.push((u, pr, v as u32, is_new));
-        }
-    }
-    let mut starts = vec![0usize; n + 1];
-    for e in &entries {
-        starts[e.0 as usize + 1] += 1;
-    }
-    for i in 0..n {
-        starts[i + 1] += starts[i];
-    }
-    let mut fill = starts.clone();
-    let mut grouped = vec![(0u64, 0u32, false); entries.len()];
-    for e in &entries {
-        let t = e.0 as usize;
-        grouped[fill[t]] = (e.1, e.2, e.3);
-        fill[t] += 1;
-    }
-    let (new_cand, old_cand): (Vec<Vec<u32>>, Vec<Vec<u32>>) = (0..n)
+    // Each parallel task owns a range of targets: it scans every list for entries pointing into
+    // its range (both directions), groups them by target and keeps, per target, the
+    // `max_candidates` new and old neighbours of lowest priority. Within a target the entries
+    // are ordered by (priority, source, flag) alone, so the result does not depend on the
+    // number of tasks.
+    let tasks = 2 * rayon::current_num_threads().max(1);
+    let chunk = n.div_ceil(tasks).max(1);
+    let (idx, flags) = (&heaps.idx, &heaps.new);
+    let parts: Vec<(Vec<Vec<u32>>, Vec<Vec<u32>>)> = (0..n.div_ceil(chunk))
         .into_par_iter()
-        .map(|t| {
-            let mut group: Vec<(u64, u32, bool)> = grouped[starts[t]..starts[t + 1]].to_vec();
-            group.sort_unstable();
-            let mut new = Vec::with_capacity(max_candidates);
-            let mut old = Vec::with_capacity(max_candidates);
-            for (_, u, is_new) in group {
-                let list = if is_new { &mut new } else { &mut old };
-                if list.len() < max_candidates && !list.contains(&u) {
-                    list.push(u);
+        .map(|c| {
+            let (lo, hi) = (c * chunk, ((c + 1) * chunk).min(n));
+            let range = lo as u32..hi as u32;
+            // (local target, priority, source, is_new)
+            let mut entries: Vec<(u32, u64, u32, bool)> = Vec::new();
+            for v in 0..n {
+                let own = range.contains(&(v as u32));
+                for s in 0..m {
+                    let u = idx[v * m + s];
+                    let other = range.contains(&u);
+                    if u == u32::MAX || !(own || other) {
+                        continue;
+                    }
+                    let is_new = flags[v * m + s];
+                    let pr = mix(seed, iter as u64, v as u64, u as u64);
+                    if own {
+                        entries.push(((v - lo) as u32, pr, u, is_new));
+                    }
+                    if other {
+                        entries.push((u - lo as u32, pr, v as u32, is_new));
+                    }
                 }
             }
-            (new, old)
+            let mut starts = vec![0usize; hi - lo + 1];
+            for e in &entries {
+                starts[e.0 as usize + 1] += 1;
+            }
+            for t in 0..hi - lo {
+                starts[t + 1] += starts[t];
+            }
+            let mut fill = starts.clone();
+            let mut grouped = vec![(0u64, 0u32, false); entries.len()];
+            for e in &entries {
+                let t = e.0 as usize;
+                grouped[fill[t]] = (e.1, e.2, e.3);
+                fill[t] += 1;
+            }
+            let mut new_c = Vec::with_capacity(hi - lo);
+            let mut old_c = Vec::with_capacity(hi - lo);
+            for t in 0..hi - lo {
+                let group = &mut grouped[starts[t]..starts[t + 1]];
+                group.sort_unstable();
+                let mut new = Vec::with_capacity(max_candidates);
+                let mut old = Vec::with_capacity(max_candidates);
+                for &(_, u, is_new) in group.iter() {
+                    let list = if is_new { &mut new } else { &mut old };
+                    if list.len() < max_candidates && !list.contains(&u) {
+                        list.push(u);
+                    }
+                }
+                new_c.push(new);
+                old_c.push(old);
+            }
+            (new_c, old_c)
         })
-        .unzip();
+        .collect();
+    let (mut new_cand, mut old_cand) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    for (new, old) in parts {
+        new_cand.extend(new);
+        old_cand.extend(old);
+    }
     heaps.idx.par_chunks(m).zip(heaps.new.par_chunks_mut(m)).zip(new_cand.par_iter()).for_each(
         |((idx, flags), cands)| {
             for (u, f) in idx.iter().zip(flags.iter_mut()) {
