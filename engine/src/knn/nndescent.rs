@@ -438,13 +438,16 @@ pub(crate) fn nndescent(data: &Matrix, k: usize, seed: u64, cancel: &Cancel) -> 
 /// pynndescent's `new_build_candidates`: per vertex up to `max_candidates` new and old
 /// candidates from its own list and the reverse lists, chosen by seeded random priorities;
 /// new entries that became candidates are flagged old.
+/// Per vertex, a list of candidate neighbours.
+type Candidates = Vec<Vec<u32>>;
+
 fn build_candidates(
     heaps: &mut Heaps,
     n: usize,
     max_candidates: usize,
     seed: u64,
     iter: usize,
-) -> (Vec<Vec<u32>>, Vec<Vec<u32>>) {
+) -> (Candidates, Candidates) {
     let m = heaps.m;
     // Each parallel task owns a range of targets: it scans every list for entries pointing into
     // its range (both directions), groups them by target and keeps, per target, the
@@ -454,7 +457,7 @@ fn build_candidates(
     let tasks = 2 * rayon::current_num_threads().max(1);
     let chunk = n.div_ceil(tasks).max(1);
     let (idx, flags) = (&heaps.idx, &heaps.new);
-    let parts: Vec<(Vec<Vec<u32>>, Vec<Vec<u32>>)> = (0..n.div_ceil(chunk))
+    let parts: Vec<(Candidates, Candidates)> = (0..n.div_ceil(chunk))
         .into_par_iter()
         .map(|c| {
             let (lo, hi) = (c * chunk, ((c + 1) * chunk).min(n));
