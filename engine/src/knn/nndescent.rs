@@ -365,6 +365,8 @@ pub(crate) fn nndescent(data: &Matrix, k: usize, seed: u64, cancel: &Cancel) -> 
     tracing::debug!(trees_s = started.elapsed().as_secs_f64(), "nn-descent trees built");
     for leaves in forest {
         cancel.check()?;
+        // A proposal no closer than its target's current worst would be rejected anyway.
+        let worst: Vec<f32> = heaps.dist.par_chunks(m).map(|row| row[m - 1]).collect();
         let proposals: Vec<(u32, f32, u32)> = leaves
             .par_iter()
             .flat_map_iter(|leaf| {
@@ -372,8 +374,12 @@ pub(crate) fn nndescent(data: &Matrix, k: usize, seed: u64, cancel: &Cancel) -> 
                 for (a_pos, &a) in leaf.iter().enumerate() {
                     for &b in &leaf[a_pos + 1..] {
                         let d = pts.approx(a as usize, b as usize);
-                        out.push((a, d, b));
-                        out.push((b, d, a));
+                        if d < worst[a as usize] {
+                            out.push((a, d, b));
+                        }
+                        if d < worst[b as usize] {
+                            out.push((b, d, a));
+                        }
                     }
                 }
                 out
@@ -393,7 +399,7 @@ pub(crate) fn nndescent(data: &Matrix, k: usize, seed: u64, cancel: &Cancel) -> 
         for block_start in (0..n).step_by(JOIN_BLOCK) {
             cancel.check()?;
             let block_end = (block_start + JOIN_BLOCK).min(n);
-            let worst: Vec<f32> = (0..n).map(|i| heaps.dist[i * m + m - 1]).collect();
+            let worst: Vec<f32> = heaps.dist.par_chunks(m).map(|row| row[m - 1]).collect();
             let proposals: Vec<(u32, f32, u32)> = (block_start..block_end)
                 .into_par_iter()
                 .flat_map_iter(|v| {
