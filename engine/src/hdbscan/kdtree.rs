@@ -184,7 +184,21 @@ impl<'a> KdTree<'a> {
 /// Squared Euclidean distance.
 #[inline]
 pub(crate) fn sq_dist(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
+    if a.len() <= super::KD_TREE_MAX_DIM {
+        return a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum();
+    }
+    // High dimensions (brute-force paths only): four independent partial sums, so the loop is
+    // not one chain of dependent additions (and vectorises).
+    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
+    let tail: f64 = ca.remainder().iter().zip(cb.remainder()).map(|(x, y)| (x - y) * (x - y)).sum();
+    let mut acc = [0f64; 4];
+    for (x, y) in ca.zip(cb) {
+        for l in 0..4 {
+            let d = x[l] - y[l];
+            acc[l] += d * d;
+        }
+    }
+    (acc[0] + acc[2]) + (acc[1] + acc[3]) + tail
 }
 
 /// Distance of every point to its `k`-th nearest point, counting the point itself as the 0-th

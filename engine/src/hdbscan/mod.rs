@@ -25,7 +25,7 @@ use crate::matrix::Matrix;
 
 /// Up to this dimension a KD-tree prunes well (core distances and Borůvka MST); above it,
 /// brute-force core distances and Prim's MST.
-const KD_TREE_MAX_DIM: usize = 16;
+pub(crate) const KD_TREE_MAX_DIM: usize = 16;
 /// Below this many points brute force is as fast as building a tree.
 const KD_TREE_MIN_POINTS: usize = 256;
 
