@@ -176,7 +176,7 @@ impl<const D: usize> Batch for Registers<'_, D> {
         cur: &mut [f32],
         snapshot: &[f32],
         targets: &[usize; BATCH],
-        scale: &[f32; BATCH],
+        used: usize,
         attract: bool,
         alpha: f32,
     ) {
@@ -185,11 +185,13 @@ impl<const D: usize> Batch for Registers<'_, D> {
         let dim = if D == 0 { self.dim } else { D };
         let (a, b) = (self.k.a, self.k.b);
         let two_gamma_b = 2.0 * self.k.gamma * b;
+        // Rows as whole registers (one bounds check per target); `stride` is LANES.
+        let rows: &[[f32; LANES]] = pulp::bytemuck::cast_slice(snapshot);
         let head = load(cur);
         let mut diff = [zero; LANES];
         let mut sq = [zero; LANES];
         for t in 0..LANES {
-            diff[t] = self.sub(head, load(&snapshot[targets[t] * LANES..]));
+            diff[t] = self.sub(head, pulp::cast(rows[targets[t]]));
             sq[t] = self.mul(diff[t], diff[t]);
         }
         let cols = self.transpose(sq);
@@ -203,7 +205,9 @@ impl<const D: usize> Batch for Registers<'_, D> {
         let rep =
             self.div(self.splat(two_gamma_b), self.mul(self.add(self.splat(0.001), d2), apb1));
         let positive = avx._mm256_cmp_ps::<30>(d2, zero); // _CMP_GT_OQ
-        let mut coef = avx._mm256_and_ps(rep, positive);
+        let lane: __m256i = pulp::cast([0i32, 1, 2, 3, 4, 5, 6, 7]);
+        let in_use = avx._mm256_castsi256_ps(avx2._mm256_cmpgt_epi32(self.int(used as i32), lane));
+        let mut coef = avx._mm256_and_ps(avx._mm256_and_ps(rep, positive), in_use);
         if attract {
             let (p, q): ([f32; BATCH], [f32; BATCH]) = (pulp::cast(pb), pulp::cast(d2));
             if q[0] > 0.0 {
@@ -211,11 +215,14 @@ impl<const D: usize> Batch for Registers<'_, D> {
                 coef = avx._mm256_blend_ps::<1>(coef, att);
             }
         }
+        // Each lane's coefficient broadcast from memory (a load, not a shuffle).
+        let coefs: [f32; BATCH] = pulp::cast(coef);
         let mut contrib = [zero; BATCH];
         for t in 0..BATCH {
-            let c = avx2._mm256_permutevar8x32_ps(coef, self.int(t as i32));
-            contrib[t] =
-                self.mul(self.splat(scale[t]), self.clamp(self.mul(c, diff[t]), -4.0, 4.0));
+            contrib[t] = self.clamp(self.mul(self.splat(coefs[t]), diff[t]), -4.0, 4.0);
+        }
+        if attract {
+            contrib[0] = self.add(contrib[0], contrib[0]);
         }
         let mut q = [zero; BATCH / 2];
         for t in 0..BATCH / 2 {

@@ -271,10 +271,11 @@ struct Epoch<'a> {
     now: f32,
 }
 
-/// Evaluates one batch: the gradients of up to [`BATCH`] targets (lane 0 the attraction when
-/// `attract`, the others negative samples; weight 0 for unused lanes) at the head's position
-/// `cur` (one stored row), applied together to `cur`. `snapshot` holds all rows of the
-/// previous epoch.
+/// Evaluates one batch: the gradients of the first `used` of [`BATCH`] targets (lane 0 the
+/// attraction when `attract`, taken twice: the head's and the tail's move; the others negative
+/// samples; unused lanes point at the head and contribute nothing) at the head's position `cur`
+/// (one stored row), applied together to `cur`. `snapshot` holds all rows of the previous
+/// epoch.
 trait Batch {
     /// Floats per stored row.
     fn stride(&self) -> usize;
@@ -284,7 +285,7 @@ trait Batch {
         cur: &mut [f32],
         snapshot: &[f32],
         targets: &[usize; BATCH],
-        scale: &[f32; BATCH],
+        used: usize,
         attract: bool,
         alpha: f32,
     );
@@ -347,14 +348,12 @@ impl Kernel {
                 let mut remaining = n_neg;
                 let mut attract = true;
                 while attract || remaining > 0 {
-                    // Unused lanes point at the head with weight 0 (whole-array stores; a
-                    // partial fill compiles to a memset call per batch).
+                    // Unused lanes point at the head (a whole-array store; a partial fill
+                    // compiles to a memset call per batch).
                     let mut targets = [i; BATCH];
-                    let mut scale = [0f32; BATCH];
                     let mut m = 0;
                     if attract {
                         targets[0] = edges.tail[e] as usize;
-                        scale[0] = 2.0; // the head's and the tail's move
                         m = 1;
                     }
                     while m < BATCH && remaining > 0 {
@@ -363,11 +362,10 @@ impl Kernel {
                         if k != i {
                             // umap-learn skips the head itself (distance 0).
                             targets[m] = k;
-                            scale[m] = 1.0;
                             m += 1;
                         }
                     }
-                    batch.apply(cur, snapshot, &targets, &scale, attract, alpha);
+                    batch.apply(cur, snapshot, &targets, m, attract, alpha);
                     attract = false;
                 }
                 s.next_neg += n_neg as f32 * s.every_neg;
@@ -401,7 +399,7 @@ impl<const D: usize> Batch for Lanes<'_, D> {
         cur: &mut [f32],
         snapshot: &[f32],
         targets: &[usize; BATCH],
-        scale: &[f32; BATCH],
+        used: usize,
         attract: bool,
         alpha: f32,
     ) {
@@ -441,7 +439,7 @@ impl<const D: usize> Batch for Lanes<'_, D> {
         for t in 0..BATCH {
             // 2γb / ((0.001 + d²)(1 + a·d^{2b}))
             let rep = two_gamma_b / ((0.001 + d2[t]) * (a * pb[t] + 1.0));
-            coef[t] = if d2[t] > 0.0 { rep } else { 0.0 };
+            coef[t] = if d2[t] > 0.0 && t < used { rep } else { 0.0 };
         }
         if attract && d2[0] > 0.0 {
             coef[0] = attraction(a, b, pb[0], d2[0]);
@@ -454,7 +452,10 @@ impl<const D: usize> Batch for Lanes<'_, D> {
             };
             let mut contrib = [0f32; BATCH];
             for t in 0..BATCH {
-                contrib[t] = scale[t] * clip(coef[t] * row[t]);
+                contrib[t] = clip(coef[t] * row[t]);
+            }
+            if attract {
+                contrib[0] += contrib[0];
             }
             *c += sum_lanes(contrib) * alpha;
         }
