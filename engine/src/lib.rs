@@ -4,6 +4,7 @@
 //! [`ctfidf`] → [`reduce`], tied together by [`pipeline::fit`]; then the model lifecycle:
 //! [`merge`], [`transform`], [`io`]; and the local encoder in [`embed`].
 
+mod aligned;
 pub mod cancel;
 pub mod ctfidf;
 pub mod device;

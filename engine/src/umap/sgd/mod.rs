@@ -29,6 +29,7 @@
 
 use rayon::prelude::*;
 
+use crate::aligned::Aligned;
 use crate::cancel::Cancel;
 use crate::error::Result;
 
@@ -220,8 +221,10 @@ fn optimize_layout_on(
         isa => isa,
     };
     let stride = isa.stride(dim);
-    let mut prev = vec![0f32; n * stride];
-    for (row, src) in prev.chunks_exact_mut(stride).zip(embedding.chunks_exact(dim)) {
+    // Rows start on a cache line, so an 8-float row never straddles two.
+    let mut prev = Aligned::<f32>::new(n * stride);
+    for (row, src) in prev.as_mut_slice().chunks_exact_mut(stride).zip(embedding.chunks_exact(dim))
+    {
         row[..dim].copy_from_slice(src);
     }
     let mut next = prev.clone();
@@ -233,7 +236,8 @@ fn optimize_layout_on(
         let now = epoch as f32;
         // Split the mutable state into fixed vertex blocks.
         let mut jobs = Vec::with_capacity(n.div_ceil(BLOCK));
-        let (mut rows, mut sched, mut streams) = (&mut next[..], &mut schedule[..], &mut rng[..]);
+        let (mut rows, mut sched, mut streams) =
+            (next.as_mut_slice(), &mut schedule[..], &mut rng[..]);
         for start in (0..n).step_by(BLOCK) {
             let end = (start + BLOCK).min(n);
             let (r, r_rest) = std::mem::take(&mut rows).split_at_mut((end - start) * stride);
@@ -243,7 +247,7 @@ fn optimize_layout_on(
             jobs.push(Epoch { start, rows: r, sched: s, streams: g, alpha, now });
             (rows, sched, streams) = (r_rest, s_rest, g_rest);
         }
-        let snapshot = &prev[..];
+        let snapshot = prev.as_slice();
         let k = &k;
         jobs.into_par_iter().for_each(|job| match isa {
             Isa::Portable(arch) => arch.dispatch(PortableBlock { k, dim, job, snapshot, edges }),
@@ -254,7 +258,7 @@ fn optimize_layout_on(
         });
         std::mem::swap(&mut prev, &mut next);
     }
-    for (dst, row) in embedding.chunks_exact_mut(dim).zip(prev.chunks_exact(stride)) {
+    for (dst, row) in embedding.chunks_exact_mut(dim).zip(prev.as_slice().chunks_exact(stride)) {
         dst.copy_from_slice(&row[..dim]);
     }
     Ok(())
