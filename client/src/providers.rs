@@ -19,8 +19,8 @@ use std::time::Instant;
 use anyhow::Context;
 use serde::Serialize;
 use topicd::providers::{
-    build_embedder, build_labeler, EmbedProvider, EmbeddingConfig, LabelConfig, LabelProvider,
-    ProviderError, TopicToLabel,
+    build_embedder, build_labeler, EmbedProvider, EmbeddingConfig, EnvOverrides, LabelConfig,
+    LabelProvider, ProviderError, TopicToLabel,
 };
 
 /// Which providers `topics providers check` looks at.

@@ -41,6 +41,8 @@ use serde::Deserialize;
 use topic_engine::device::DevicePreference;
 use topic_engine::{FitParams, MergeParams, TransformParams};
 
+use crate::providers::EnvOverrides;
+
 /// Errors in the configuration. Each names the key or file at fault.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {

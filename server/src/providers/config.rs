@@ -178,25 +178,29 @@ impl Default for EmbeddingConfig {
     }
 }
 
-impl EmbeddingConfig {
+/// A provider configuration that environment variables override (empty values are ignored).
+pub trait EnvOverrides: Default {
+    /// Overrides fields from the variables `var` reads: the process environment in
+    /// [`EnvOverrides::apply_env`], any source in tests and `topics providers check`.
+    fn apply_vars(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<(), ProviderError>;
+
+    /// Overrides fields from the process environment.
+    fn apply_env(&mut self) -> Result<(), ProviderError> {
+        self.apply_vars(|k| std::env::var(k).ok())
+    }
+
     /// Defaults overridden by the environment.
-    pub fn from_env() -> Result<Self, ProviderError> {
+    fn from_env() -> Result<Self, ProviderError> {
         let mut c = Self::default();
         c.apply_env()?;
         Ok(c)
     }
+}
 
-    /// Overrides fields from `TOPICD_EMBED_*`, `TOPICD_DEVICE` and, when no key is configured,
-    /// the provider's key variable.
-    pub fn apply_env(&mut self) -> Result<(), ProviderError> {
-        self.apply_vars(|k| std::env::var(k).ok())
-    }
-
-    /// [`EmbeddingConfig::apply_env`] over any variable source (for tests).
-    pub fn apply_vars(
-        &mut self,
-        var: impl Fn(&str) -> Option<String>,
-    ) -> Result<(), ProviderError> {
+impl EnvOverrides for EmbeddingConfig {
+    /// `TOPICD_EMBED_*`, `TOPICD_DEVICE` and, when no key is configured, the provider's key
+    /// variable.
+    fn apply_vars(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<(), ProviderError> {
         let var = |k: &str| var(k).filter(|v| !v.trim().is_empty());
         if let Some(d) = var("TOPICD_EMBED_DIMENSION") {
             self.dimension = Some(parse_positive("TOPICD_EMBED_DIMENSION", &d)?);
@@ -215,7 +219,9 @@ impl EmbeddingConfig {
         };
         shared.apply(&var, "TOPICD_EMBED", EmbedProvider::key_var)
     }
+}
 
+impl EmbeddingConfig {
     /// The model in force, defaults applied.
     pub fn model_or_default(&self) -> String {
         match (&self.model, self.provider) {
@@ -262,25 +268,9 @@ impl Default for LabelConfig {
     }
 }
 
-impl LabelConfig {
-    /// Defaults overridden by the environment.
-    pub fn from_env() -> Result<Self, ProviderError> {
-        let mut c = Self::default();
-        c.apply_env()?;
-        Ok(c)
-    }
-
-    /// Overrides fields from `TOPICD_LABEL_*` and, when no key is configured, the provider's
-    /// key variable.
-    pub fn apply_env(&mut self) -> Result<(), ProviderError> {
-        self.apply_vars(|k| std::env::var(k).ok())
-    }
-
-    /// [`LabelConfig::apply_env`] over any variable source (for tests).
-    pub fn apply_vars(
-        &mut self,
-        var: impl Fn(&str) -> Option<String>,
-    ) -> Result<(), ProviderError> {
+impl EnvOverrides for LabelConfig {
+    /// `TOPICD_LABEL_*` and, when no key is configured, the provider's key variable.
+    fn apply_vars(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<(), ProviderError> {
         let var = |k: &str| var(k).filter(|v| !v.trim().is_empty());
         let shared = Shared {
             provider: &mut self.provider,
@@ -290,7 +280,9 @@ impl LabelConfig {
         };
         shared.apply(&var, "TOPICD_LABEL", LabelProvider::key_var)
     }
+}
 
+impl LabelConfig {
     /// The model in force, defaults applied ("" for keywords).
     pub fn model_or_default(&self) -> String {
         match (&self.model, self.provider) {

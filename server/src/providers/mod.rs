@@ -21,8 +21,8 @@ use async_trait::async_trait;
 use topic_engine::Matrix;
 
 pub use config::{
-    build_embedder, build_labeler, ApiKey, EmbedProvider, EmbeddingConfig, LabelConfig,
-    LabelProvider,
+    build_embedder, build_labeler, ApiKey, EmbedProvider, EmbeddingConfig, EnvOverrides,
+    LabelConfig, LabelProvider,
 };
 pub use keywords::{keyword_label, KeywordLabeler};
 pub use labels::label_or_keywords;
