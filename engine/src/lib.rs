@@ -21,6 +21,7 @@ pub mod params;
 pub mod pipeline;
 pub mod reduce;
 pub mod representative;
+mod simd;
 #[cfg(test)]
 pub(crate) mod testutil;
 pub mod transform;

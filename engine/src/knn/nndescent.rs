@@ -24,6 +24,7 @@ use crate::aligned::Aligned;
 use crate::cancel::Cancel;
 use crate::error::Result;
 use crate::matrix::Matrix;
+use crate::simd::Isa;
 
 /// Early-stop threshold on the fraction of heap entries updated in one iteration.
 const DELTA: f64 = 0.001;
@@ -165,24 +166,6 @@ impl pulp::WithSimd for DotShortsAvx2<'_> {
         }
         let lanes: [i32; 8] = pulp::cast(avx2._mm256_add_epi32(acc[0], acc[1]));
         lanes.iter().sum()
-    }
-}
-
-/// How [`Points::dot`] runs on this CPU.
-#[derive(Clone, Copy)]
-enum Isa {
-    Portable(pulp::Arch),
-    #[cfg(target_arch = "x86_64")]
-    Avx2(pulp::x86::V3),
-}
-
-impl Isa {
-    fn detect() -> Isa {
-        #[cfg(target_arch = "x86_64")]
-        if let Some(simd) = pulp::x86::V3::try_new() {
-            return Isa::Avx2(simd);
-        }
-        Isa::Portable(pulp::Arch::new())
     }
 }
 

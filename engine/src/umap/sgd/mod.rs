@@ -32,6 +32,7 @@ use rayon::prelude::*;
 use crate::aligned::Aligned;
 use crate::cancel::Cancel;
 use crate::error::Result;
+use crate::simd::Isa;
 
 #[cfg(target_arch = "x86_64")]
 mod avx2;
@@ -140,35 +141,12 @@ struct Schedule {
     next_neg: f32,
 }
 
-/// How a batch is evaluated on this CPU.
-#[derive(Clone, Copy)]
-enum Isa {
-    /// The portable lane loops, compiled for the instruction set pulp detects.
-    Portable(pulp::Arch),
-    /// The explicit AVX2 kernel (rows padded to 8 floats), for dimensions up to 8.
-    #[cfg(target_arch = "x86_64")]
-    Avx2(pulp::x86::V3),
-}
-
-impl Isa {
-    /// The fastest evaluator for `dim` on this CPU.
-    fn detect(dim: usize) -> Isa {
+/// Floats per stored row for `isa`: the AVX2 kernel pads rows to 8.
+fn stride(isa: Isa, dim: usize) -> usize {
+    match isa {
+        Isa::Portable(_) => dim,
         #[cfg(target_arch = "x86_64")]
-        if dim <= avx2::LANES {
-            if let Some(simd) = pulp::x86::V3::try_new() {
-                return Isa::Avx2(simd);
-            }
-        }
-        Isa::Portable(pulp::Arch::new())
-    }
-
-    /// Floats per stored row.
-    fn stride(self, dim: usize) -> usize {
-        match self {
-            Isa::Portable(_) => dim,
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx2(_) => avx2::LANES,
-        }
+        Isa::Avx2(_) => avx2::LANES,
     }
 }
 
@@ -182,7 +160,7 @@ pub(crate) fn optimize_layout(
     params: &SgdParams,
     cancel: &Cancel,
 ) -> Result<()> {
-    optimize_layout_on(Isa::detect(dim), embedding, dim, edges, params, cancel)
+    optimize_layout_on(Isa::detect(), embedding, dim, edges, params, cancel)
 }
 
 /// [`optimize_layout`] with the evaluator chosen by the caller (tests compare them).
@@ -215,12 +193,13 @@ fn optimize_layout_on(
     let mut rng: Vec<u64> =
         (0..n as u64).map(|v| splitmix64(params.seed ^ splitmix64(v)) | 1).collect();
     // Rows of `stride` floats (zero padding beyond `dim` stays zero: its differences are 0).
+    // The AVX2 kernel holds a row in one register: wider layouts take the portable loops.
     #[cfg(target_arch = "x86_64")]
     let isa = match isa {
         Isa::Avx2(_) if dim > avx2::LANES => Isa::Portable(pulp::Arch::new()),
         isa => isa,
     };
-    let stride = isa.stride(dim);
+    let stride = stride(isa, dim);
     // Rows start on a cache line, so an 8-float row never straddles two.
     let mut prev = Aligned::<f32>::new(n * stride);
     for (row, src) in prev.as_mut_slice().chunks_exact_mut(stride).zip(embedding.chunks_exact(dim))
