@@ -43,10 +43,17 @@ struct Points<'a> {
 impl Points<'_> {
     #[inline]
     fn dist(&self, a: usize, b: usize) -> f32 {
+        self.cosine(a, b, || self.dot(self.x.row(a), self.x.row(b)))
+    }
+
+    /// `1 − dot()` floored at 0, with umap-learn's rule for all-zero vectors (distance 0 between
+    /// two of them, 1 to anything else; `dot` is not called then).
+    #[inline]
+    fn cosine(&self, a: usize, b: usize, dot: impl FnOnce() -> f32) -> f32 {
         if self.zero[a] || self.zero[b] {
             return if self.zero[a] && self.zero[b] { 0.0 } else { 1.0 };
         }
-        (1.0 - self.dot(self.x.row(a), self.x.row(b))).max(0.0)
+        (1.0 - dot()).max(0.0)
     }
 
     /// `a·b`: AVX2 registers where the CPU has them, else the portable lanes compiled for the
@@ -68,16 +75,15 @@ impl Points<'_> {
     /// distances in [`finish`].
     #[inline]
     fn approx(&self, a: usize, b: usize) -> f32 {
-        if self.zero[a] || self.zero[b] {
-            return if self.zero[a] && self.zero[b] { 0.0 } else { 1.0 };
-        }
-        let (ra, rb) = (self.shorts.row(a), self.shorts.row(b));
-        let dot = match self.arch {
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx2(simd) => pulp::Simd::vectorize(simd, DotShortsAvx2(simd, ra, rb)),
-            Isa::Portable(_) => dot_shorts(ra, rb),
-        };
-        (1.0 - dot as f32 * Shorts::INV_SCALE2).max(0.0)
+        self.cosine(a, b, || {
+            let (ra, rb) = (self.shorts.row(a), self.shorts.row(b));
+            let dot = match self.arch {
+                #[cfg(target_arch = "x86_64")]
+                Isa::Avx2(simd) => pulp::Simd::vectorize(simd, DotShortsAvx2(simd, ra, rb)),
+                Isa::Portable(_) => dot_shorts(ra, rb),
+            };
+            dot as f32 * Shorts::INV_SCALE2
+        })
     }
 
     /// Which side of the hyperplane `normal` (16-bit, scaled by 2¹³) row `v` falls on, as the
