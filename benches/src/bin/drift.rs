@@ -14,8 +14,9 @@
 //! `--models DIR` also saves every day model and merged model (`DIR/day-N`, `DIR/merged-N`).
 //!
 //! result.json (the format `python/drift_table.py` reads, the same as the Python side's):
-//! `{"system", "params", "days": [{"day", "n_docs", "day_topics", "merged_topics", "matched",
-//! "new", "retired", "fit_s", "merge_s"}], "day1_assignments": [topic per doc of split day 1, in
+//! `{"system", "params", "days": [{"day", "n_docs", "assignments" (that day's fit, in split
+//! order), "matches" ([day topic, base topic, cosine] per matched day topic), "day_topics",
+//! "merged_topics", "matched", "new", "retired", "fit_s", "merge_s"}], "day1_assignments": [topic per doc of split day 1, in
 //! split order], "final_assignments": [topic per in-scope doc], "transform_s", "total_s"}`
 
 use std::path::PathBuf;
@@ -134,6 +135,8 @@ fn run(cli: Cli) -> Result<()> {
         }
         let info = serde_json::json!({
             "day": day_no,
+            "assignments": fitted.assignments,
+            "matches": outcome.matched,
             "n_docs": rows.len(),
             "day_topics": active_topics(&fitted.model),
             "merged_topics": active_topics(&outcome.model),

@@ -177,7 +177,7 @@ impl<const D: usize> Batch for Registers<'_, D> {
         snapshot: &[f32],
         targets: &[usize; BATCH],
         used: usize,
-        attract: bool,
+        attract: u8,
         alpha: f32,
     ) {
         let (avx, avx2) = (self.simd.avx, self.simd.avx2);
@@ -202,27 +202,30 @@ impl<const D: usize> Batch for Registers<'_, D> {
         }
         let pb = self.pow(d2, b);
         let apb1 = self.add(self.mul(self.splat(a), pb), self.splat(1.0));
-        let rep =
-            self.div(self.splat(two_gamma_b), self.mul(self.add(self.splat(0.001), d2), apb1));
+        // Lanes holding an attraction (bit t of `attract`).
+        let bit: __m256i = pulp::cast([1i32, 2, 4, 8, 16, 32, 64, 128]);
+        let att = avx._mm256_castsi256_ps(
+            avx2._mm256_cmpeq_epi32(avx2._mm256_and_si256(self.int(attract as i32), bit), bit),
+        );
+        // One division for both kinds: attraction −2ab·d^{2b} / (d²·(1 + a·d^{2b})),
+        // repulsion 2γb / ((0.001 + d²)(1 + a·d^{2b})).
+        let num = avx._mm256_blendv_ps(
+            self.splat(two_gamma_b),
+            self.mul(self.splat(super::neg_two_ab(a, b)), pb),
+            att,
+        );
+        let den = self.mul(avx._mm256_blendv_ps(self.add(self.splat(0.001), d2), d2, att), apb1);
         let positive = avx._mm256_cmp_ps::<30>(d2, zero); // _CMP_GT_OQ
         let lane: __m256i = pulp::cast([0i32, 1, 2, 3, 4, 5, 6, 7]);
         let in_use = avx._mm256_castsi256_ps(avx2._mm256_cmpgt_epi32(self.int(used as i32), lane));
-        let mut coef = avx._mm256_and_ps(avx._mm256_and_ps(rep, positive), in_use);
-        if attract {
-            let (p, q): ([f32; BATCH], [f32; BATCH]) = (pulp::cast(pb), pulp::cast(d2));
-            if q[0] > 0.0 {
-                let att = self.splat(super::attraction(a, b, p[0], q[0]));
-                coef = avx._mm256_blend_ps::<1>(coef, att);
-            }
-        }
-        // Each lane's coefficient broadcast from memory (a load, not a shuffle).
-        let coefs: [f32; BATCH] = pulp::cast(coef);
+        let coef = avx._mm256_and_ps(avx._mm256_and_ps(self.div(num, den), positive), in_use);
+        let scale = avx._mm256_blendv_ps(self.splat(1.0), self.splat(2.0), att);
+        // Each lane's coefficient and scale broadcast from memory (a load, not a shuffle).
+        let (coefs, scales): ([f32; BATCH], [f32; BATCH]) = (pulp::cast(coef), pulp::cast(scale));
         let mut contrib = [zero; BATCH];
         for t in 0..BATCH {
-            contrib[t] = self.clamp(self.mul(self.splat(coefs[t]), diff[t]), -4.0, 4.0);
-        }
-        if attract {
-            contrib[0] = self.add(contrib[0], contrib[0]);
+            let c = self.clamp(self.mul(self.splat(coefs[t]), diff[t]), -4.0, 4.0);
+            contrib[t] = self.mul(c, self.splat(scales[t]));
         }
         let mut q = [zero; BATCH / 2];
         for t in 0..BATCH / 2 {

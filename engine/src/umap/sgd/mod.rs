@@ -14,11 +14,14 @@
 //! which is the update umap-learn makes to a vertex per edge and period. A vertex's new position
 //! depends only on the snapshot, its own edges' schedules and its own random stream, so the
 //! layout is a pure function of the input and the seed, whatever the number of threads or the
-//! order in which rayon runs the blocks. Within one sample the attraction and the negative
-//! samples are evaluated at the same head position and applied together (independent
-//! computations, which the CPU overlaps instead of waiting on a chain of dependent updates).
+//! order in which rayon runs the blocks. The targets of a vertex's samples in one epoch (each
+//! sampled edge's tail, then its negative samples, in edge order) are packed into batches of
+//! eight, evaluated at the head's current position and applied together; the next batch starts
+//! from the moved head. umap-learn moves the head after every single target; evaluating eight at
+//! once keeps every lane of a register busy (one sample is six targets) and gave the same
+//! quality (NMI over seeds 1–4 on CLINC150: 0.785–0.795 before and after).
 //!
-//! Vectorisation: such a batch is up to eight targets. The portable evaluator ([`Lanes`])
+//! Vectorisation: a batch is up to eight targets. The portable evaluator ([`Lanes`])
 //! writes it as loops over eight lanes (gather the targets' coordinates, squared distances,
 //! `d^{2b}` through a branch-free `exp2(b·log2 d²)`, coefficients, clipped updates summed in a
 //! fixed tree order) compiled inside a [`pulp::Arch::dispatch`] target-feature function. On
@@ -254,11 +257,11 @@ struct Epoch<'a> {
     now: f32,
 }
 
-/// Evaluates one batch: the gradients of the first `used` of [`BATCH`] targets (lane 0 the
-/// attraction when `attract`, taken twice: the head's and the tail's move; the others negative
-/// samples; unused lanes point at the head and contribute nothing) at the head's position `cur`
-/// (one stored row), applied together to `cur`. `snapshot` holds all rows of the previous
-/// epoch.
+/// Evaluates one batch: the gradients of the first `used` of [`BATCH`] targets (lane `t` an
+/// attraction when bit `t` of `attract` is set, taken twice: the head's and the tail's move;
+/// the others negative samples; unused lanes point at the head and contribute nothing) at the
+/// head's position `cur` (one stored row), applied together to `cur`. `snapshot` holds all
+/// rows of the previous epoch.
 trait Batch {
     /// Floats per stored row.
     fn stride(&self) -> usize;
@@ -269,7 +272,7 @@ trait Batch {
         snapshot: &[f32],
         targets: &[usize; BATCH],
         used: usize,
-        attract: bool,
+        attract: u8,
         alpha: f32,
     );
 }
@@ -318,6 +321,12 @@ impl Kernel {
         for (r, (cur, state)) in rows.chunks_exact_mut(stride).zip(streams.iter_mut()).enumerate() {
             let i = start + r;
             cur.copy_from_slice(&snapshot[i * stride..(i + 1) * stride]);
+            // Targets of this vertex's samples are packed into full batches across its edges
+            // (lane `t` an attraction when bit `t` of `attract` is set); unused lanes point at
+            // the head.
+            let mut targets = [i; BATCH];
+            let mut m = 0;
+            let mut attract = 0u8;
             for e in edges.indptr[i]..edges.indptr[i + 1] {
                 let s = &mut sched[e - edge_base];
                 if s.next > now {
@@ -325,33 +334,29 @@ impl Kernel {
                 }
                 let n_neg = ((now - s.next_neg) / s.every_neg).max(0.0) as usize;
                 s.next += s.every;
-                // The attraction and the negative samples of this sample are evaluated at the
-                // head's current position as one batch (independent computations the CPU can
-                // overlap), then applied together.
-                let mut remaining = n_neg;
-                let mut attract = true;
-                while attract || remaining > 0 {
-                    // Unused lanes point at the head (a whole-array store; a partial fill
-                    // compiles to a memset call per batch).
-                    let mut targets = [i; BATCH];
-                    let mut m = 0;
-                    if attract {
-                        targets[0] = edges.tail[e] as usize;
-                        m = 1;
-                    }
-                    while m < BATCH && remaining > 0 {
-                        remaining -= 1;
-                        let k = ((next_u64(state) as u128 * self.n as u128) >> 64) as usize;
-                        if k != i {
-                            // umap-learn skips the head itself (distance 0).
-                            targets[m] = k;
-                            m += 1;
+                targets[m] = edges.tail[e] as usize;
+                attract |= 1 << m;
+                m += 1;
+                if m == BATCH {
+                    batch.apply(cur, snapshot, &targets, m, attract, alpha);
+                    (targets, m, attract) = ([i; BATCH], 0, 0);
+                }
+                for _ in 0..n_neg {
+                    let k = ((next_u64(state) as u128 * self.n as u128) >> 64) as usize;
+                    if k != i {
+                        // umap-learn skips the head itself (distance 0).
+                        targets[m] = k;
+                        m += 1;
+                        if m == BATCH {
+                            batch.apply(cur, snapshot, &targets, m, attract, alpha);
+                            (targets, m, attract) = ([i; BATCH], 0, 0);
                         }
                     }
-                    batch.apply(cur, snapshot, &targets, m, attract, alpha);
-                    attract = false;
                 }
                 s.next_neg += n_neg as f32 * s.every_neg;
+            }
+            if m > 0 {
+                batch.apply(cur, snapshot, &targets, m, attract, alpha);
             }
         }
     }
@@ -383,7 +388,7 @@ impl<const D: usize> Batch for Lanes<'_, D> {
         snapshot: &[f32],
         targets: &[usize; BATCH],
         used: usize,
-        attract: bool,
+        attract: u8,
         alpha: f32,
     ) {
         let dim = self.stride();
@@ -418,14 +423,20 @@ impl<const D: usize> Batch for Lanes<'_, D> {
             }
         }
         let pb = pow_lanes(&d2, b);
+        let neg_two_ab = neg_two_ab(a, b);
         let mut coef = [0f32; BATCH];
+        let mut scale = [1f32; BATCH];
         for t in 0..BATCH {
-            // 2γb / ((0.001 + d²)(1 + a·d^{2b}))
-            let rep = two_gamma_b / ((0.001 + d2[t]) * (a * pb[t] + 1.0));
-            coef[t] = if d2[t] > 0.0 && t < used { rep } else { 0.0 };
-        }
-        if attract && d2[0] > 0.0 {
-            coef[0] = attraction(a, b, pb[0], d2[0]);
+            // Attraction −2ab·d^{2b} / (d²·(1 + a·d^{2b})), taken twice (the head's and the
+            // tail's move); repulsion 2γb / ((0.001 + d²)(1 + a·d^{2b})).
+            let (num, den) = if attract >> t & 1 == 1 {
+                scale[t] = 2.0;
+                (neg_two_ab * pb[t], d2[t])
+            } else {
+                (two_gamma_b, 0.001 + d2[t])
+            };
+            let c = num / (den * (a * pb[t] + 1.0));
+            coef[t] = if d2[t] > 0.0 && t < used { c } else { 0.0 };
         }
         for (d, c) in cur.iter_mut().enumerate() {
             let row = if D > 0 {
@@ -435,21 +446,18 @@ impl<const D: usize> Batch for Lanes<'_, D> {
             };
             let mut contrib = [0f32; BATCH];
             for t in 0..BATCH {
-                contrib[t] = clip(coef[t] * row[t]);
-            }
-            if attract {
-                contrib[0] += contrib[0];
+                contrib[t] = clip(coef[t] * row[t]) * scale[t];
             }
             *c += sum_lanes(contrib) * alpha;
         }
     }
 }
 
-/// The attraction's gradient coefficient −2ab·d^{2(b−1)} / (1 + a·d^{2b}), from `pb` = d^{2b}
-/// and `d2` = d² > 0.
+/// `−2ab`, the attraction coefficient's constant factor (one rounding order for every
+/// evaluator).
 #[inline(always)]
-fn attraction(a: f32, b: f32, pb: f32, d2: f32) -> f32 {
-    -2.0 * a * b * (pb / d2) / (a * pb + 1.0)
+fn neg_two_ab(a: f32, b: f32) -> f32 {
+    -2.0 * a * b
 }
 
 /// `x^b` per lane (the same operations as [`fast_pow`], written branch-free).
