@@ -358,9 +358,19 @@ impl<'a> NormalizedAdjacency<'a> {
         NormalizedAdjacency { graph, weights }
     }
 
-    /// `y = A·x`. Rows are summed in order, two rows at a time: each row's sum is a chain of
-    /// dependent additions, and two chains side by side keep the adder busy.
+    /// `y = A·x`.
     fn apply(&self, x: &[f64], y: &mut [f64]) {
+        self.apply_update(x, y, |_, s, _| s);
+    }
+
+    /// `y[i] = f(i, (A·x)[i], y[i])` for every row, in one parallel pass (the Chebyshev
+    /// recurrence's vector updates ride along instead of taking passes of their own). Rows are
+    /// summed in order, two rows at a time: each row's sum is a chain of dependent additions,
+    /// and two chains side by side keep the adder busy.
+    fn apply_update<F>(&self, x: &[f64], y: &mut [f64], f: F)
+    where
+        F: Fn(usize, f64, f64) -> f64 + Sync,
+    {
         let g = self.graph;
         let row = |i: usize| {
             let (lo, hi) = (g.indptr[i], g.indptr[i + 1]);
@@ -370,7 +380,8 @@ impl<'a> NormalizedAdjacency<'a> {
             let (base, len) = (c * CHUNK, ys.len());
             let mut pairs = ys.chunks_exact_mut(2);
             for (p, out) in (&mut pairs).enumerate() {
-                let ((ia, wa), (ib, wb)) = (row(base + 2 * p), row(base + 2 * p + 1));
+                let (a, b) = (base + 2 * p, base + 2 * p + 1);
+                let ((ia, wa), (ib, wb)) = (row(a), row(b));
                 let common = ia.len().min(ib.len());
                 let (mut sa, mut sb) = (-0.0f64, -0.0f64);
                 for t in 0..common {
@@ -383,12 +394,14 @@ impl<'a> NormalizedAdjacency<'a> {
                 for t in common..ib.len() {
                     sb += wb[t] * x[ib[t] as usize];
                 }
-                out[0] = sa;
-                out[1] = sb;
+                out[0] = f(a, sa, out[0]);
+                out[1] = f(b, sb, out[1]);
             }
             if let [last] = pairs.into_remainder() {
-                let (i, w) = row(base + len - 1);
-                *last = i.iter().zip(w).map(|(&j, w)| w * x[j as usize]).sum();
+                let i = base + len - 1;
+                let (idx, w) = row(i);
+                let s: f64 = idx.iter().zip(w).map(|(&j, w)| w * x[j as usize]).sum();
+                *last = f(i, s, *last);
             }
         });
     }
@@ -699,7 +712,9 @@ impl Filter {
         Filter { alpha: 2.0 / (cut + 1.0), beta: (cut - 1.0) / (cut + 1.0) }
     }
 
-    /// `y = T_d(t(A))·x` by the three-term recurrence.
+    /// `y = T_d(t(A))·x` by the three-term recurrence `T_{k+1} = 2 t(A) T_k − T_{k−1}`, each
+    /// step one pass: the new vector overwrites `T_{k−1}` in place (entry `i` depends only on
+    /// entry `i` of it), then the two buffers swap roles.
     fn apply(
         &self,
         op: &NormalizedAdjacency<'_>,
@@ -707,18 +722,17 @@ impl Filter {
         y: &mut [f64],
         (prev, cur): &mut (Vec<f64>, Vec<f64>),
     ) {
-        // prev = T_0 x = x, cur = T_1 x = t(A) x.
-        prev.copy_from_slice(x);
-        op.apply(x, cur);
-        cur.iter_mut().zip(x).for_each(|(c, &xi)| *c = self.alpha * *c - self.beta * xi);
-        for _ in 1..FILTER_DEGREE {
-            // next = 2 t(A) cur − prev, written into y, then rotated.
-            op.apply(cur, y);
-            y.iter_mut().zip(cur.iter()).zip(prev.iter()).for_each(|((yi, &ci), &pi)| {
-                *yi = 2.0 * (self.alpha * *yi - self.beta * ci) - pi;
-            });
+        let (alpha, beta) = (self.alpha, self.beta);
+        // cur = T_1 x = t(A) x (T_0 x = x).
+        op.apply_update(x, cur, |i, s, _| alpha * s - beta * x[i]);
+        for k in 1..FILTER_DEGREE {
+            let c: &[f64] = cur;
+            if k == 1 {
+                op.apply_update(c, prev, |i, s, _| 2.0 * (alpha * s - beta * c[i]) - x[i]);
+            } else {
+                op.apply_update(c, prev, |i, s, p| 2.0 * (alpha * s - beta * c[i]) - p);
+            }
             std::mem::swap(prev, cur);
-            cur.copy_from_slice(y);
         }
         y.copy_from_slice(cur);
     }
