@@ -33,6 +33,35 @@ impl EncoderArgs {
     }
 }
 
+/// The documents of `topics fit` and `topics transform` and where their embeddings come from.
+#[derive(Debug, clap::Args)]
+pub struct DocsArgs {
+    /// JSONL file, one object with a `text` field per line.
+    #[arg(long)]
+    pub docs: PathBuf,
+    /// float32 `[n, d]` NumPy array of embeddings in the same order as the docs.
+    #[arg(long)]
+    pub embeddings: Option<PathBuf>,
+    /// Use only the first N documents (and embedding rows).
+    #[arg(long)]
+    pub limit: Option<usize>,
+}
+
+impl DocsArgs {
+    /// Reads the documents and their embeddings ([`embeddings_for`]): the texts, the matrix and,
+    /// when the encoder made it, the encoder's model name.
+    pub fn read(
+        &self,
+        encoder: &EncoderArgs,
+        dev: &Device,
+    ) -> anyhow::Result<(Vec<String>, Matrix, Option<String>)> {
+        let texts = read_docs(&self.docs, self.limit)?;
+        let (embeddings, name) =
+            embeddings_for(&texts, self.embeddings.as_deref(), self.limit.is_some(), encoder, dev)?;
+        Ok((texts, embeddings, name))
+    }
+}
+
 /// Embeddings of `texts`: read from `path` when given (see [`read_embeddings`]), else computed
 /// with the local encoder `encoder.encoder` on `dev`. Returns the matrix and, when computed here, the
 /// encoder's model name (what a fitted model records and what a model must have been fitted with).

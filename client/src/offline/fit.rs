@@ -19,20 +19,13 @@ use chrono::NaiveDate;
 use topic_engine::device;
 use topic_engine::{FitInput, FitParams, NrTopics, TopicModel};
 
-use super::files::{self, EncoderArgs};
+use super::files::{self, DocsArgs, EncoderArgs};
 
 /// Arguments of `topics fit`.
 #[derive(Debug, clap::Args)]
 pub struct FitArgs {
-    /// JSONL file, one object with a `text` field per line.
-    #[arg(long)]
-    pub docs: PathBuf,
-    /// float32 `[n, d]` NumPy array of embeddings in the same order as the docs.
-    #[arg(long)]
-    pub embeddings: Option<PathBuf>,
-    /// Use only the first N documents (and embedding rows).
-    #[arg(long)]
-    pub limit: Option<usize>,
+    #[command(flatten)]
+    pub input: DocsArgs,
     /// Output directory for the model files.
     #[arg(long)]
     pub out: PathBuf,
@@ -62,15 +55,8 @@ pub struct FitArgs {
 /// Runs `topics fit`.
 pub fn run(args: FitArgs) -> anyhow::Result<ExitCode> {
     let nr_topics: NrTopics = args.nr_topics.parse().context("--nr-topics")?;
-    let texts = files::read_docs(&args.docs, args.limit)?;
     let dev = args.encoder.device()?;
-    let (embeddings, encoder_name) = files::embeddings_for(
-        &texts,
-        args.embeddings.as_deref(),
-        args.limit.is_some(),
-        &args.encoder,
-        &dev,
-    )?;
+    let (texts, embeddings, encoder_name) = args.input.read(&args.encoder, &dev)?;
     let embedding_model = encoder_name.unwrap_or(args.embedding_model);
     let params = FitParams {
         min_topic_size: args.min_topic_size,

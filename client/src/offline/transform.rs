@@ -17,7 +17,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use topic_engine::{TopicModel, TransformParams};
 
-use super::files::{self, EncoderArgs};
+use super::files::{self, DocsArgs, EncoderArgs};
 
 /// Arguments of `topics transform`.
 #[derive(Debug, clap::Args)]
@@ -25,15 +25,8 @@ pub struct TransformArgs {
     /// The model directory.
     #[arg(long)]
     pub model: PathBuf,
-    /// JSONL file, one object with a `text` field per line.
-    #[arg(long)]
-    pub docs: PathBuf,
-    /// float32 `[n, d]` NumPy array of embeddings in the same order as the docs.
-    #[arg(long)]
-    pub embeddings: Option<PathBuf>,
-    /// Use only the first N documents (and embedding rows).
-    #[arg(long)]
-    pub limit: Option<usize>,
+    #[command(flatten)]
+    pub input: DocsArgs,
     /// Write the assignments here (JSON).
     #[arg(long)]
     pub out: PathBuf,
@@ -55,15 +48,8 @@ pub fn run(args: TransformArgs) -> anyhow::Result<ExitCode> {
     };
     params.check().context("--outlier-threshold")?;
     let model = files::load_model(&args.model)?;
-    let texts = files::read_docs(&args.docs, args.limit)?;
     let dev = args.encoder.device()?;
-    let (embeddings, encoder_name) = files::embeddings_for(
-        &texts,
-        args.embeddings.as_deref(),
-        args.limit.is_some(),
-        &args.encoder,
-        &dev,
-    )?;
+    let (_, embeddings, encoder_name) = args.input.read(&args.encoder, &dev)?;
     if let Some(name) = encoder_name {
         if name != model.embedding_model {
             bail!(

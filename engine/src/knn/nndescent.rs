@@ -365,13 +365,7 @@ pub(crate) fn nndescent(data: &Matrix, k: usize, seed: u64, cancel: &Cancel) -> 
                 let mut out = Vec::with_capacity(leaf.len() * leaf.len());
                 for (a_pos, &a) in leaf.iter().enumerate() {
                     for &b in &leaf[a_pos + 1..] {
-                        let d = pts.approx(a as usize, b as usize);
-                        if d < worst[a as usize] {
-                            out.push((a, d, b));
-                        }
-                        if d < worst[b as usize] {
-                            out.push((b, d, a));
-                        }
+                        propose(&mut out, &worst, a, b, pts.approx(a as usize, b as usize));
                     }
                 }
                 out
@@ -404,13 +398,7 @@ pub(crate) fn nndescent(data: &Matrix, k: usize, seed: u64, cancel: &Cancel) -> 
                             if a == b {
                                 continue;
                             }
-                            let d = pts.approx(a as usize, b as usize);
-                            if d < worst[a as usize] {
-                                out.push((a, d, b));
-                            }
-                            if d < worst[b as usize] {
-                                out.push((b, d, a));
-                            }
+                            propose(&mut out, &worst, a, b, pts.approx(a as usize, b as usize));
                         }
                     }
                     out
@@ -431,6 +419,18 @@ pub(crate) fn nndescent(data: &Matrix, k: usize, seed: u64, cancel: &Cancel) -> 
     tracing::debug!(n_trees, forest_s = t_forest.as_secs_f64(), "nn-descent forest");
     cancel.check()?;
     Ok(finish(&pts, heaps, k))
+}
+
+/// Proposes `b` as a neighbour of `a` and `a` of `b` (at distance `d`), each only when it is
+/// closer than the receiver's current worst neighbour (anything else would be rejected).
+#[inline(always)]
+fn propose(out: &mut Vec<(u32, f32, u32)>, worst: &[f32], a: u32, b: u32, d: f32) {
+    if d < worst[a as usize] {
+        out.push((a, d, b));
+    }
+    if d < worst[b as usize] {
+        out.push((b, d, a));
+    }
 }
 
 /// pynndescent's `new_build_candidates`: per vertex up to `max_candidates` new and old

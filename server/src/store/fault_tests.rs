@@ -7,13 +7,9 @@
 use chrono::NaiveDate;
 use topic_engine::TopicModel;
 
-use super::test_util::{day, model};
+use super::test_util::{day, model, tid};
 use super::*;
 use crate::testing::{MotoServer, PgCluster, TcpProxy};
-
-fn tid(s: &str) -> TenantId {
-    TenantId::parse(s).unwrap()
-}
 
 /// A second model, different from [`model`] in labels and sizes.
 fn model_b() -> TopicModel {

@@ -1060,15 +1060,8 @@ impl MetaStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::test_util::{day, model};
+    use crate::store::test_util::{day, model, tid, ver};
     use crate::testing::PgCluster;
-
-    fn tid(s: &str) -> TenantId {
-        TenantId::parse(s).unwrap()
-    }
-    fn ver(s: &str) -> Version {
-        Version::parse(s).unwrap()
-    }
 
     fn new_model(t: &TenantId, v: &Version, kind: ModelKind) -> NewModel {
         NewModel::for_model(

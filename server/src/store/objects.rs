@@ -341,15 +341,8 @@ impl ModelStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::test_util::model;
+    use crate::store::test_util::{model, tid, ver};
     use crate::testing::MotoServer;
-
-    fn tid(s: &str) -> TenantId {
-        TenantId::parse(s).unwrap()
-    }
-    fn ver(s: &str) -> Version {
-        Version::parse(s).unwrap()
-    }
 
     /// The same behaviour on every backend.
     async fn exercise(store: &ModelStore) {

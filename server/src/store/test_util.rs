@@ -4,6 +4,18 @@ use chrono::NaiveDate;
 use topic_engine::model::{DailyCount, LabelSource, TopicStatus};
 use topic_engine::{FitParams, Keyword, MergeParams, Topic, TopicModel};
 
+use super::{TenantId, Version};
+
+/// A tenant id the test knows is valid.
+pub fn tid(s: &str) -> TenantId {
+    TenantId::parse(s).unwrap()
+}
+
+/// A version the test knows is valid.
+pub fn ver(s: &str) -> Version {
+    Version::parse(s).unwrap()
+}
+
 pub fn day(d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(2025, 3, d).unwrap()
 }
