@@ -139,20 +139,18 @@ impl<const D: usize> Registers<'_, D> {
         let e = avx2._mm256_sub_epi32(e, avx._mm256_castps_si256(big));
         let s = self.div(self.sub(m, one), self.add(m, one));
         let s2 = self.mul(s, s);
-        let mut poly = self.mul(s2, self.splat(0.222_222_2));
-        for c in [0.285_714_3, 0.4, 0.666_666_7] {
-            poly = self.mul(s2, self.add(self.splat(c), poly));
-        }
-        let series = self.mul(s, self.add(self.splat(2.0), poly));
-        let log2 = self
-            .add(avx._mm256_cvtepi32_ps(e), self.mul(series, self.splat(std::f32::consts::LOG2_E)));
+        let [c0, c1, c2] = super::LOG2_POLY;
+        let poly = self.mul(s2, self.add(self.splat(c1), self.mul(s2, self.splat(c2))));
+        let series = self.mul(s, self.add(self.splat(c0), poly));
+        let log2 = self.add(avx._mm256_cvtepi32_ps(e), series);
         // exp2(b · log2)
         const ROUND: f32 = 12_582_912.0;
         let x = self.clamp(self.mul(self.splat(b), log2), -126.0, 126.0);
         let y = self.add(x, self.splat(ROUND));
         let f = self.sub(x, self.sub(y, self.splat(ROUND)));
-        let mut p = self.mul(f, self.splat(0.000_154_035_3));
-        for c in [0.001_333_355, 0.009_618_129, 0.055_504_11, 0.240_226_5, std::f32::consts::LN_2] {
+        let [c1, c2, c3, c4] = super::EXP2_POLY;
+        let mut p = self.mul(f, self.splat(c4));
+        for c in [c3, c2, c1] {
             p = self.mul(f, self.add(self.splat(c), p));
         }
         let ri =
