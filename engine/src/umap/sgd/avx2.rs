@@ -1,9 +1,10 @@
 //! The SGD batch written with AVX2 instructions (through pulp's safe wrappers).
 //!
 //! Rows are stored padded to [`LANES`] floats, so a target's row is one 256-bit load and the
-//! head minus target difference one subtraction. The eight squared-difference rows are
-//! transposed so that the squared distances of all eight targets sit in one register; `d^{2b}`,
-//! the coefficients and the clipping then run on whole registers, and each target's
+//! head minus target difference one subtraction. Each eight squared-difference rows are
+//! transposed so that the squared distances of eight targets sit in one register (a batch is two
+//! such registers, evaluated side by side); `d^{2b}`, the coefficients and the clipping then run
+//! on whole registers, and each target's
 //! contribution (its broadcast coefficient times its difference row) is summed in the same
 //! tree order as the portable lanes. Every arithmetic step is the one the portable evaluator
 //! makes, in the same order and without fused multiply-add, so both give bit-identical
@@ -17,6 +18,9 @@ use super::{Batch, Edges, Epoch, Kernel, BATCH};
 
 /// Floats per stored row (and lanes per register).
 pub(super) const LANES: usize = 8;
+
+/// Registers per batch.
+const HALVES: usize = BATCH / LANES;
 
 /// One epoch of one vertex block, for [`V3::vectorize`] (the kernel is compiled with AVX2
 /// enabled).
@@ -175,7 +179,7 @@ impl<const D: usize> Batch for Registers<'_, D> {
         snapshot: &[f32],
         targets: &[usize; BATCH],
         used: usize,
-        attract: u8,
+        attract: u16,
         alpha: f32,
     ) {
         let (avx, avx2) = (self.simd.avx, self.simd.avx2);
@@ -186,51 +190,74 @@ impl<const D: usize> Batch for Registers<'_, D> {
         // Rows as whole registers (one bounds check per target); `stride` is LANES.
         let rows: &[[f32; LANES]] = pulp::bytemuck::cast_slice(snapshot);
         let head = load(cur);
-        let mut diff = [zero; LANES];
-        let mut sq = [zero; LANES];
-        for t in 0..LANES {
+        let mut diff = [zero; BATCH];
+        let mut sq = [zero; BATCH];
+        for t in 0..BATCH {
             diff[t] = self.sub(head, pulp::cast(rows[targets[t]]));
             sq[t] = self.mul(diff[t], diff[t]);
         }
-        let cols = self.transpose(sq);
-        // Coordinates in order, as the portable loop adds them (the padding is never added).
-        let mut d2 = cols[0];
-        for col in &cols[1..dim] {
-            d2 = self.add(d2, *col);
-        }
-        let pb = self.pow(d2, b);
-        let apb1 = self.add(self.mul(self.splat(a), pb), self.splat(1.0));
-        // Lanes holding an attraction (bit t of `attract`).
-        let bit: __m256i = pulp::cast([1i32, 2, 4, 8, 16, 32, 64, 128]);
-        let att = avx._mm256_castsi256_ps(
-            avx2._mm256_cmpeq_epi32(avx2._mm256_and_si256(self.int(attract as i32), bit), bit),
-        );
-        // One division for both kinds: attraction −2ab·d^{2b} / (d²·(1 + a·d^{2b})),
-        // repulsion 2γb / ((0.001 + d²)(1 + a·d^{2b})).
-        let num = avx._mm256_blendv_ps(
-            self.splat(two_gamma_b),
-            self.mul(self.splat(super::neg_two_ab(a, b)), pb),
-            att,
-        );
-        let den = self.mul(avx._mm256_blendv_ps(self.add(self.splat(0.001), d2), d2, att), apb1);
-        let positive = avx._mm256_cmp_ps::<30>(d2, zero); // _CMP_GT_OQ
+        // The batch is two registers of eight lanes (`HALVES`), evaluated side by side: their
+        // chains (the power above all) are independent, so the CPU overlaps them.
         let lane: __m256i = pulp::cast([0i32, 1, 2, 3, 4, 5, 6, 7]);
-        let in_use = avx._mm256_castsi256_ps(avx2._mm256_cmpgt_epi32(self.int(used as i32), lane));
-        let coef = avx._mm256_and_ps(avx._mm256_and_ps(self.div(num, den), positive), in_use);
-        let scale = avx._mm256_blendv_ps(self.splat(1.0), self.splat(2.0), att);
+        let bit: __m256i = pulp::cast([1i32, 2, 4, 8, 16, 32, 64, 128]);
+        let mut d2 = [zero; HALVES];
+        for (h, d2) in d2.iter_mut().enumerate() {
+            let mut block = [zero; LANES];
+            block.copy_from_slice(&sq[h * LANES..(h + 1) * LANES]);
+            let cols = self.transpose(block);
+            // Coordinates in order, as the portable loop adds them (the padding is never added).
+            let mut s = cols[0];
+            for col in &cols[1..dim] {
+                s = self.add(s, *col);
+            }
+            *d2 = s;
+        }
+        let mut pb = [zero; HALVES];
+        for h in 0..HALVES {
+            pb[h] = self.pow(d2[h], b);
+        }
+        let mut coefs = [0f32; BATCH];
+        let mut scales = [0f32; BATCH];
+        for h in 0..HALVES {
+            let apb1 = self.add(self.mul(self.splat(a), pb[h]), self.splat(1.0));
+            // Lanes holding an attraction (bit t of `attract`).
+            let bits = self.int(i32::from(attract >> (h * LANES)));
+            let att = avx._mm256_castsi256_ps(
+                avx2._mm256_cmpeq_epi32(avx2._mm256_and_si256(bits, bit), bit),
+            );
+            // One division for both kinds: attraction −2ab·d^{2b} / (d²·(1 + a·d^{2b})),
+            // repulsion 2γb / ((0.001 + d²)(1 + a·d^{2b})).
+            let num = avx._mm256_blendv_ps(
+                self.splat(two_gamma_b),
+                self.mul(self.splat(super::neg_two_ab(a, b)), pb[h]),
+                att,
+            );
+            let den = self
+                .mul(avx._mm256_blendv_ps(self.add(self.splat(0.001), d2[h]), d2[h], att), apb1);
+            let positive = avx._mm256_cmp_ps::<30>(d2[h], zero); // _CMP_GT_OQ
+            let left = used as i32 - (h * LANES) as i32;
+            let in_use = avx._mm256_castsi256_ps(avx2._mm256_cmpgt_epi32(self.int(left), lane));
+            let coef = avx._mm256_and_ps(avx._mm256_and_ps(self.div(num, den), positive), in_use);
+            let scale = avx._mm256_blendv_ps(self.splat(1.0), self.splat(2.0), att);
+            let (c, s): ([f32; LANES], [f32; LANES]) = (pulp::cast(coef), pulp::cast(scale));
+            coefs[h * LANES..(h + 1) * LANES].copy_from_slice(&c);
+            scales[h * LANES..(h + 1) * LANES].copy_from_slice(&s);
+        }
         // Each lane's coefficient and scale broadcast from memory (a load, not a shuffle).
-        let (coefs, scales): ([f32; BATCH], [f32; BATCH]) = (pulp::cast(coef), pulp::cast(scale));
         let mut contrib = [zero; BATCH];
         for t in 0..BATCH {
             let c = self.clamp(self.mul(self.splat(coefs[t]), diff[t]), -4.0, 4.0);
             contrib[t] = self.mul(c, self.splat(scales[t]));
         }
-        let mut q = [zero; BATCH / 2];
-        for t in 0..BATCH / 2 {
-            q[t] = self.add(contrib[t], contrib[t + BATCH / 2]);
+        // The portable lanes' pairwise tree: lane t + half onto lane t, halving.
+        let mut half = BATCH / 2;
+        while half > 0 {
+            for t in 0..half {
+                contrib[t] = self.add(contrib[t], contrib[t + half]);
+            }
+            half /= 2;
         }
-        let sum = self.add(self.add(q[0], q[2]), self.add(q[1], q[3]));
-        store(cur, self.add(head, self.mul(sum, self.splat(alpha))));
+        store(cur, self.add(head, self.mul(contrib[0], self.splat(alpha))));
     }
 }
 
