@@ -25,11 +25,12 @@
 //!
 //! Vectorisation: the portable evaluator ([`Lanes`]) writes a batch as loops over sixteen lanes
 //! (gather the targets' coordinates, squared distances, `d^{2b}` through a branch-free
-//! `exp2(b·log2 d²)`, coefficients, clipped updates summed in a fixed tree order) compiled inside a [`pulp::Arch::dispatch`] target-feature function. On
-//! x86-64 with AVX2 and at most 8 dimensions, [`avx2`] evaluates the same steps on registers
-//! over rows padded to 8 floats (one load per target, a transpose for the distances), about
-//! twice as fast as what the compiler makes of the lane loops. No step uses fused
-//! multiply-add, so every evaluator computes bit-identical layouts (tested).
+//! `exp2(b·log2 d²)`, coefficients, clipped updates summed in a fixed tree order) compiled
+//! inside a [`pulp::Arch::dispatch`] target-feature function. On x86-64 with AVX2 and at most 8
+//! dimensions, [`avx2`] evaluates the same steps on registers over rows padded to 8 floats (one
+//! load per target, a transpose for the distances), about twice as fast as what the compiler
+//! makes of the lane loops. No step uses fused multiply-add, so every evaluator computes
+//! bit-identical layouts (tested).
 
 use rayon::prelude::*;
 
