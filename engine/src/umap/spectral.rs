@@ -5,10 +5,10 @@
 //! of the normalised adjacency `A = D^{-½} P D^{-½}`. Small graphs use a dense (Householder + QL)
 //! eigensolver; large ones a thick-restart Lanczos iteration with the trivial eigenvector
 //! `D^{½}·1` deflated, which after its first cycle runs on a Chebyshev filter of `A` cut below
-//! the wanted eigenvalues (22,500 CLINC150 docs: 7 restarts instead of 30; 100,000 synthetic
-//! docs: 35 instead of 135), converging to the same eigenvectors. A graph with several components places each component's own spectral
-//! layout around a meta layout of the components; failures fall back to uniform random
-//! coordinates, as umap-learn does.
+//! the wanted eigenvalues (22,500 CLINC150 docs: 10 restarts instead of 30; 100,000 synthetic
+//! docs: 35 instead of 135), converging to the same eigenvectors. A graph with several
+//! components places each component's own spectral layout around a meta layout of the
+//! components; failures fall back to uniform random coordinates, as umap-learn does.
 
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
