@@ -16,8 +16,12 @@
 //!   with every *active*, non-outlier base topic, using the base embeddings as they were before
 //!   this merge (so the result does not depend on day-topic order). The best base topic (ties:
 //!   smaller id) is a match when the cosine is `≥ min_similarity`. Several day topics may fold
-//!   into one base topic (as in BERTopic): when a day's clustering splits a known topic in two,
-//!   both halves belong to the long-lived topic instead of creating a near-duplicate.
+//!   into one base topic (as in BERTopic) when they are one topic with each other: when a day's
+//!   clustering splits a known topic in two, both halves (cosine `≥ min_similarity` to each
+//!   other) belong to the long-lived topic instead of creating a near-duplicate. A day topic
+//!   below `min_similarity` to every day topic already folded into that base topic (best match
+//!   first) is a different topic the base embedding is merely close to (a day-1 cluster mixing
+//!   two intents, a new intent beside an old one) and becomes a new topic; BERTopic folds it.
 //! - **Matched.** The base id, label and `first_seen` stay; sizes add; the embedding becomes the
 //!   size-weighted mean of the base and day embeddings, re-normalised; term counts add (the
 //!   vocabularies are united and re-indexed); daily counts add per date; `last_seen` extends;
@@ -120,6 +124,39 @@ pub fn merge(
             }
             _ => unmatched.push(d),
         }
+    }
+    // A base topic matched by several day topics keeps those that are one topic with each
+    // other: taken best match first (cosine to the base topic, then day id), a day topic below
+    // `min_similarity` to every one already kept is a different topic that the base topic's
+    // embedding is merely close to (a day-1 cluster that mixed two intents, a new intent next
+    // to an old one) and becomes a new topic instead of being absorbed.
+    let mut separated: Vec<&Topic> = Vec::new();
+    for (bid, parts) in folds.iter_mut() {
+        if parts.len() < 2 {
+            continue;
+        }
+        let sim = |t: &Topic| {
+            matched.iter().find(|m| m.0 == t.id && m.1 == *bid).map_or(f32::MIN, |m| m.2)
+        };
+        let mut by_match = parts.clone();
+        by_match.sort_by(|a, b| sim(b).total_cmp(&sim(a)).then(a.id.cmp(&b.id)));
+        let mut kept: Vec<&Topic> = Vec::with_capacity(by_match.len());
+        for t in by_match {
+            if kept.is_empty()
+                || kept.iter().any(|k| dot(&k.embedding, &t.embedding) >= params.min_similarity)
+            {
+                kept.push(t);
+            } else {
+                separated.push(t);
+            }
+        }
+        kept.sort_by_key(|t| t.id);
+        *parts = kept;
+    }
+    if !separated.is_empty() {
+        matched.retain(|m| !separated.iter().any(|t| t.id == m.0));
+        unmatched.extend(separated);
+        unmatched.sort_by_key(|t| t.id);
     }
     let n_retired_day = day.topics.iter().filter(|t| !t.is_active() && !t.is_outlier()).count();
     if n_retired_day > 0 {

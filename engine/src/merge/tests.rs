@@ -160,6 +160,25 @@ fn several_day_topics_may_fold_into_one_and_outliers_never_match() {
 }
 
 #[test]
+fn a_distinct_day_topic_near_the_same_base_topic_becomes_new() {
+    let base = merge(None, &day_with(0, &[0, 1]), &p()).unwrap().model;
+    // Both lean towards topic 0 (cosines 0.85 and 0.81) but not towards each other (0.69): the
+    // better match folds, the other is a different topic and gets a new id.
+    let mut a = e(0);
+    a[2] = 0.7;
+    let mut b = e(0);
+    b[3] = 0.8;
+    let today =
+        day_model(day(1), &[(b, vec![("delta", 5)], 5), (a, vec![("charlie", 5)], 5)], None);
+    let out = merge(Some(&base), &today, &p()).unwrap();
+    assert_eq!(out.matched.iter().map(|m| (m.0, m.1)).collect::<Vec<_>>(), vec![(1, 0)]);
+    assert_eq!(out.new_topic_ids, vec![2]);
+    assert_eq!(out.model.topic(0).unwrap().size, 15);
+    assert_eq!(out.model.topic(2).unwrap().size, 5);
+    assert_eq!(out.model.topic(2).unwrap().first_seen, day(1));
+}
+
+#[test]
 fn retirement_after_thirty_days_and_daily_window() {
     let params = p(); // retire 30, history 90
     let mut model = merge(None, &day_with(0, &[0, 1]), &params).unwrap().model;
