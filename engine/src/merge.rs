@@ -107,7 +107,8 @@ pub fn merge(
     // Match against the base as it was before this merge.
     let candidates: Vec<&Topic> = base.active_topics().collect();
     let mut matched = Vec::new();
-    let mut folds: BTreeMap<i64, Vec<&Topic>> = BTreeMap::new();
+    // Day topics matched to each base topic, with their cosine to it.
+    let mut folds: BTreeMap<i64, Vec<(&Topic, f32)>> = BTreeMap::new();
     let mut unmatched: Vec<&Topic> = Vec::new();
     for d in day.active_topics() {
         let mut best: Option<(i64, f32)> = None;
@@ -120,7 +121,7 @@ pub fn merge(
         match best {
             Some((bid, s)) if s >= params.min_similarity => {
                 matched.push((d.id, bid, s));
-                folds.entry(bid).or_default().push(d);
+                folds.entry(bid).or_default().push((d, s));
             }
             _ => unmatched.push(d),
         }
@@ -131,26 +132,24 @@ pub fn merge(
     // embedding is merely close to (a day-1 cluster that mixed two intents, a new intent next
     // to an old one) and becomes a new topic instead of being absorbed.
     let mut separated: Vec<&Topic> = Vec::new();
-    for (bid, parts) in folds.iter_mut() {
+    for parts in folds.values_mut() {
         if parts.len() < 2 {
             continue;
         }
-        let sim = |t: &Topic| {
-            matched.iter().find(|m| m.0 == t.id && m.1 == *bid).map_or(f32::MIN, |m| m.2)
-        };
-        let mut by_match = parts.clone();
-        by_match.sort_by(|a, b| sim(b).total_cmp(&sim(a)).then(a.id.cmp(&b.id)));
-        let mut kept: Vec<&Topic> = Vec::with_capacity(by_match.len());
-        for t in by_match {
+        parts.sort_by(|(a, sa), (b, sb)| sb.total_cmp(sa).then(a.id.cmp(&b.id)));
+        let mut kept: Vec<(&Topic, f32)> = Vec::with_capacity(parts.len());
+        for &(t, s) in parts.iter() {
             if kept.is_empty()
-                || kept.iter().any(|k| dot(&k.embedding, &t.embedding) >= params.min_similarity)
+                || kept
+                    .iter()
+                    .any(|(k, _)| dot(&k.embedding, &t.embedding) >= params.min_similarity)
             {
-                kept.push(t);
+                kept.push((t, s));
             } else {
                 separated.push(t);
             }
         }
-        kept.sort_by_key(|t| t.id);
+        kept.sort_by_key(|(t, _)| t.id);
         *parts = kept;
     }
     if !separated.is_empty() {
@@ -171,7 +170,7 @@ pub fn merge(
         let day_parts: Vec<&Topic> = if b.is_outlier() {
             day.outlier_topic().into_iter().collect()
         } else {
-            folds.get(&b.id).cloned().unwrap_or_default()
+            folds.get(&b.id).map(|v| v.iter().map(|&(t, _)| t).collect()).unwrap_or_default()
         };
         for d in day_parts {
             fold_into(&mut t, d, &remap(&d.term_counts, &day_map), n_samples);
