@@ -16,8 +16,9 @@
 //! result.json (the format `python/drift_table.py` reads, the same as the Python side's):
 //! `{"system", "params", "days": [{"day", "n_docs", "assignments" (that day's fit, in split
 //! order), "matches" ([day topic, base topic, cosine] per matched day topic), "day_topics",
-//! "merged_topics", "matched", "new", "retired", "fit_s", "merge_s"}], "day1_assignments": [topic per doc of split day 1, in
-//! split order], "final_assignments": [topic per in-scope doc], "transform_s", "total_s"}`
+//! "merged_topics", "matched", "new", "retired", "fit_s", "merge_s"}], "day1_assignments":
+//! [topic per doc of split day 1, in split order], "final_assignments": [topic per in-scope
+//! doc], "transform_s", "total_s"}`
 
 use std::path::PathBuf;
 use std::time::Instant;

@@ -339,23 +339,24 @@ impl Kernel {
                 }
                 let n_neg = ((now - s.next_neg) / s.every_neg).max(0.0) as usize;
                 s.next += s.every;
-                targets[m] = edges.tail[e] as usize;
-                attract |= 1 << m;
-                m += 1;
-                if m == BATCH {
-                    batch.apply(cur, snapshot, &targets, m, attract, alpha);
-                    (targets, m, attract) = ([i; BATCH], 0, 0);
-                }
-                for _ in 0..n_neg {
-                    let k = ((next_u64(state) as u128 * self.n as u128) >> 64) as usize;
-                    if k != i {
-                        // umap-learn skips the head itself (distance 0).
-                        targets[m] = k;
-                        m += 1;
-                        if m == BATCH {
-                            batch.apply(cur, snapshot, &targets, m, attract, alpha);
-                            (targets, m, attract) = ([i; BATCH], 0, 0);
+                // Slot 0 is the edge's tail (the attraction), then its negative samples.
+                for slot in 0..=n_neg {
+                    let k = if slot == 0 {
+                        attract |= 1 << m;
+                        edges.tail[e] as usize
+                    } else {
+                        let k = ((next_u64(state) as u128 * self.n as u128) >> 64) as usize;
+                        if k == i {
+                            // umap-learn skips the head itself (distance 0).
+                            continue;
                         }
+                        k
+                    };
+                    targets[m] = k;
+                    m += 1;
+                    if m == BATCH {
+                        batch.apply(cur, snapshot, &targets, m, attract, alpha);
+                        (targets, m, attract) = ([i; BATCH], 0, 0);
                     }
                 }
                 s.next_neg += n_neg as f32 * s.every_neg;
