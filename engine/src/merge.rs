@@ -39,8 +39,11 @@
 //!   `now − last_seen ≥ retire_after_days` is retired (kept, not matched, not served) and its
 //!   term counts are dropped; daily counts older than `history_days` days are dropped; a retired
 //!   topic whose `last_seen` is `history_days` or more in the past is removed (its id stays
-//!   reserved forever by `next_topic_id`). The vocabulary keeps only words still counted by some
-//!   topic. So a model's size is bounded by what was seen in the last `history_days` days.
+//!   reserved forever by `next_topic_id`). Every topic keeps only its `max_terms_per_topic`
+//!   most frequent term counts (ties: alphabetically first), so a topic seen every night — and
+//!   the outlier topic — does not collect every order number, name and typo ever written. The
+//!   vocabulary keeps only words still counted by some topic. So a model's size is bounded by
+//!   the topics seen in the last `history_days` days, `max_terms_per_topic` terms each.
 //! - **First day** (`base = None`): the day model becomes the base with its ids unchanged (a fit
 //!   numbers topics 0, 1, … by size); retention is applied.
 //! - Both models must use the same embedding model name and dimension.
@@ -341,8 +344,23 @@ fn apply_retention(model: &mut TopicModel, params: &MergeParams) -> Vec<i64> {
         t.daily_counts.retain(|d| (now - d.date).num_days() < history);
     }
     model.topics.retain(|t| t.is_active() || (now - t.last_seen).num_days() < history);
+    for t in &mut model.topics {
+        keep_most_frequent_terms(&mut t.term_counts, params.max_terms_per_topic);
+    }
     compact_vocabulary(model);
     retired
+}
+
+/// Keeps the `max` largest counts of a sparse count vector sorted by index (ties: the smaller
+/// index, i.e. the alphabetically first word), still sorted by index.
+fn keep_most_frequent_terms(counts: &mut Vec<(u32, u32)>, max: usize) {
+    if counts.len() <= max {
+        return;
+    }
+    let by_frequency = |a: &(u32, u32), b: &(u32, u32)| b.1.cmp(&a.1).then(a.0.cmp(&b.0));
+    counts.select_nth_unstable_by(max, by_frequency);
+    counts.truncate(max);
+    counts.sort_unstable_by_key(|p| p.0);
 }
 
 /// Drops vocabulary words no topic counts any more, re-indexing the term counts.

@@ -169,11 +169,21 @@ pub struct MergeParams {
     pub retire_after_days: u32,
     /// Days of per-topic daily counts kept for trends (default 90).
     pub history_days: u32,
+    /// Most term counts a topic keeps after a merge (default 2,000): the most frequent ones, so
+    /// the stored counts of a topic seen every day (and of the outlier topic) stop growing
+    /// with every new word (order numbers, names, typos) over years of merges. Keywords come
+    /// from the kept counts.
+    pub max_terms_per_topic: usize,
 }
 
 impl Default for MergeParams {
     fn default() -> Self {
-        Self { min_similarity: 0.7, retire_after_days: 30, history_days: 90 }
+        Self {
+            min_similarity: 0.7,
+            retire_after_days: 30,
+            history_days: 90,
+            max_terms_per_topic: 2_000,
+        }
     }
 }
 
@@ -188,6 +198,9 @@ impl MergeParams {
         }
         if self.history_days == 0 {
             return Err(EngineError::param("history_days", "must be at least 1"));
+        }
+        if self.max_terms_per_topic == 0 {
+            return Err(EngineError::param("max_terms_per_topic", "must be at least 1"));
         }
         Ok(())
     }

@@ -30,6 +30,9 @@
 //! min_topic_size = 10
 //! [merge]                              # topic_engine::MergeParams
 //! min_similarity = 0.7
+//! retire_after_days = 30
+//! history_days = 90
+//! max_terms_per_topic = 2000
 //! [transform]                          # topic_engine::TransformParams
 //! outlier_threshold = 0.35
 //! ```
@@ -518,6 +521,7 @@ impl Config {
         if !(m.min_similarity > 0.0 && m.min_similarity <= 1.0) {
             return Err(ConfigError::invalid("merge.min_similarity", "must be in (0, 1]"));
         }
+        m.check().map_err(|e| ConfigError::invalid("merge", e.to_string()))?;
         let t = self.transform.outlier_threshold;
         if !(-1.0..=1.0).contains(&t) {
             return Err(ConfigError::invalid(
@@ -606,5 +610,9 @@ mod tests {
         let mut c = Config::default();
         c.tls.cert_file = Some("cert.pem".into());
         assert!(c.validate().unwrap_err().to_string().contains("tls"));
+        let c = Config::from_toml("[merge]\nmax_terms_per_topic = 0\n").unwrap();
+        assert!(c.validate().unwrap_err().to_string().contains("max_terms_per_topic"));
+        let c = Config::from_toml("[merge]\nretire_after_days = 0\n").unwrap();
+        assert!(c.validate().unwrap_err().to_string().contains("retire_after_days"));
     }
 }

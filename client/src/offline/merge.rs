@@ -3,7 +3,8 @@
 //!
 //! ```text
 //! topics merge [--base DIR] --day DIR --out DIR [--min-similarity 0.7]
-//!              [--retire-after-days 30] [--history-days 90] [--report R.json]
+//!              [--retire-after-days 30] [--history-days 90] [--max-terms-per-topic 2000]
+//!              [--report R.json]
 //! ```
 //! Topic ids of the base never change meaning; unmatched day topics get new ids (see
 //! `topic_engine::merge`). Without `--base` the day model becomes the first long-lived model.
@@ -41,6 +42,9 @@ pub struct MergeArgs {
     /// Days of per-topic daily counts kept.
     #[arg(long)]
     pub history_days: Option<u32>,
+    /// Most term counts (the most frequent) a topic keeps; its keywords come from these.
+    #[arg(long)]
+    pub max_terms_per_topic: Option<usize>,
     /// Write what the merge did as JSON here (matched, new and retired topic ids).
     #[arg(long)]
     pub report: Option<PathBuf>,
@@ -58,6 +62,9 @@ impl MergeArgs {
         }
         if let Some(v) = self.history_days {
             p.history_days = v;
+        }
+        if let Some(v) = self.max_terms_per_topic {
+            p.max_terms_per_topic = v;
         }
         p
     }
@@ -82,11 +89,12 @@ pub fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
 
 fn print_outcome(o: &MergeOutcome, params: &MergeParams) {
     println!(
-        "merged (min_similarity {}, retire_after_days {}, history_days {}): {} day topics \
-         matched, {} new, {} retired; next topic id {}",
+        "merged (min_similarity {}, retire_after_days {}, history_days {}, max_terms_per_topic \
+         {}): {} day topics matched, {} new, {} retired; next topic id {}",
         params.min_similarity,
         params.retire_after_days,
         params.history_days,
+        params.max_terms_per_topic,
         o.matched.len(),
         o.new_topic_ids.len(),
         o.retired.len(),
@@ -124,11 +132,25 @@ mod tests {
             min_similarity: Some(0.8),
             retire_after_days: None,
             history_days: None,
+            max_terms_per_topic: Some(500),
             report: None,
         };
-        let base = MergeParams { min_similarity: 0.6, retire_after_days: 7, history_days: 30 };
+        let base = MergeParams {
+            min_similarity: 0.6,
+            retire_after_days: 7,
+            history_days: 30,
+            max_terms_per_topic: 100,
+        };
         let p = args.params(Some(&base));
-        assert_eq!(p, MergeParams { min_similarity: 0.8, retire_after_days: 7, history_days: 30 });
-        assert_eq!(args.params(None), MergeParams { min_similarity: 0.8, ..Default::default() });
+        let want = MergeParams {
+            min_similarity: 0.8,
+            retire_after_days: 7,
+            history_days: 30,
+            max_terms_per_topic: 500,
+        };
+        assert_eq!(p, want);
+        let want =
+            MergeParams { min_similarity: 0.8, max_terms_per_topic: 500, ..Default::default() };
+        assert_eq!(args.params(None), want);
     }
 }

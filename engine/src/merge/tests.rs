@@ -203,6 +203,53 @@ fn retirement_after_thirty_days_and_daily_window() {
 }
 
 #[test]
+fn a_topic_seen_every_night_keeps_only_its_most_frequent_terms() {
+    // Every night topic 0 and the outlier topic bring their usual words and one new order
+    // number each; without a cap their term counts would grow by one word a night forever.
+    let params = MergeParams { max_terms_per_topic: 4, ..p() };
+    let night = |n: i64| {
+        let (order, oid) = (format!("order{n:03}"), format!("oid{n:03}"));
+        let t0 = vec![("alpha", 10), ("common", 5), ("refund", 2), (order.as_str(), 1)];
+        let outlier = vec![("noise", 3), (oid.as_str(), 1)];
+        day_model(day(n), &[(e(0), t0, 10)], Some((vec![1.0; 6], outlier, 4)))
+    };
+    let mut model = merge(None, &night(0), &params).unwrap().model;
+    for n in 1..=20 {
+        model = merge(Some(&model), &night(n), &params).unwrap().model;
+        for t in &model.topics {
+            assert!(t.term_counts.len() <= 4, "topic {} keeps {}", t.id, t.term_counts.len());
+            assert!(t.term_counts.windows(2).all(|w| w[0].0 < w[1].0), "sorted by index");
+        }
+    }
+    let word = |i: u32| model.vocabulary[i as usize].as_str();
+    let t0: Vec<(&str, u32)> =
+        model.topic(0).unwrap().term_counts.iter().map(|&(i, c)| (word(i), c)).collect();
+    // The three frequent words and, of the order numbers (count 1 each), the alphabetically
+    // first still kept.
+    assert_eq!(t0, vec![("alpha", 210), ("common", 105), ("order000", 1), ("refund", 42)]);
+    let outlier: Vec<&str> =
+        model.outlier_topic().unwrap().term_counts.iter().map(|&(i, _)| word(i)).collect();
+    assert_eq!(outlier, vec!["noise", "oid000", "oid001", "oid002"]);
+    // The vocabulary holds only what some topic still counts.
+    assert_eq!(model.vocabulary.len(), 8);
+    assert_eq!(model.topic(0).unwrap().keywords[0].word, "alpha");
+}
+
+#[test]
+fn keep_most_frequent_terms_breaks_ties_by_index() {
+    let counts = vec![(0, 1), (1, 5), (2, 1), (3, 5), (4, 2)];
+    let kept = |max: usize| {
+        let mut c = counts.clone();
+        keep_most_frequent_terms(&mut c, max);
+        c
+    };
+    assert_eq!(kept(2), vec![(1, 5), (3, 5)]);
+    assert_eq!(kept(3), vec![(1, 5), (3, 5), (4, 2)]);
+    assert_eq!(kept(4), vec![(0, 1), (1, 5), (3, 5), (4, 2)]);
+    assert_eq!(kept(9), counts);
+}
+
+#[test]
 fn retired_topics_are_not_matched_nor_served() {
     let params = MergeParams { retire_after_days: 2, ..p() };
     let mut model = merge(None, &day_with(0, &[0, 1]), &params).unwrap().model;
