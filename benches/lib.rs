@@ -388,6 +388,46 @@ pub fn process_rss(pid: u32) -> Option<(u64, u64)> {
     Some((field("VmRSS:")?, field("VmHWM:")?))
 }
 
+/// One night of the lifecycle benchmarks (`drift`, `longrun`): the day's fit and its merge into
+/// the long-lived model, with their wall-clock times.
+pub struct Night {
+    /// The day's fit.
+    pub fitted: topic_engine::FitResult,
+    /// The merge of the day model into the long-lived one.
+    pub outcome: topic_engine::merge::MergeOutcome,
+    /// Seconds of the fit.
+    pub fit_s: f64,
+    /// Seconds of the merge.
+    pub merge_s: f64,
+}
+
+/// Fits one day's documents and merges the day model into `base` (the first day when `None`).
+pub fn fit_and_merge(
+    input: &topic_engine::FitInput<'_>,
+    base: Option<&topic_engine::TopicModel>,
+    fit_params: &topic_engine::FitParams,
+    merge_params: &topic_engine::MergeParams,
+    device: &candle_core::Device,
+) -> topic_engine::Result<Night> {
+    let t = std::time::Instant::now();
+    let fitted = topic_engine::fit(input, fit_params, device)?;
+    let fit_s = t.elapsed().as_secs_f64();
+    let t = std::time::Instant::now();
+    let outcome = topic_engine::merge::merge(base, &fitted.model, merge_params)?;
+    Ok(Night { fitted, outcome, fit_s, merge_s: t.elapsed().as_secs_f64() })
+}
+
+/// The exit status of a benchmark binary: failure with the error chain on stderr.
+pub fn exit_code(result: anyhow::Result<()>) -> std::process::ExitCode {
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

@@ -27,8 +27,8 @@ use anyhow::{bail, Context, Result};
 use chrono::NaiveDate;
 use clap::Parser;
 use serde::Deserialize;
+use topic_benches::{fit_and_merge, Night};
 use topic_engine::device::{self, DevicePreference};
-use topic_engine::merge::merge;
 use topic_engine::{FitInput, FitParams, MergeParams, TopicModel, TransformParams};
 
 #[derive(Debug, Parser)]
@@ -70,13 +70,7 @@ struct Split {
 }
 
 fn main() -> std::process::ExitCode {
-    match run(Cli::parse()) {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    topic_benches::exit_code(run(Cli::parse()))
 }
 
 fn active_topics(m: &TopicModel) -> usize {
@@ -119,17 +113,12 @@ fn run(cli: Cli) -> Result<()> {
             day: date,
             embedding_model,
         };
-        let t = Instant::now();
-        let fitted = topic_engine::fit(&input, &fit_params, &dev)
-            .with_context(|| format!("fitting day {day_no}"))?;
-        let fit_s = t.elapsed().as_secs_f64();
+        let Night { fitted, outcome, fit_s, merge_s } =
+            fit_and_merge(&input, base.as_ref(), &fit_params, &merge_params, &dev)
+                .with_context(|| format!("day {day_no}"))?;
         if day_no == 1 {
             day1 = fitted.assignments.clone();
         }
-        let t = Instant::now();
-        let outcome = merge(base.as_ref(), &fitted.model, &merge_params)
-            .with_context(|| format!("merging day {day_no}"))?;
-        let merge_s = t.elapsed().as_secs_f64();
         if let Some(dir) = &cli.models {
             topic_engine::io::save(&fitted.model, &dir.join(format!("day-{day_no}")))?;
             topic_engine::io::save(&outcome.model, &dir.join(format!("merged-{day_no}")))?;

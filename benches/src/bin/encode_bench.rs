@@ -44,13 +44,7 @@ struct Cli {
 }
 
 fn main() -> std::process::ExitCode {
-    match run(Cli::parse()) {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    topic_benches::exit_code(run(Cli::parse()))
 }
 
 /// User + system CPU time of this process (all threads) from `/proc/self/stat`, assuming the

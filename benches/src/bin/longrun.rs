@@ -32,10 +32,9 @@ use clap::Parser;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
+use topic_benches::{fit_and_merge, Night};
 use topic_engine::device::{self, DevicePreference};
-use topic_engine::matrix::Matrix;
-use topic_engine::merge::merge;
-use topic_engine::{FitInput, FitParams, MergeParams, TopicModel};
+use topic_engine::{FitInput, FitParams, Matrix, MergeParams, TopicModel};
 
 #[derive(Debug, Parser)]
 #[command(name = "longrun", about = "A year of nightly fits and merges: model size over time")]
@@ -73,13 +72,7 @@ struct Cli {
 }
 
 fn main() -> std::process::ExitCode {
-    match run(Cli::parse()) {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    topic_benches::exit_code(run(Cli::parse()))
 }
 
 /// Active (start, end) day ranges of one intent over `days` days.
@@ -170,14 +163,9 @@ fn run(cli: Cli) -> Result<()> {
             day: date,
             embedding_model,
         };
-        let t = Instant::now();
-        let fitted = topic_engine::fit(&input, &fit_params, &dev)
-            .with_context(|| format!("fitting day {}", d + 1))?;
-        let fit_s = t.elapsed().as_secs_f64();
-        let t = Instant::now();
-        let outcome = merge(base.as_ref(), &fitted.model, &merge_params)
-            .with_context(|| format!("merging day {}", d + 1))?;
-        let merge_s = t.elapsed().as_secs_f64();
+        let Night { fitted, outcome, fit_s, merge_s } =
+            fit_and_merge(&input, base.as_ref(), &fit_params, &merge_params, &dev)
+                .with_context(|| format!("day {}", d + 1))?;
         let m = &outcome.model;
         let files = topic_engine::io::to_files(m)?;
         let non_outlier = || m.topics.iter().filter(|t| !t.is_outlier());
