@@ -55,7 +55,7 @@ use chrono::NaiveDate;
 use crate::error::{EngineError, Result};
 use crate::model::{DailyCount, Keyword, Topic, TopicModel, TopicStatus, OUTLIER_TOPIC};
 use crate::params::MergeParams;
-use crate::transform::dot;
+use crate::simd::dot;
 
 /// What [`merge`] did.
 #[derive(Debug, Clone, PartialEq)]

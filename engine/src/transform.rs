@@ -41,6 +41,7 @@ use crate::error::{EngineError, Result};
 use crate::matrix::Matrix;
 use crate::model::{TopicAssignment, TopicModel, OUTLIER_TOPIC};
 use crate::params::TransformParams;
+use crate::simd::Isa;
 
 /// Default [`TransformParams::outlier_threshold`] (see the table in the module docs).
 pub const DEFAULT_OUTLIER_THRESHOLD: f32 = 0.35;
@@ -58,6 +59,8 @@ pub struct TopicIndex {
     embeddings: Vec<f32>,
     /// The outlier topic's embedding, when the model has one.
     outlier: Option<Vec<f32>>,
+    /// Where the dot products run.
+    isa: Isa,
 }
 
 impl TopicIndex {
@@ -70,7 +73,7 @@ impl TopicIndex {
             embeddings.extend_from_slice(&t.embedding);
         }
         let outlier = model.outlier_topic().map(|t| t.embedding.clone());
-        Self { ids, dim: model.dim, embeddings, outlier }
+        Self { ids, dim: model.dim, embeddings, outlier, isa: Isa::detect() }
     }
 
     /// Number of topics a document can be assigned to.
@@ -130,17 +133,17 @@ impl TopicIndex {
     }
 
     fn assign_unchecked(&self, doc: &[f32], params: &TransformParams) -> TopicAssignment {
-        let norm = dot(doc, doc).sqrt();
+        let norm = self.isa.dot(doc, doc).sqrt();
         let inv = if norm > 0.0 { 1.0 / norm } else { 0.0 };
         let mut best_id = OUTLIER_TOPIC;
         let mut best = f32::NEG_INFINITY;
         if params.outlier_centroid {
             if let Some(o) = &self.outlier {
-                best = dot(doc, o) * inv;
+                best = self.isa.dot(doc, o) * inv;
             }
         }
         for (i, row) in self.embeddings.chunks_exact(self.dim).enumerate() {
-            let s = dot(doc, row) * inv;
+            let s = self.isa.dot(doc, row) * inv;
             // Strictly greater: ties keep the smaller id (the outlier centroid wins its ties,
             // as in BERTopic where row 0 is -1).
             if s > best {
@@ -180,25 +183,6 @@ pub fn transform_one(
     params: &TransformParams,
 ) -> Result<TopicAssignment> {
     TopicIndex::new(model).assign(embedding, params)
-}
-
-/// Dot product with 8 independent accumulators so the compiler vectorises it.
-#[inline]
-pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0.0f32; 8];
-    let ca = a.chunks_exact(8);
-    let cb = b.chunks_exact(8);
-    let (ra, rb) = (ca.remainder(), cb.remainder());
-    for (x, y) in ca.zip(cb) {
-        for k in 0..8 {
-            acc[k] += x[k] * y[k];
-        }
-    }
-    let mut s: f32 = acc.iter().sum();
-    for (x, y) in ra.iter().zip(rb) {
-        s += x * y;
-    }
-    s
 }
 
 #[cfg(test)]
@@ -342,6 +326,7 @@ mod tests {
 #[cfg(test)]
 mod clinc150 {
     use super::*;
+    use crate::simd::dot;
     use std::collections::BTreeMap;
     use std::path::PathBuf;
 
