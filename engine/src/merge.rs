@@ -55,7 +55,7 @@ use chrono::NaiveDate;
 use crate::error::{EngineError, Result};
 use crate::model::{DailyCount, Keyword, Topic, TopicModel, TopicStatus, OUTLIER_TOPIC};
 use crate::params::MergeParams;
-use crate::simd::dot;
+use crate::simd::Isa;
 
 /// What [`merge`] did.
 #[derive(Debug, Clone, PartialEq)]
@@ -107,6 +107,7 @@ pub fn merge(
         v
     };
 
+    let isa = Isa::detect();
     // Match against the base as it was before this merge.
     let candidates: Vec<&Topic> = base.active_topics().collect();
     let mut matched = Vec::new();
@@ -116,7 +117,7 @@ pub fn merge(
     for d in day.active_topics() {
         let mut best: Option<(i64, f32)> = None;
         for b in &candidates {
-            let s = dot(&d.embedding, &b.embedding);
+            let s = isa.dot(&d.embedding, &b.embedding);
             if best.is_none_or(|(_, bs)| s > bs) {
                 best = Some((b.id, s));
             }
@@ -145,7 +146,7 @@ pub fn merge(
             if kept.is_empty()
                 || kept
                     .iter()
-                    .any(|(k, _)| dot(&k.embedding, &t.embedding) >= params.min_similarity)
+                    .any(|(k, _)| isa.dot(&k.embedding, &t.embedding) >= params.min_similarity)
             {
                 kept.push((t, s));
             } else {

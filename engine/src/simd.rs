@@ -35,11 +35,6 @@ impl Isa {
     }
 }
 
-/// [`Isa::dot`] on the detected instruction set, for callers outside hot loops.
-pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
-    Isa::detect().dot(a, b)
-}
-
 /// [`dot_lanes`] on AVX2 registers: the sixteen lanes are two registers, multiplied and added (no
 /// fused multiply-add) exactly as the portable loop does, so the bits are the same. (LLVM
 /// compiles the portable loop only two lanes wide.)

@@ -326,7 +326,6 @@ mod tests {
 #[cfg(test)]
 mod clinc150 {
     use super::*;
-    use crate::simd::dot;
     use std::collections::BTreeMap;
     use std::path::PathBuf;
 
@@ -388,7 +387,7 @@ mod clinc150 {
                 for &i in &train[name] {
                     e.iter_mut().zip(x.row(i)).for_each(|(a, b)| *a += b);
                 }
-                let norm = dot(&e, &e).sqrt();
+                let norm = Isa::detect().dot(&e, &e).sqrt();
                 e.iter_mut().for_each(|v| *v /= norm);
                 Topic {
                     id: id as i64,
