@@ -151,6 +151,9 @@ pub fn load_jsonl(path: &Path, limit: Option<usize>) -> Result<(Vec<String>, Vec
     Ok((texts, labels))
 }
 
+/// The sentence encoder behind the CLINC150 reference embeddings.
+pub const CLINC150_EMBEDDING_MODEL: &str = "sentence-transformers/all-MiniLM-L6-v2";
+
 /// The first `n` in-scope CLINC150 documents (at most 22,500) with their reference embeddings.
 pub fn clinc150(n: usize) -> Result<Corpus> {
     clinc150_rows(n.min(22_500))
@@ -322,7 +325,7 @@ pub fn model_from_labels(
         });
     }
     Ok(TopicModel {
-        embedding_model: "sentence-transformers/all-MiniLM-L6-v2".into(),
+        embedding_model: CLINC150_EMBEDDING_MODEL.into(),
         dim,
         fit_params: Default::default(),
         merge_params: Default::default(),
@@ -401,16 +404,26 @@ pub struct Night {
     pub merge_s: f64,
 }
 
-/// Fits one day's documents and merges the day model into `base` (the first day when `None`).
+/// Fits one day's documents (CLINC150 reference embeddings, every document on `day`) and merges
+/// the day model into `base` (the first day when `None`).
 pub fn fit_and_merge(
-    input: &topic_engine::FitInput<'_>,
+    texts: &[String],
+    embeddings: &Matrix,
+    day: chrono::NaiveDate,
     base: Option<&topic_engine::TopicModel>,
     fit_params: &topic_engine::FitParams,
     merge_params: &topic_engine::MergeParams,
     device: &candle_core::Device,
 ) -> topic_engine::Result<Night> {
+    let input = topic_engine::FitInput {
+        texts,
+        embeddings,
+        dates: None,
+        day,
+        embedding_model: CLINC150_EMBEDDING_MODEL,
+    };
     let t = std::time::Instant::now();
-    let fitted = topic_engine::fit(input, fit_params, device)?;
+    let fitted = topic_engine::fit(&input, fit_params, device)?;
     let fit_s = t.elapsed().as_secs_f64();
     let t = std::time::Instant::now();
     let outcome = topic_engine::merge::merge(base, &fitted.model, merge_params)?;

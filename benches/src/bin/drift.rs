@@ -29,7 +29,7 @@ use clap::Parser;
 use serde::Deserialize;
 use topic_benches::{fit_and_merge, Night};
 use topic_engine::device::{self, DevicePreference};
-use topic_engine::{FitInput, FitParams, MergeParams, TopicModel, TransformParams};
+use topic_engine::{FitParams, MergeParams, TopicModel, TransformParams};
 
 #[derive(Debug, Parser)]
 #[command(name = "drift", about = "7-day drift simulation: fit each day, merge nightly, transform")]
@@ -96,7 +96,6 @@ fn run(cli: Cli) -> Result<()> {
     let merge_params = MergeParams { min_similarity: cli.min_similarity, ..MergeParams::default() };
     let transform_params =
         TransformParams { outlier_threshold: cli.outlier_threshold, ..TransformParams::default() };
-    let embedding_model = "sentence-transformers/all-MiniLM-L6-v2";
 
     let mut base: Option<TopicModel> = None;
     let mut days = Vec::new();
@@ -106,16 +105,16 @@ fn run(cli: Cli) -> Result<()> {
         let date = cli.start + chrono::Days::new(d as u64);
         let texts: Vec<String> = rows.iter().map(|&i| corpus.texts[i].clone()).collect();
         let embeddings = corpus.embeddings.select_rows(rows);
-        let input = FitInput {
-            texts: &texts,
-            embeddings: &embeddings,
-            dates: None,
-            day: date,
-            embedding_model,
-        };
-        let Night { fitted, outcome, fit_s, merge_s } =
-            fit_and_merge(&input, base.as_ref(), &fit_params, &merge_params, &dev)
-                .with_context(|| format!("day {day_no}"))?;
+        let Night { fitted, outcome, fit_s, merge_s } = fit_and_merge(
+            &texts,
+            &embeddings,
+            date,
+            base.as_ref(),
+            &fit_params,
+            &merge_params,
+            &dev,
+        )
+        .with_context(|| format!("day {day_no}"))?;
         if day_no == 1 {
             day1 = fitted.assignments.clone();
         }

@@ -34,7 +34,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
 use topic_benches::{fit_and_merge, Night};
 use topic_engine::device::{self, DevicePreference};
-use topic_engine::{FitInput, FitParams, Matrix, MergeParams, TopicModel};
+use topic_engine::{FitParams, Matrix, MergeParams, TopicModel};
 
 #[derive(Debug, Parser)]
 #[command(name = "longrun", about = "A year of nightly fits and merges: model size over time")]
@@ -129,7 +129,6 @@ fn run(cli: Cli) -> Result<()> {
         merge_params.max_terms_per_topic = n;
     }
     let dim = corpus.embeddings.cols();
-    let embedding_model = "sentence-transformers/all-MiniLM-L6-v2";
 
     let mut base: Option<TopicModel> = None;
     let mut days = Vec::with_capacity(cli.days);
@@ -156,16 +155,16 @@ fn run(cli: Cli) -> Result<()> {
         }
         let mut embeddings = Matrix::new(data, texts.len(), dim)?;
         embeddings.normalize_rows();
-        let input = FitInput {
-            texts: &texts,
-            embeddings: &embeddings,
-            dates: None,
-            day: date,
-            embedding_model,
-        };
-        let Night { fitted, outcome, fit_s, merge_s } =
-            fit_and_merge(&input, base.as_ref(), &fit_params, &merge_params, &dev)
-                .with_context(|| format!("day {}", d + 1))?;
+        let Night { fitted, outcome, fit_s, merge_s } = fit_and_merge(
+            &texts,
+            &embeddings,
+            date,
+            base.as_ref(),
+            &fit_params,
+            &merge_params,
+            &dev,
+        )
+        .with_context(|| format!("day {}", d + 1))?;
         let m = &outcome.model;
         let files = topic_engine::io::to_files(m)?;
         let non_outlier = || m.topics.iter().filter(|t| !t.is_outlier());
