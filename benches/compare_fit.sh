@@ -22,7 +22,7 @@
 #                      target/release/topics). Build it with `cargo build --release -p topics`.
 #   TOPICS_BENCH_VENV  Python venv (default benches/.venv; created by benches/python/setup_venv.sh
 #                      when missing)
-#   TOPICS_DATASETS    directory holding clinc150/ (default: shared/datasets above the repo)
+#   TOPICD_DATASETS    directory holding clinc150/ (default: shared/datasets above the repo)
 #   TOPICS_SCORE       score.py (default: tools/score.py next to the datasets directory)
 set -euo pipefail
 

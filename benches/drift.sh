@@ -18,7 +18,7 @@
 #   DRIFT_BIN          the drift binary (default: built here with
 #                      `cargo build --profile profiling -p topic-benches --bin drift`)
 #   TOPICS_BENCH_VENV  Python venv (default benches/.venv; created by python/setup_venv.sh when missing)
-#   TOPICS_DATASETS    directory holding clinc150/ (default: shared/datasets above the repo)
+#   TOPICD_DATASETS    directory holding clinc150/ (default: shared/datasets above the repo)
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -47,7 +47,7 @@ done
 . "$HERE/lib.sh"
 
 DATASETS="$(find_datasets)"
-export TOPICS_DATASETS="$DATASETS"
+export TOPICD_DATASETS="$DATASETS"
 DOCS="$DATASETS/clinc150/clinc150.jsonl"
 EMB="$DATASETS/clinc150/clinc150.npy"
 VENV="${TOPICS_BENCH_VENV:-$ROOT/benches/.venv}"

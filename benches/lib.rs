@@ -33,7 +33,7 @@ pub enum BenchError {
         message: String,
     },
     /// The CLINC150 dataset directory was not found.
-    #[error("CLINC150 not found: set TOPICS_DATASETS to the directory holding clinc150/ (looked for shared/datasets/clinc150 above {0})")]
+    #[error("CLINC150 not found in {0}: set TOPICD_DATASETS to the directory holding clinc150/")]
     NoDataset(PathBuf),
     /// Bad arguments to a generator.
     #[error("{0}")]
@@ -79,18 +79,15 @@ impl Corpus {
     }
 }
 
-/// The directory holding `clinc150/`: `$TOPICS_DATASETS` if set, else the first
-/// `shared/datasets` found walking up from this crate's directory.
+/// The directory holding `clinc150/`, from the workspace's one locator
+/// (`topicd_testing::locate`: `$TOPICD_DATASETS`, else `../shared/datasets` beside the repository).
 pub fn datasets_dir() -> Result<PathBuf> {
-    if let Some(dir) = std::env::var_os("TOPICS_DATASETS") {
-        return Ok(PathBuf::from(dir));
+    let dir = topicd_testing::locate::datasets_dir();
+    if dir.join("clinc150").join("clinc150.npy").is_file() {
+        Ok(dir)
+    } else {
+        Err(BenchError::NoDataset(dir))
     }
-    let start = Path::new(env!("CARGO_MANIFEST_DIR"));
-    start
-        .ancestors()
-        .map(|a| a.join("shared").join("datasets"))
-        .find(|d| d.join("clinc150").join("clinc150.npy").is_file())
-        .ok_or_else(|| BenchError::NoDataset(start.to_path_buf()))
 }
 
 /// Reads a float32 `[n, d]` C-order `.npy` file.

@@ -7,15 +7,12 @@
 
 die() { echo "error: $*" >&2; exit 1; }
 
-# The directory holding clinc150/: $TOPICS_DATASETS, else the first shared/datasets above ROOT.
+# The directory holding clinc150/: $TOPICD_DATASETS, else ../shared/datasets beside the repository
+# (the same rule as topicd_testing::locate).
 find_datasets() {
-    if [ -n "${TOPICS_DATASETS:-}" ]; then echo "$TOPICS_DATASETS"; return; fi
-    local d="$ROOT"
-    while [ "$d" != "/" ]; do
-        if [ -f "$d/shared/datasets/clinc150/clinc150.npy" ]; then echo "$d/shared/datasets"; return; fi
-        d="$(dirname "$d")"
-    done
-    die "CLINC150 not found; set TOPICS_DATASETS to the directory holding clinc150/"
+    local d="${TOPICD_DATASETS:-$ROOT/../shared/datasets}"
+    if [ -f "$d/clinc150/clinc150.npy" ]; then echo "$d"; return; fi
+    die "CLINC150 not found; set TOPICD_DATASETS to the directory holding clinc150/"
 }
 
 # Prints the machine description lines of machine.txt (date, CPU, cores, memory, load, commit).

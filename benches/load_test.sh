@@ -10,7 +10,7 @@
 #
 # Environment: TOPICD_BIN, LOADGEN_BIN (default $CARGO_TARGET_DIR/release/{topicd,loadgen}, build
 # with `cargo build --release -p topicd -p topic-benches --bin topicd --bin loadgen`),
-# TOPICS_DATASETS (directory holding clinc150/). The server runs with the request-rate limit off
+# TOPICD_DATASETS (directory holding clinc150/). The server runs with the request-rate limit off
 # (TOPICD_RATE_PER_SECOND=0): the point is to measure the server, not the limiter.
 set -euo pipefail
 

@@ -9,7 +9,7 @@
 #                               [--port 50161] [--out DIR]
 #
 # Environment: TOPICD_BIN, TOPICS_BIN (default $CARGO_TARGET_DIR/release/{topicd,topics}; build
-# with `cargo build --release -p topicd -p topics`), PYTHON (with numpy), TOPICS_DATASETS
+# with `cargo build --release -p topicd -p topics`), PYTHON (with numpy), TOPICD_DATASETS
 # (directory holding clinc150/). Take `flock /work/bench.lock` around it on a shared machine.
 set -euo pipefail
 

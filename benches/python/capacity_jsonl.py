@@ -30,8 +30,8 @@ def main() -> int:
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--day", default="2026-11-24")
     found = [q / "shared" / "datasets" for q in here.parents if (q / "shared" / "datasets" / "clinc150").is_dir()]
-    default = os.environ.get("TOPICS_DATASETS") or (str(found[0]) if found else "../shared/datasets")
-    p.add_argument("--datasets", default=default, help="directory holding clinc150/ (env TOPICS_DATASETS)")
+    default = os.environ.get("TOPICD_DATASETS") or (str(found[0]) if found else "../shared/datasets")
+    p.add_argument("--datasets", default=default, help="directory holding clinc150/ (env TOPICD_DATASETS)")
     a = p.parse_args()
     lo, hi = a.intents
     if a.tenants < 1 or a.messages < 1 or not 1 <= lo <= hi:

@@ -8,7 +8,7 @@ use tonic::metadata::{Ascii, MetadataValue};
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 
-use topicd::proto::topics_client::TopicsClient;
+use topicd_proto::topics_client::TopicsClient;
 
 /// Largest gRPC message the client sends or accepts (a day of a big tenant's messages).
 pub const MAX_MESSAGE_BYTES: usize = 256 * 1024 * 1024;

@@ -18,7 +18,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use serde::Serialize;
-use topicd::providers::{
+use topicd_providers::{
     build_embedder, build_labeler, EmbedProvider, EmbeddingConfig, EnvOverrides, LabelConfig,
     LabelProvider, ProviderError, TopicToLabel,
 };

@@ -14,15 +14,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may unwrap
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::Value;
 use tokio::sync::oneshot;
-use topicd::proto::topics_client::TopicsClient;
-use topicd::proto::{self, ModelInfo};
-use topicd::testing::PgCluster;
+use topicd_proto::topics_client::TopicsClient;
+use topicd_proto::{self as proto, ModelInfo};
+use topicd_testing::PgCluster;
 
 /// The window of every run: since 2026-11-24T03:00Z until 2026-11-25T03:00Z.
 const SINCE: &str = "2026-11-24T03:00:00Z";
@@ -35,15 +35,6 @@ const PER_INTENT: usize = 15;
 
 fn window_start() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 24, 3, 0, 0).unwrap()
-}
-
-/// The local encoder's weights: `$TOPICD_MODEL_DIR`, else `models/all-MiniLM-L6-v2` in the
-/// workspace (where `scripts/fetch-model.sh` puts them).
-fn model_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("TOPICD_MODEL_DIR").map(PathBuf::from).unwrap_or_else(|| {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/all-MiniLM-L6-v2")
-    });
-    topic_engine::embed::has_model_files(&dir).then_some(dir)
 }
 
 /// CLINC150: texts and labels in file order, and (when asked for) the reference embeddings.
@@ -287,17 +278,8 @@ fn active(models: &[ModelInfo]) -> &str {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nightly_over_postgres_counts_skips_failures_and_is_idempotent() {
-    let Some(model) = model_dir() else {
-        eprintln!(
-            "NOTICE: skipping the nightly acceptance test: no encoder weights \
-             (run scripts/fetch-model.sh or set TOPICD_MODEL_DIR)"
-        );
-        return;
-    };
-    let Some(clinc) = topicd::testing::clinc_dir().map(|d| d.join("clinc150.jsonl")) else {
-        eprintln!("NOTICE: skipping the nightly acceptance test: CLINC150 not found");
-        return;
-    };
+    let model = topicd_testing::locate::model_dir();
+    let clinc = topicd_testing::locate::clinc150_dir().join("clinc150.jsonl");
 
     // The application's database.
     let pg = PgCluster::start().unwrap();
@@ -449,10 +431,7 @@ async fn nightly_over_postgres_counts_skips_failures_and_is_idempotent() {
 /// a second run merges nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nightly_over_jsonl_with_embeddings_counts_and_is_idempotent() {
-    let Some(clinc_path) = topicd::testing::clinc_dir().map(|d| d.join("clinc150.jsonl")) else {
-        eprintln!("NOTICE: skipping the JSONL nightly test: CLINC150 not found");
-        return;
-    };
+    let clinc_path = topicd_testing::locate::clinc150_dir().join("clinc150.jsonl");
     let clinc = Clinc::load(&clinc_path, true);
     let line = |tenant: &str, row: usize, text: &str, minutes: i64| {
         let at = window_start() + chrono::Duration::minutes(minutes);

@@ -9,20 +9,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use npyz::WriterBuilder;
-use topic_engine::embed::has_model_files;
 use topic_engine::TopicModel;
 
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn encoder_dir() -> Option<PathBuf> {
-    let candidates = [
-        std::env::var_os("TOPICD_EMBED_MODEL").map(PathBuf::from),
-        std::env::var_os("TOPICD_MODEL_DIR").map(PathBuf::from),
-        Some(repo_root().join("models/all-MiniLM-L6-v2")),
-    ];
-    candidates.into_iter().flatten().find(|p| has_model_files(p))
 }
 
 /// CLINC150's in-scope rows: texts, labels, embeddings (row-major), dimension.
@@ -155,10 +145,7 @@ fn shares<'a>(ids: &[i64], labels: &[&'a str]) -> BTreeMap<i64, HashMap<&'a str,
 
 #[test]
 fn fit_two_days_merge_and_transform() {
-    let Some(clinc) = topicd::testing::clinc_dir() else {
-        eprintln!("skipped: CLINC150 not found (set TOPICD_SHARED_DIR)");
-        return;
-    };
+    let clinc = topicd_testing::locate::clinc150_dir();
     let c = load_clinc(&clinc);
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
@@ -303,8 +290,9 @@ fn fit_two_days_merge_and_transform() {
         assert!(best >= base1.next_topic_id, "{intent} went to topic {best}");
     }
 
-    // The same documents without --embeddings: the local encoder, when its weights are here.
-    if let Some(enc) = encoder_dir() {
+    // The same documents without --embeddings: the local encoder.
+    {
+        let enc = topicd_testing::locate::model_dir();
         let a3 = dir.join("a3.json");
         topics(&[
             "transform",
@@ -323,8 +311,6 @@ fn fit_two_days_merge_and_transform() {
         let same = ids3.iter().zip(&ids2).filter(|(a, b)| a == b).count();
         assert_eq!(ids3.len(), 40);
         assert!(same >= 38, "{same}/40 equal to the reference-embedding assignments");
-    } else {
-        eprintln!("encoder weights absent: transform without --embeddings not exercised");
     }
     let e = topics_fails(&[
         "transform",

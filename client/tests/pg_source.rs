@@ -1,8 +1,8 @@
 //! The PostgreSQL message source against a throwaway PostgreSQL cluster
-//! (`topicd::testing::PgCluster`: `initdb` + `pg_ctl`, or `DATABASE_URL`).
+//! (`topicd_testing::PgCluster`: `initdb` + `pg_ctl`, or `DATABASE_URL`).
 
 use chrono::{TimeZone, Utc};
-use topicd::testing::PgCluster;
+use topicd_testing::PgCluster;
 use topics::sources::config::PgSourceConfig;
 use topics::sources::postgres::PgSource;
 use topics::sources::{MessageSource, Window};

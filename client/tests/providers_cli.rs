@@ -7,8 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::{json, Value};
-use topic_engine::embed::has_model_files;
-use topicd::testing::{FakeHttp, FakeRequest, FakeResponse};
+use topicd_testing::{FakeHttp, FakeRequest, FakeResponse};
 use topics::providers::{check, Status, Which};
 
 const KEY: &str = "sk-test-NEVER-PRINTED";
@@ -31,17 +30,6 @@ fn topics_bin() -> Command {
         c.env_remove(var);
     }
     c
-}
-
-fn encoder_dir() -> Option<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    [
-        std::env::var_os("TOPICD_EMBED_MODEL").map(PathBuf::from),
-        Some(root.join("models/all-MiniLM-L6-v2")),
-    ]
-    .into_iter()
-    .flatten()
-    .find(|p| has_model_files(p))
 }
 
 /// An OpenAI-compatible server: texts about money map near [1, 0.1, 0], others to [0, 0.2, 1]
@@ -258,10 +246,7 @@ fn embed_refuses_bad_input_and_leaves_no_file() {
 
 #[test]
 fn embed_with_the_local_encoder_matches_the_engine() {
-    let Some(model) = encoder_dir() else {
-        eprintln!("skipped: no local encoder weights (scripts/fetch-model.sh)");
-        return;
-    };
+    let model = topicd_testing::locate::model_dir();
     let texts = ["how do I reset my password", "my card has not arrived yet", "thanks!"];
     let dir = tempfile::tempdir().unwrap();
     let docs = write_docs(dir.path(), &texts);

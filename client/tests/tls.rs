@@ -13,7 +13,7 @@ use rcgen::{
     KeyUsagePurpose,
 };
 use tokio::sync::oneshot;
-use topicd::proto;
+use topicd_proto as proto;
 use topics::connect::{ServerOptions, TlsOptions};
 
 struct Files {

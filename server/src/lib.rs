@@ -3,15 +3,10 @@
 //! The binary (`src/main.rs`) only parses configuration and calls [`serve`]-style entry points
 //! defined here, so integration tests can start a real server in-process.
 
-/// Generated gRPC types and service traits for `topics.v1` (from `proto/topics/v1/topics.proto`).
-pub mod proto {
-    #![allow(clippy::all, missing_docs)]
-    tonic::include_proto!("topics.v1");
-
-    /// Encoded file descriptor set, for gRPC server reflection.
-    pub const FILE_DESCRIPTOR_SET: &[u8] =
-        tonic::include_file_descriptor_set!("topics_v1_descriptor");
-}
+/// The gRPC API's generated types (crate `topicd-proto`).
+pub use topicd_proto as proto;
+/// Embedding and labelling providers (crate `topicd-providers`).
+pub use topicd_providers as providers;
 
 /// Evaluate a failpoint (compiled only with the `failpoints` feature, for fault-injection
 /// tests). When configured to `return`, the enclosing function fails with
@@ -40,10 +35,7 @@ pub mod auth;
 pub mod config;
 pub mod limits;
 pub mod metrics;
-pub mod providers;
 pub mod store;
-#[cfg(any(test, feature = "test-support"))]
-pub mod testing;
 // Handlers and validators return `tonic::Status` (176 bytes) by design: it is the RPC's error.
 #[allow(clippy::result_large_err)]
 pub mod service;

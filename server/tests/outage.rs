@@ -15,7 +15,7 @@ use tonic::Code;
 use topicd::config::Config;
 use topicd::proto::topics_client::TopicsClient;
 use topicd::proto::{self, Embedding};
-use topicd::testing::{MotoServer, PgCluster, TcpProxy};
+use topicd_testing::{MotoServer, PgCluster, TcpProxy};
 
 fn day(d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, d).unwrap()
@@ -156,9 +156,9 @@ async fn postgres_stopped_and_started() {
     let (server, mut c, d2, v1) = start_with_active(&cfg, "acme").await;
 
     pg.stop().unwrap();
-    check_outage(&mut c, "acme", &d2, &v1, data.as_ref()).await;
+    check_outage(&mut c, "acme", &d2, &v1, Some(&data)).await;
     pg.start_again().unwrap();
-    check_recovered(&cfg, &mut c, "acme", &d2, &v1, data.as_ref()).await;
+    check_recovered(&cfg, &mut c, "acme", &d2, &v1, Some(&data)).await;
     server.stop().await;
 }
 
@@ -176,8 +176,8 @@ async fn object_store_cut_and_restored() {
     let (server, mut c, d2, v1) = start_with_active(&cfg, "acme").await;
 
     proxy.stop();
-    check_outage(&mut c, "acme", &d2, &v1, data.as_ref()).await;
+    check_outage(&mut c, "acme", &d2, &v1, Some(&data)).await;
     proxy.start_again().await.unwrap();
-    check_recovered(&cfg, &mut c, "acme", &d2, &v1, data.as_ref()).await;
+    check_recovered(&cfg, &mut c, "acme", &d2, &v1, Some(&data)).await;
     server.stop().await;
 }

@@ -11,7 +11,7 @@ use topicd::providers::{
     build_embedder, build_labeler, label_or_keywords, ApiKey, EmbedProvider, EmbeddingConfig,
     LabelConfig, LabelProvider, ProviderError, RetryPolicy, TopicToLabel,
 };
-use topicd::testing::{FakeHttp as Fake, FakeRequest as Req, FakeResponse as Resp};
+use topicd_testing::{FakeHttp as Fake, FakeRequest as Req, FakeResponse as Resp};
 
 const KEY: &str = "SECRET-KEY-0123456789";
 
@@ -478,13 +478,7 @@ async fn model_hub_download_lays_out_the_cache() {
 
 #[tokio::test]
 async fn local_embedder_is_the_offline_default() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/all-MiniLM-L6-v2");
-    if !topic_engine::embed::has_model_files(&dir) {
-        eprintln!(
-            "NOTICE: skipping local embedder check: run scripts/fetch-model.sh for the weights"
-        );
-        return;
-    }
+    let dir = topicd_testing::locate::model_dir();
     let cfg = EmbeddingConfig {
         model: Some(dir.to_string_lossy().into_owned()),
         device: "cpu".into(),

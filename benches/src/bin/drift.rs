@@ -6,7 +6,7 @@
 //!       [--device auto|cpu|cuda:N] [--models DIR]
 //! ```
 //!
-//! Reads the in-scope CLINC150 docs and their reference embeddings (`TOPICS_DATASETS`, see
+//! Reads the in-scope CLINC150 docs and their reference embeddings (`TOPICD_DATASETS`, see
 //! `topic_benches::datasets_dir`) and the day split written by `python/drift_split.py`. Each day:
 //! `topic_engine::fit` on that day's docs (default `FitParams`, the given seed and
 //! min_topic_size), then `topic_engine::merge::merge` into the long-lived model (day 1 becomes

@@ -31,8 +31,8 @@ use rand_chacha::ChaCha8Rng;
 use tonic::metadata::MetadataValue;
 use tonic::transport::{Channel, Endpoint};
 use topic_benches::{Corpus, LatencySummary};
-use topicd::proto::topics_client::TopicsClient;
-use topicd::proto::{
+use topicd_proto::topics_client::TopicsClient;
+use topicd_proto::{
     Document, Embedding, FitParams, FitRequest, MergeRequest, TransformRequest, Window,
 };
 
@@ -135,7 +135,7 @@ struct Material {
 impl Material {
     fn load() -> Result<Self> {
         let corpus =
-            topic_benches::clinc150(22_500).context("loading CLINC150 (set TOPICS_DATASETS)")?;
+            topic_benches::clinc150(22_500).context("loading CLINC150 (set TOPICD_DATASETS)")?;
         let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
         for (i, l) in corpus.labels.iter().enumerate() {
             groups.entry(l.as_str()).or_default().push(i);

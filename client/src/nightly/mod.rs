@@ -25,7 +25,7 @@ use args::{parse_duration, SourceArgs, WindowArgs};
 use retry::RetryPolicy;
 use runner::Settings;
 use summary::Summary;
-use topicd::proto;
+use topicd_proto as proto;
 
 /// Flags shared by `topics nightly` and `topics schedule`.
 #[derive(Debug, Clone, clap::Args)]

@@ -9,8 +9,8 @@ use futures::StreamExt;
 use tokio::time::Instant;
 use tonic::Code;
 
-use topicd::proto;
-use topicd::proto::topics_client::TopicsClient;
+use topicd_proto as proto;
+use topicd_proto::topics_client::TopicsClient;
 
 use super::progress::Progress;
 use super::retry::{with_retries, RetryPolicy};

@@ -20,7 +20,7 @@ use std::time::Instant;
 use anyhow::{bail, Context};
 use npyz::WriterBuilder;
 use topic_engine::Matrix;
-use topicd::providers::{build_embedder, EmbedProvider, EmbeddingConfig, EnvOverrides};
+use topicd_providers::{build_embedder, EmbedProvider, EmbeddingConfig, EnvOverrides};
 
 use super::files;
 

@@ -1,7 +1,7 @@
 //! JSON views of the server's messages, for `--json` output.
 
 use serde_json::{json, Value};
-use topicd::proto;
+use topicd_proto as proto;
 
 /// A model's metadata.
 pub fn model_info(info: &proto::ModelInfo) -> Value {

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::bail;
 use serde_json::json;
-use topicd::proto;
+use topicd_proto as proto;
 
 use super::output::{print_json, table, truncate, Align};
 use crate::connect::{Client, ServerOptions};

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use serde_json::json;
-use topicd::proto;
+use topicd_proto as proto;
 
 use super::output::{print_json, sparkline, table, truncate, Align};
 use crate::connect::ServerOptions;

@@ -9,7 +9,7 @@ use topic_engine::TopicModel;
 
 use super::test_util::{day, model, tid};
 use super::*;
-use crate::testing::{MotoServer, PgCluster, TcpProxy};
+use topicd_testing::{MotoServer, PgCluster, TcpProxy};
 
 /// A second model, different from [`model`] in labels and sizes.
 fn model_b() -> TopicModel {
@@ -168,16 +168,17 @@ mod failpoints {
         "meta::activate::before_commit",
     ];
 
+    /// The caller holds a [`fail::FailScenario`] for the whole run: failpoints are
+    /// process-global, and the unfailed commits before and after must not meet another test's.
     async fn each_failpoint_as_error(meta: &MetaStore, models: &ModelStore) {
         let t = tid("acme");
         let v1 = commit_version(meta, models, &t, &model(), day(1)).await.unwrap();
         let snap1 = meta.snapshot(&t).await.unwrap();
         let counts1 = meta.daily_counts(&t, &[], None).await.unwrap();
         for point in POINTS {
-            let scenario = fail::FailScenario::setup();
             fail::cfg(point, "return").unwrap();
             let e = commit_version(meta, models, &t, &model_b(), day(2)).await.unwrap_err();
-            scenario.teardown();
+            fail::remove(point);
             assert!(e.to_string().contains(point), "{point}: {e}");
             // Nothing of the failed run is visible.
             assert_eq!(meta.list(Some(&t)).await.unwrap().len(), 1, "{point}");
@@ -199,21 +200,25 @@ mod failpoints {
 
     #[tokio::test]
     async fn sqlite_and_local_directory() {
+        let scenario = fail::FailScenario::setup();
         let dir = tempfile::tempdir().unwrap();
         let meta =
             MetaStore::connect(&format!("sqlite://{}/m.db", dir.path().display())).await.unwrap();
         let models = ModelStore::from_url(dir.path().join("models").to_str().unwrap()).unwrap();
         each_failpoint_as_error(&meta, &models).await;
+        scenario.teardown();
     }
 
     #[tokio::test]
     async fn postgres_and_s3() {
+        let scenario = fail::FailScenario::setup();
         let pg = PgCluster::start().unwrap();
         let meta = MetaStore::connect(&pg.create_database().await.unwrap()).await.unwrap();
         let moto = MotoServer::start().unwrap();
         let models =
             ModelStore::from_url_with_options(&moto.store_url("fp"), moto.s3_options()).unwrap();
         each_failpoint_as_error(&meta, &models).await;
+        scenario.teardown();
     }
 
     const CHILD: &str = "store::fault_tests::failpoints::crash_child";
@@ -282,6 +287,8 @@ mod failpoints {
 
     #[tokio::test]
     async fn crash_at_every_failpoint() {
+        // No failpoint is set in this process, but another test's must not fire in our commits.
+        let scenario = fail::FailScenario::setup();
         let dir = tempfile::tempdir().unwrap();
         let store = dir.path().join("models").display().to_string();
         crash_each(&format!("sqlite://{}/m.db", dir.path().display()), &store).await;
@@ -290,5 +297,6 @@ mod failpoints {
         let dir = tempfile::tempdir().unwrap();
         let store = dir.path().join("models").display().to_string();
         crash_each(&pg.create_database().await.unwrap(), &store).await;
+        scenario.teardown();
     }
 }

@@ -1061,7 +1061,7 @@ impl MetaStore {
 mod tests {
     use super::*;
     use crate::store::test_util::{day, model, tid, ver};
-    use crate::testing::PgCluster;
+    use topicd_testing::PgCluster;
 
     fn new_model(t: &TenantId, v: &Version, kind: ModelKind) -> NewModel {
         NewModel::for_model(

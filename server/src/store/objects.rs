@@ -342,7 +342,7 @@ impl ModelStore {
 mod tests {
     use super::*;
     use crate::store::test_util::{model, tid, ver};
-    use crate::testing::MotoServer;
+    use topicd_testing::MotoServer;
 
     /// The same behaviour on every backend.
     async fn exercise(store: &ModelStore) {

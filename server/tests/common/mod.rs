@@ -65,9 +65,9 @@ pub fn config(dir: &Path) -> Config {
 /// Throwaway PostgreSQL (a fresh database) and `moto_server` (S3) for a test; stopped on drop.
 pub struct PgS3 {
     /// The PostgreSQL cluster.
-    pub pg: topicd::testing::PgCluster,
+    pub pg: topicd_testing::PgCluster,
     /// The S3 emulator.
-    pub moto: topicd::testing::MotoServer,
+    pub moto: topicd_testing::MotoServer,
     /// URL of this test's database.
     pub database_url: String,
 }
@@ -76,8 +76,8 @@ impl PgS3 {
     /// Starts both (PostgreSQL with `initdb`/`pg_ctl` unless `DATABASE_URL` is set).
     pub async fn start() -> PgS3 {
         let (pg, moto) = tokio::task::spawn_blocking(|| {
-            let pg = topicd::testing::PgCluster::start().expect("PostgreSQL starts");
-            let moto = topicd::testing::MotoServer::start().expect("moto_server starts");
+            let pg = topicd_testing::PgCluster::start().expect("PostgreSQL starts");
+            let moto = topicd_testing::MotoServer::start().expect("moto_server starts");
             (pg, moto)
         })
         .await
@@ -119,18 +119,12 @@ pub struct Clinc {
 }
 
 impl Clinc {
-    /// Loads the dataset; `None` (with a notice) when it is not present.
-    pub fn load() -> Option<Clinc> {
-        let Some(dir) = topicd::testing::clinc_dir() else {
-            eprintln!("NOTICE: CLINC150 not found (set TOPICD_DATASETS); skipping");
-            return None;
-        };
-        let jsonl = std::fs::read_to_string(dir.join("clinc150.jsonl")).ok();
-        let npy = std::fs::read(dir.join("clinc150.npy")).ok();
-        let (Some(jsonl), Some(npy)) = (jsonl, npy) else {
-            eprintln!("NOTICE: {} unreadable; skipping", dir.display());
-            return None;
-        };
+    /// Loads the dataset (panics with a clear message when it is missing: see
+    /// `topicd_testing::locate`).
+    pub fn load() -> Clinc {
+        let dir = topicd_testing::locate::clinc150_dir();
+        let jsonl = std::fs::read_to_string(dir.join("clinc150.jsonl")).expect("clinc150.jsonl");
+        let npy = std::fs::read(dir.join("clinc150.npy")).expect("clinc150.npy");
         let mut texts = Vec::new();
         let mut labels = Vec::new();
         for line in jsonl.lines() {
@@ -150,7 +144,7 @@ impl Clinc {
             data.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
         let dim = embeddings.len() / texts.len();
         assert_eq!(dim, 384);
-        Some(Clinc { texts, labels, dim, embeddings })
+        Clinc { texts, labels, dim, embeddings }
     }
 
     pub fn row(&self, i: usize) -> &[f32] {

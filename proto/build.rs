@@ -6,7 +6,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let protoc = protoc_bin_vendored::protoc_bin_path()?;
     // SAFETY-free: build scripts are single-threaded; tonic-build reads PROTOC.
     std::env::set_var("PROTOC", protoc);
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join("proto");
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let proto = root.join("topics/v1/topics.proto");
     let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
     println!("cargo:rerun-if-changed={}", proto.display());

@@ -1,4 +1,6 @@
-//! Test support (feature `test-support`, and the crate's own tests): throwaway real backends.
+//! Test support for the topicd workspace (`publish = false`, a dev-dependency only).
+//!
+//! Throwaway real backends:
 //!
 //! - [`PgCluster`]: a PostgreSQL cluster made with `initdb` in a temp dir and run with `pg_ctl`
 //!   on a free loopback port (as the `postgres` user when running as root, since PostgreSQL
@@ -7,9 +9,16 @@
 //!
 //! - [`TcpProxy`]: a cuttable loopback proxy, for outages that must keep the backend's data.
 //! - [`FakeHttp`]: a scripted HTTP server speaking JSON, standing in for a provider's API.
-//! - [`clinc_dir`]: where the CLINC150 dataset is, for tests that use real messages.
 //!
 //! All stop and clean up on drop, and can be stopped and started again to test outages.
+//!
+//! And the one place that says where test data lives ([`locate`]): the shared datasets
+//! (`$TOPICD_DATASETS`, default `../shared/datasets` beside the repository) and the local
+//! encoder's weights (`$TOPICD_MODEL_DIR`, default `models/all-MiniLM-L6-v2` in the repository,
+//! where `scripts/fetch-model.sh` puts them). A test that needs either and does not find it
+//! fails with a message saying how to get it; it never passes silently.
+
+pub mod locate;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -30,28 +39,6 @@ type Result<T> = std::result::Result<T, TestSupportError>;
 
 fn err(msg: impl Into<String>) -> TestSupportError {
     TestSupportError(msg.into())
-}
-
-/// The CLINC150 dataset directory (holding `clinc150.jsonl` and `clinc150.npy`):
-/// `$TOPICD_DATASETS/clinc150`, else the first `shared/datasets/clinc150` found walking up from
-/// this crate (the repository's sibling `../shared`); `None` when it is not there.
-pub fn clinc_dir() -> Option<PathBuf> {
-    let has_files = |d: &std::path::Path| {
-        d.join("clinc150.jsonl").is_file() && d.join("clinc150.npy").is_file()
-    };
-    if let Some(d) = std::env::var_os("TOPICD_DATASETS") {
-        let dir = PathBuf::from(d).join("clinc150");
-        return has_files(&dir).then_some(dir);
-    }
-    let mut dir = Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")));
-    while let Some(d) = dir {
-        let candidate = d.join("shared/datasets/clinc150");
-        if has_files(&candidate) {
-            return Some(candidate);
-        }
-        dir = d.parent().map(std::path::Path::to_path_buf);
-    }
-    None
 }
 
 /// A free TCP port on 127.0.0.1 (bound and released; a tiny race with other processes remains).
@@ -378,12 +365,12 @@ impl MotoServer {
         &self.bucket
     }
 
-    /// `s3://bucket/prefix` for [`ModelStore::from_url`](crate::store::ModelStore::from_url).
+    /// `s3://bucket/prefix` for `topicd::store::ModelStore::from_url`.
     pub fn store_url(&self, prefix: &str) -> String {
         format!("s3://{}/{}", self.bucket, prefix.trim_matches('/'))
     }
 
-    /// Options for [`ModelStore::from_url_with_options`](crate::store::ModelStore::from_url_with_options).
+    /// Options for `topicd::store::ModelStore::from_url_with_options`.
     pub fn s3_options(&self) -> Vec<(String, String)> {
         vec![
             ("endpoint".into(), self.endpoint()),

@@ -1,0 +1,14 @@
+//! The topicd gRPC API, package `topics.v1`, generated from `proto/topics/v1/topics.proto`.
+//!
+//! One crate for the wire types so that the server (`topicd`), the CLI (`topics`), benchmarks and
+//! any other Rust consumer share them without linking the server:
+//!
+//! - messages (`FitRequest`, `TopicSnapshot`, ...) and enums as prost types;
+//! - [`topics_client::TopicsClient`] and [`topics_server::TopicsServer`] from tonic;
+//! - [`FILE_DESCRIPTOR_SET`], the encoded descriptors for gRPC server reflection.
+#![allow(clippy::all, missing_docs)]
+
+tonic::include_proto!("topics.v1");
+
+/// Encoded file descriptor set of `topics.v1`, for gRPC server reflection.
+pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("topics_v1_descriptor");
