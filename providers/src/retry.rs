@@ -62,10 +62,33 @@ impl RetryPolicy {
     /// `initial · 2^(retry-1)`, capped, times a random factor in [0.5, 1] so that many clients
     /// rate-limited together do not come back together.
     pub fn backoff(&self, retry: u32) -> Duration {
-        let base = self.initial_backoff_ms.saturating_mul(1u64 << retry.saturating_sub(1).min(30));
-        let capped = base.min(self.max_backoff_ms);
-        let jitter: f64 = rand::rng().random_range(0.5..=1.0);
-        Duration::from_millis((capped as f64 * jitter) as u64)
+        Backoff {
+            initial: Duration::from_millis(self.initial_backoff_ms),
+            max: Duration::from_millis(self.max_backoff_ms),
+        }
+        .delay(retry, &mut rand::rng())
+    }
+}
+
+/// Exponential backoff with jitter: the one backoff rule of topicd, used by the providers'
+/// HTTP calls ([`RetryPolicy`]) and by the `topics` scheduler's gRPC calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backoff {
+    /// Wait before the first retry; doubled for each further one.
+    pub initial: Duration,
+    /// Longest wait between two tries.
+    pub max: Duration,
+}
+
+impl Backoff {
+    /// The wait before retry number `retry` (1-based): `initial · 2^(retry-1)`, capped at
+    /// `max`, times a random factor in [0.5, 1] so that many clients failing together do not
+    /// come back together.
+    pub fn delay(&self, retry: u32, rng: &mut impl Rng) -> Duration {
+        let exponent = retry.saturating_sub(1).min(30);
+        let nominal = self.initial.saturating_mul(1u32 << exponent).min(self.max);
+        let jitter: f64 = rng.random_range(0.5..=1.0);
+        nominal.mul_f64(jitter)
     }
 }
 

@@ -22,7 +22,7 @@ use anyhow::{bail, Context};
 
 use crate::connect::ServerOptions;
 use args::{parse_duration, SourceArgs, WindowArgs};
-use retry::RetryPolicy;
+use retry::CallRetries;
 use runner::Settings;
 use summary::Summary;
 use topicd_proto as proto;
@@ -118,10 +118,12 @@ impl JobArgs {
             concurrency: self.concurrency,
             tenant_timeout: self.tenant_timeout,
             deadline: self.deadline,
-            retry: RetryPolicy {
+            retry: CallRetries {
                 retries: self.retries,
-                base_delay: self.retry_backoff,
-                ..RetryPolicy::default()
+                backoff: retry::Backoff {
+                    initial: self.retry_backoff,
+                    ..CallRetries::default().backoff
+                },
             },
             force: self.force,
             fit_params,

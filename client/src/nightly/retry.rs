@@ -1,10 +1,10 @@
-//! Retries of gRPC calls: only transient codes, exponential backoff with jitter.
+//! Retries of gRPC calls: only transient codes, with the providers' [`Backoff`] rule.
 
 use std::future::Future;
 use std::time::Duration;
 
-use rand::Rng;
 use tonic::Code;
+pub use topicd_providers::retry::Backoff;
 
 /// Whether a status is worth retrying: the server or network was briefly unable to answer.
 /// Everything else (bad input, permission, not found, an internal fit error) fails the same way
@@ -16,31 +16,21 @@ pub fn is_transient(code: Code) -> bool {
     )
 }
 
-/// How often and how patiently to retry.
+/// How often and how patiently the scheduler retries a transient gRPC failure.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct RetryPolicy {
+pub struct CallRetries {
     /// Retries after the first attempt (0: one attempt only).
     pub retries: u32,
-    /// Wait before the first retry; doubled for each further one.
-    pub base_delay: Duration,
-    /// Longest wait between two attempts.
-    pub max_delay: Duration,
+    /// The wait between attempts.
+    pub backoff: Backoff,
 }
 
-impl Default for RetryPolicy {
+impl Default for CallRetries {
     fn default() -> Self {
-        Self { retries: 2, base_delay: Duration::from_secs(2), max_delay: Duration::from_secs(60) }
-    }
-}
-
-impl RetryPolicy {
-    /// The wait before retry number `retry` (1-based): `base · 2^(retry-1)`, capped, with up to
-    /// ±25 % jitter so many tenants retrying together do not hit the server at the same instant.
-    pub fn delay(&self, retry: u32, rng: &mut impl Rng) -> Duration {
-        let exponent = retry.saturating_sub(1).min(30);
-        let nominal = self.base_delay.saturating_mul(1u32 << exponent).min(self.max_delay);
-        let jitter: f64 = rng.random_range(0.75..=1.25);
-        nominal.mul_f64(jitter).min(self.max_delay)
+        Self {
+            retries: 2,
+            backoff: Backoff { initial: Duration::from_secs(2), max: Duration::from_secs(60) },
+        }
     }
 }
 
@@ -55,7 +45,7 @@ pub struct Retried<T> {
 
 /// Calls `call` until it succeeds, fails with a non-transient code, or `policy.retries` retries
 /// are spent. `call` receives the attempt number (1-based).
-pub async fn with_retries<T, F, Fut>(policy: &RetryPolicy, what: &str, mut call: F) -> Retried<T>
+pub async fn with_retries<T, F, Fut>(policy: &CallRetries, what: &str, mut call: F) -> Retried<T>
 where
     F: FnMut(u32) -> Fut,
     Fut: Future<Output = Result<T, tonic::Status>>,
@@ -65,7 +55,7 @@ where
         match call(attempt).await {
             Ok(value) => return Retried { result: Ok(value), attempts: attempt },
             Err(status) if is_transient(status.code()) && attempt <= policy.retries => {
-                let delay = policy.delay(attempt, &mut rand::rng());
+                let delay = policy.backoff.delay(attempt, &mut rand::rng());
                 tracing::warn!(
                     call = what,
                     attempt,
@@ -88,11 +78,10 @@ mod tests {
     use rand::SeedableRng;
     use std::sync::atomic::{AtomicU32, Ordering};
 
-    fn fast(retries: u32) -> RetryPolicy {
-        RetryPolicy {
+    fn fast(retries: u32) -> CallRetries {
+        CallRetries {
             retries,
-            base_delay: Duration::from_millis(1),
-            max_delay: Duration::from_millis(2),
+            backoff: Backoff { initial: Duration::from_millis(1), max: Duration::from_millis(2) },
         }
     }
 
@@ -155,18 +144,14 @@ mod tests {
 
     #[test]
     fn backoff_doubles_with_bounded_jitter_and_a_cap() {
-        let policy = RetryPolicy {
-            retries: 5,
-            base_delay: Duration::from_secs(2),
-            max_delay: Duration::from_secs(10),
-        };
+        let backoff = Backoff { initial: Duration::from_secs(2), max: Duration::from_secs(10) };
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
         for _ in 0..100 {
-            let first = policy.delay(1, &mut rng);
-            assert!(first >= Duration::from_millis(1500) && first <= Duration::from_millis(2500));
-            let second = policy.delay(2, &mut rng);
-            assert!(second >= Duration::from_secs(3) && second <= Duration::from_secs(5));
-            assert!(policy.delay(9, &mut rng) <= Duration::from_secs(10));
+            let first = backoff.delay(1, &mut rng);
+            assert!(first >= Duration::from_secs(1) && first <= Duration::from_secs(2));
+            let second = backoff.delay(2, &mut rng);
+            assert!(second >= Duration::from_secs(2) && second <= Duration::from_secs(4));
+            assert!(backoff.delay(9, &mut rng) <= Duration::from_secs(10));
         }
     }
 }

@@ -13,7 +13,7 @@ use topicd_proto as proto;
 use topicd_proto::topics_client::TopicsClient;
 
 use super::progress::Progress;
-use super::retry::{with_retries, RetryPolicy};
+use super::retry::{with_retries, CallRetries};
 use super::summary::{Summary, TenantResult, TenantStatus, DEADLINE_WARNING_SHARE};
 use crate::connect::{describe_status, Client};
 use crate::sources::{rfc3339, MessageSource, Window};
@@ -74,7 +74,7 @@ pub struct Settings {
     /// Longest time for the whole run; tenants not started by then are reported as not run.
     pub deadline: Duration,
     /// Retries of transient gRPC errors.
-    pub retry: RetryPolicy,
+    pub retry: CallRetries,
     /// Re-run tenants whose window was already merged.
     pub force: bool,
     /// Fit parameter overrides.
@@ -95,7 +95,7 @@ impl Settings {
             concurrency: 4,
             tenant_timeout: Duration::from_secs(300),
             deadline: Duration::from_secs(7200),
-            retry: RetryPolicy::default(),
+            retry: CallRetries::default(),
             force: false,
             fit_params: None,
             only_tenants: Vec::new(),
@@ -438,7 +438,7 @@ mod tests {
         let start = chrono::Utc.with_ymd_and_hms(2026, 11, 24, 3, 0, 0).unwrap();
         let mut settings =
             Settings::new(Window::new(start, start + chrono::Duration::hours(24)).unwrap());
-        settings.retry.base_delay = Duration::from_millis(10);
+        settings.retry.backoff.initial = Duration::from_millis(10);
         settings
     }
 

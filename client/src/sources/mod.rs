@@ -99,7 +99,7 @@ pub enum SourceError {
         context: String,
         /// The cause.
         #[source]
-        source: sqlx::Error,
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
 }
 
