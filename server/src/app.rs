@@ -7,78 +7,57 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use candle_core::Device;
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
 
 use crate::auth::Authenticator;
 use crate::config::{Config, TlsConfig};
-use crate::limits::{RateLimiter, TenantWriteLocks, WritePermit};
+use crate::lifecycle::Lifecycle;
+use crate::limits::RateLimiter;
 use crate::proto::topics_server::TopicsServer;
-use crate::providers::{Embedder, Labeler};
+use crate::providers::{Embedder, LabelProvider, Labeler};
 use crate::service::auth::AuthInterceptor;
 use crate::service::TopicsService;
-use crate::store::{MetaStore, ModelStore, StoreError, TenantDbLock, TenantId};
-use crate::tenants::TenantCache;
+use crate::store::{MetaStore, ModelStore};
 
-/// Everything a running server shares: stores, providers, device, caches, limits.
+pub use crate::lifecycle::retention::STARTUP_ORPHAN_GRACE_SECS;
+
+/// Everything a running server shares: the configuration, the domain layer ([`Lifecycle`]:
+/// stores, providers, device, models in memory, tenant locks) and the request guards
+/// (authentication, rate limits).
 pub struct App {
-    /// The validated configuration.
-    pub config: Config,
-    /// Metadata (versions, snapshot, history).
-    pub meta: MetaStore,
-    /// Model files.
-    pub models: ModelStore,
-    /// The embedding provider, or why it could not be built (then only precomputed embeddings
-    /// are accepted).
-    pub embedder: Result<Arc<dyn Embedder>, String>,
-    /// The labeling provider (`None`: keyword labels from the engine).
-    pub labeler: Option<Arc<dyn Labeler>>,
-    /// Compute device for fits.
-    pub device: Device,
-    /// Hot models.
-    pub cache: TenantCache,
-    /// Bearer-token checks.
-    pub auth: Arc<Authenticator>,
-    /// Per-caller request rate.
-    pub rate: Arc<RateLimiter>,
-    /// Concurrent Fits per tenant.
-    pub fit_locks: TenantWriteLocks,
-    /// Serialises state changes of one tenant (Merge, ActivateModel, DeleteTenant).
-    pub state_locks: TenantWriteLocks,
-    /// Fits running at once over all tenants.
-    pub fit_slots: Arc<Semaphore>,
+    config: Config,
+    lifecycle: Lifecycle,
+    auth: Arc<Authenticator>,
+    rate: Arc<RateLimiter>,
 }
 
 impl std::fmt::Debug for App {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("App")
-            .field("meta", &self.meta)
-            .field("models", &self.models)
-            .field("device", &topic_engine::device::name(&self.device))
-            .finish_non_exhaustive()
+        f.debug_struct("App").field("lifecycle", &self.lifecycle).finish_non_exhaustive()
     }
 }
 
-/// A tenant's write lock: the in-process one and, on PostgreSQL, the cross-replica advisory
-/// lock. Both are released when it is dropped.
-#[derive(Debug)]
-pub struct TenantWriteGuard {
-    _db: Option<TenantDbLock>,
-    _local: WritePermit,
-}
-
 impl App {
-    /// Waits for the tenant's write lock, serialising state changes (Fit's store, Merge,
-    /// ActivateModel, DeleteTenant, orphan cleanup) of one tenant within this process and, on
-    /// PostgreSQL, across every replica on the database. The in-process lock is taken first, so
-    /// one replica has at most one waiter per tenant on the database.
-    pub async fn lock_tenant(&self, tenant: &TenantId) -> Result<TenantWriteGuard, StoreError> {
-        let local = self.state_locks.acquire(tenant).await;
-        let db = self.meta.lock_tenant(tenant).await?;
-        Ok(TenantWriteGuard { _db: db, _local: local })
+    /// The validated configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The domain layer every API calls.
+    pub fn lifecycle(&self) -> &Lifecycle {
+        &self.lifecycle
+    }
+
+    /// Bearer-token checks.
+    pub fn auth(&self) -> &Arc<Authenticator> {
+        &self.auth
+    }
+
+    /// Per-caller request rate.
+    pub fn rate(&self) -> &Arc<RateLimiter> {
+        &self.rate
     }
 
     /// Connects the stores (running migrations), opens the device and builds the providers.
@@ -131,7 +110,9 @@ impl App {
         let labeler = crate::providers::build_labeler(&config.labels)
             .context("building the label provider ([labels])")?;
         tracing::info!(labeler = labeler.name(), "label provider ready");
-        let labeler: Option<Arc<dyn Labeler>> = Some(labeler);
+        // Keyword labels are what the engine already gives every topic: no provider to call.
+        let labeler: Option<Arc<dyn Labeler>> =
+            (config.labels.provider != LabelProvider::Keywords).then_some(labeler);
 
         let auth =
             Authenticator::from_config(&config.auth).context("loading authentication settings")?;
@@ -143,79 +124,22 @@ impl App {
                  set --auth-tokens FILE or --jwt-secret/--jwt-public-key before exposing this server"
             );
         }
-        let cache = TenantCache::new(
-            meta.clone(),
-            models.clone(),
-            config.cache.max_bytes,
-            Duration::from_secs(config.cache.refresh_secs),
-        );
+        let lifecycle = Lifecycle::new(&config, meta, models, embedder, labeler, device);
         Ok(App {
             rate: Arc::new(RateLimiter::from_limits(&config.limits)),
-            fit_locks: TenantWriteLocks::new(config.limits.max_concurrent_writes_per_tenant),
-            state_locks: TenantWriteLocks::new(1),
-            fit_slots: Arc::new(Semaphore::new(config.server.max_concurrent_fits)),
             auth: Arc::new(auth),
             config,
-            meta,
-            models,
-            embedder,
-            labeler,
-            device,
-            cache,
+            lifecycle,
         })
     }
 }
-
-/// At start-up, orphaned model files (a version without a database row) are deleted only when
-/// the version was made at least this long ago: younger ones may belong to a write that another
-/// replica has not committed yet. (Orphans of this process's own failed merges are removed
-/// right away, and after every activation.)
-pub const STARTUP_ORPHAN_GRACE_SECS: i64 = 3600;
 
 /// Deletes the files of versions that have no database row and are older than
 /// [`STARTUP_ORPHAN_GRACE_SECS`] (left by a crash between the file write and the commit), for
 /// every tenant with rows or files, each under the tenant's write lock. Returns how many
 /// versions' files were deleted; errors are logged, never fatal. Run at start by [`serve`].
 pub async fn cleanup_orphans_at_start(app: &App) -> usize {
-    let cutoff = chrono::Utc::now() - chrono::Duration::seconds(STARTUP_ORPHAN_GRACE_SECS);
-    let mut tenants = match app.models.list_tenants().await {
-        Ok(t) => t,
-        Err(e) => {
-            tracing::warn!(error = %e, "start-up orphan cleanup: cannot list the model store");
-            return 0;
-        }
-    };
-    match app.meta.tenants().await {
-        Ok(t) => tenants.extend(t),
-        Err(e) => {
-            tracing::warn!(error = %e, "start-up orphan cleanup: cannot list tenants in the database");
-            return 0;
-        }
-    }
-    tenants.sort();
-    tenants.dedup();
-    let mut deleted = 0;
-    for tenant in &tenants {
-        let _lock = match app.lock_tenant(tenant).await {
-            Ok(l) => l,
-            Err(e) => {
-                tracing::warn!(tenant = %tenant, error = %e, "start-up orphan cleanup: cannot take the tenant's write lock");
-                continue;
-            }
-        };
-        match crate::store::cleanup_orphans_before(&app.meta, &app.models, tenant, Some(cutoff))
-            .await
-        {
-            Ok(paths) => deleted += paths.len(),
-            Err(e) => {
-                tracing::warn!(tenant = %tenant, error = %e, "start-up orphan cleanup failed")
-            }
-        }
-    }
-    if deleted > 0 {
-        tracing::info!(versions = deleted, "start-up cleanup deleted orphaned model files");
-    }
-    deleted
+    app.lifecycle.cleanup_orphans_at_start().await
 }
 
 /// Hides a password in a database URL for logs.
@@ -324,10 +248,10 @@ pub async fn serve(
         .add_service(topics);
 
     // Other replicas' activations drop this one's cached copies (PostgreSQL LISTEN/NOTIFY).
-    let listen_task = app.meta.pg_pool().map(|pool| {
-        tokio::spawn(crate::tenants::listen_for_changes(
+    let listen_task = app.lifecycle.meta().pg_pool().map(|pool| {
+        tokio::spawn(crate::hot::listen_for_changes(
             pool.clone(),
-            app.cache.clone(),
+            app.lifecycle.active_models().clone(),
             stop_rx.clone(),
         ))
     });

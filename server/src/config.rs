@@ -25,6 +25,7 @@
 //! [cache]
 //! max_bytes = 1073741824
 //! refresh_secs = 5
+//! fitted_max_bytes = 268435456         # day models just fitted, kept for their Merge (0 = off)
 //!
 //! [fit]                                # topic_engine::FitParams defaults for Fit
 //! min_topic_size = 10
@@ -129,11 +130,15 @@ pub struct CacheConfig {
     /// so replicas converge after another replica activates a version (default 5; 0 = every
     /// request).
     pub refresh_secs: u64,
+    /// Memory budget, in bytes, for the day models this process has just fitted, so the Merge
+    /// that follows does not read them back from the model store (default 256 MiB; 0 turns it
+    /// off, and Merge always reads the store).
+    pub fitted_max_bytes: u64,
 }
 
 impl Default for CacheConfig {
     fn default() -> Self {
-        CacheConfig { max_bytes: 1 << 30, refresh_secs: 5 }
+        CacheConfig { max_bytes: 1 << 30, refresh_secs: 5, fitted_max_bytes: 256 << 20 }
     }
 }
 
@@ -288,6 +293,10 @@ pub struct Overrides {
     /// Seconds between re-checks of a cached model's active version [default: 5].
     #[arg(long, env = "TOPICD_CACHE_REFRESH_SECS", value_name = "SECS")]
     pub cache_refresh_secs: Option<u64>,
+    /// Memory for just-fitted day models kept for their Merge, in bytes; 0 = off
+    /// [default: 268435456].
+    #[arg(long, env = "TOPICD_CACHE_FITTED_BYTES", value_name = "BYTES")]
+    pub cache_fitted_bytes: Option<u64>,
     /// Longest a request may run [default: 600].
     #[arg(long, env = "TOPICD_REQUEST_TIMEOUT_SECS", value_name = "SECS")]
     pub request_timeout_secs: Option<u64>,
@@ -397,6 +406,7 @@ impl Config {
         }
         set(&mut self.cache.max_bytes, &o.cache_bytes);
         set(&mut self.cache.refresh_secs, &o.cache_refresh_secs);
+        set(&mut self.cache.fitted_max_bytes, &o.cache_fitted_bytes);
         set(&mut self.server.request_timeout_secs, &o.request_timeout_secs);
         set(&mut self.limits.max_fit_documents, &o.max_fit_documents);
         set(&mut self.limits.max_transform_batch, &o.max_transform_batch);

@@ -33,10 +33,11 @@ pub use fail;
 pub mod app;
 pub mod auth;
 pub mod config;
+pub mod hot;
+pub mod lifecycle;
 pub mod limits;
 pub mod metrics;
 pub mod store;
 // Handlers and validators return `tonic::Status` (176 bytes) by design: it is the RPC's error.
 #[allow(clippy::result_large_err)]
 pub mod service;
-pub mod tenants;

@@ -30,10 +30,10 @@ use topicd::store::TenantId;
 
 /// Every failpoint on the Merge path, in the order the path reaches them.
 const POINTS: &[&str] = &[
-    "service::merge::after_merge",
+    "lifecycle::merge::after_merge",
     "store::put::after_tensors",
     "store::put::after_config",
-    "service::merge::after_write",
+    "lifecycle::merge::after_write",
     "meta::activate::after_insert",
     "meta::activate::after_switch",
     "meta::activate::before_snapshot",

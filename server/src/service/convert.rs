@@ -14,7 +14,7 @@ pub fn date(d: NaiveDate) -> String {
 
 /// RFC 3339 in UTC with a `Z`.
 pub fn timestamp(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    crate::lifecycle::contract::rfc3339(t)
 }
 
 /// Midnight UTC of a day, RFC 3339.
@@ -77,5 +77,43 @@ pub fn model_info(r: &ModelRecord) -> proto::ModelInfo {
         },
         created_at: timestamp(r.created_at),
         metadata_json: r.metadata.to_string(),
+    }
+}
+
+/// A Fit's timings.
+pub fn fit_timings(t: &crate::lifecycle::fit::FitTimings) -> proto::StageTimings {
+    proto::StageTimings {
+        embed_seconds: t.embed.as_secs_f64(),
+        knn_seconds: t.stages.knn.as_secs_f64(),
+        umap_seconds: t.stages.umap.as_secs_f64(),
+        hdbscan_seconds: t.stages.hdbscan.as_secs_f64(),
+        ctfidf_seconds: t.stages.ctfidf.as_secs_f64(),
+        reduction_seconds: t.stages.reduction.as_secs_f64(),
+        total_seconds: t.total.as_secs_f64(),
+    }
+}
+
+/// A top topic with its trend.
+pub fn ranked_topic(t: &crate::lifecycle::query::RankedTopic) -> proto::TopTopic {
+    proto::TopTopic {
+        trend: t
+            .trend
+            .iter()
+            .map(|row| proto::DailyCount { date: date(row.day), count: row.count })
+            .collect(),
+        ..top_topic(&t.topic)
+    }
+}
+
+/// A merged window (`[start, end)` in whole days) with its version.
+pub fn merged_window(w: &crate::lifecycle::query::MergedWindowInfo) -> proto::MergedWindow {
+    let end = w.window.window_end;
+    proto::MergedWindow {
+        window: Some(proto::Window {
+            start: day_start(w.window.window_start),
+            end: day_start(end.succ_opt().unwrap_or(end)),
+        }),
+        version: w.window.model_version.to_string(),
+        merged_at: w.merged_at.map(timestamp).unwrap_or_default(),
     }
 }

@@ -1,4 +1,6 @@
-//! One place that turns every library error into a gRPC [`Status`] with the right code.
+//! One place that turns every error into a gRPC [`Status`] with the right code: domain errors
+//! ([`lifecycle::Error`], whose [`ErrorKind`] already classifies engine, store and provider
+//! failures) by [`code`], and the service's own (authentication, rate limits).
 //!
 //! Rules: the caller's mistake → `INVALID_ARGUMENT` (or `NOT_FOUND` / `ALREADY_EXISTS` /
 //! `FAILED_PRECONDITION` when the request is well-formed but the state does not allow it); a
@@ -9,34 +11,24 @@ use tonic::{Code, Status};
 use topic_engine::EngineError;
 
 use crate::auth::AuthError;
+use crate::lifecycle::{self, ErrorKind};
 use crate::limits::{RateLimited, WriteBusy};
 use crate::providers::ProviderError;
 use crate::store::{IdError, StoreError};
 
-/// An error from any layer the handlers call, mapped to a status by [`From`].
+/// An error a handler returns: a domain error from the lifecycle, or a status it made itself
+/// (validation, authorisation). Converted by [`From`] into the RPC's [`Status`].
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    /// Engine (fit, merge, transform, model files).
+    /// From the domain layer (which classifies engine, store and provider errors).
     #[error(transparent)]
-    Engine(#[from] EngineError),
-    /// Model store or metadata store.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// Embedding or labeling provider.
-    #[error(transparent)]
-    Provider(#[from] ProviderError),
-    /// A malformed tenant id or version.
-    #[error(transparent)]
-    Id(#[from] IdError),
+    Lifecycle(#[from] lifecycle::Error),
     /// Authentication failure.
     #[error(transparent)]
     Auth(#[from] AuthError),
     /// Rate limit.
     #[error(transparent)]
     RateLimited(#[from] RateLimited),
-    /// Too many concurrent writes for a tenant.
-    #[error(transparent)]
-    WriteBusy(#[from] WriteBusy),
     /// Already a status.
     #[error("{}", .0.message())]
     Status(Status),
@@ -48,56 +40,49 @@ impl From<Status> for ApiError {
     }
 }
 
-/// Maps an engine error: bad input is the caller's, everything else ours.
-pub fn engine_status(e: &EngineError) -> Status {
-    match e {
-        EngineError::InvalidParam { .. }
-        | EngineError::InvalidInput(_)
-        | EngineError::DimensionMismatch { .. } => Status::invalid_argument(e.to_string()),
-        EngineError::InvalidModel(_) => Status::internal(format!("stored model is unusable: {e}")),
-        EngineError::Cancelled => {
-            Status::cancelled("the client cancelled or its deadline passed; work stopped")
+macro_rules! via_lifecycle {
+    ($($t:ty),*) => {$(
+        impl From<$t> for ApiError {
+            fn from(e: $t) -> Self {
+                ApiError::Lifecycle(e.into())
+            }
         }
-        EngineError::Encoder(_) | EngineError::Backend(_) | EngineError::Io { .. } => {
-            Status::internal(format!("engine failure: {e}"))
-        }
+    )*};
+}
+via_lifecycle!(EngineError, StoreError, ProviderError, IdError, WriteBusy);
+
+/// The gRPC code of a lifecycle error kind: the one mapping from domain to transport.
+pub fn code(kind: ErrorKind) -> Code {
+    match kind {
+        ErrorKind::InvalidArgument => Code::InvalidArgument,
+        ErrorKind::NotFound => Code::NotFound,
+        ErrorKind::AlreadyExists => Code::AlreadyExists,
+        ErrorKind::FailedPrecondition => Code::FailedPrecondition,
+        ErrorKind::ResourceExhausted => Code::ResourceExhausted,
+        ErrorKind::Aborted => Code::Aborted,
+        ErrorKind::Unavailable => Code::Unavailable,
+        ErrorKind::Cancelled => Code::Cancelled,
+        ErrorKind::Internal => Code::Internal,
     }
 }
 
-/// Maps a store error.
-pub fn store_status(e: &StoreError) -> Status {
-    match e {
-        StoreError::InvalidId(_) => Status::invalid_argument(e.to_string()),
-        StoreError::NotFound(_) => Status::not_found(e.to_string()),
-        StoreError::Conflict(_) => Status::aborted(e.to_string()),
-        StoreError::TooLarge { .. } => Status::failed_precondition(e.to_string()),
-        StoreError::Unavailable(_) => Status::unavailable(e.to_string()),
-        StoreError::Config(_) | StoreError::Corrupt(_) => Status::internal(e.to_string()),
-    }
+/// The status of a lifecycle error (its message unchanged).
+pub fn lifecycle_status(e: &lifecycle::Error) -> Status {
+    Status::new(code(e.kind()), e.message())
 }
 
-/// Maps a provider error: outages and timeouts are retryable.
-pub fn provider_status(e: &ProviderError) -> Status {
-    match e {
-        ProviderError::Timeout { .. } => Status::unavailable(e.to_string()),
-        ProviderError::Remote { .. } | ProviderError::Malformed { .. } => {
-            Status::unavailable(e.to_string())
-        }
-        ProviderError::Config(_) => Status::failed_precondition(e.to_string()),
-        ProviderError::Engine(inner) => engine_status(inner),
+impl From<lifecycle::Error> for Status {
+    fn from(e: lifecycle::Error) -> Status {
+        lifecycle_status(&e)
     }
 }
 
 impl From<ApiError> for Status {
     fn from(e: ApiError) -> Status {
         match e {
-            ApiError::Engine(e) => engine_status(&e),
-            ApiError::Store(e) => store_status(&e),
-            ApiError::Provider(e) => provider_status(&e),
-            ApiError::Id(e) => Status::invalid_argument(e.to_string()),
+            ApiError::Lifecycle(e) => lifecycle_status(&e),
             ApiError::Auth(e) => Status::unauthenticated(e.to_string()),
             ApiError::RateLimited(e) => Status::resource_exhausted(e.to_string()),
-            ApiError::WriteBusy(e) => Status::resource_exhausted(e.to_string()),
             ApiError::Status(s) => s,
         }
     }

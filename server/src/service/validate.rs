@@ -4,8 +4,10 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use tonic::Status;
-use topic_engine::{FitParams, Matrix, NrTopics};
+use topic_engine::{FitParams, NrTopics};
 
+pub use crate::lifecycle::vectors::MAX_EMBEDDING_DIM;
+pub use crate::lifecycle::Window;
 use crate::limits::LimitsConfig;
 use crate::proto;
 use crate::store::{TenantId, Version};
@@ -14,8 +16,6 @@ use crate::store::{TenantId, Version};
 pub const MAX_TOP_TOPICS: u32 = 100;
 /// Default `limit` of GetTopTopics.
 pub const DEFAULT_TOP_TOPICS: u32 = 10;
-/// Largest embedding dimension accepted in a request.
-pub const MAX_EMBEDDING_DIM: usize = 16_384;
 
 /// The tenant id of a request.
 pub fn tenant(s: &str) -> Result<TenantId, Status> {
@@ -42,23 +42,6 @@ fn timestamp(field: &str, s: &str) -> Result<Option<DateTime<Utc>>, Status> {
             "{field}: {s:?} is not an RFC 3339 timestamp ({e}); send e.g. \"2026-11-25T03:00:00Z\""
         ))
     })
-}
-
-/// A validated `[start, end)` window.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Window {
-    /// Inclusive start.
-    pub start: DateTime<Utc>,
-    /// Exclusive end.
-    pub end: DateTime<Utc>,
-}
-
-impl Window {
-    /// First and last day covered (the end is exclusive).
-    pub fn days(&self) -> (NaiveDate, NaiveDate) {
-        let last = self.end - chrono::Duration::nanoseconds(1);
-        (self.start.date_naive(), last.date_naive().max(self.start.date_naive()))
-    }
 }
 
 /// The optional window of a Fit.
@@ -159,55 +142,10 @@ pub fn transform_texts(texts: &[String], limits: &LimitsConfig) -> Result<(), St
     Ok(())
 }
 
-/// Precomputed embeddings: `n` rows of one dimension (`expected_dim` when known), finite and
-/// not all zero. Rows are L2-normalised.
-pub fn embeddings(
-    rows: &[proto::Embedding],
-    n: usize,
-    expected_dim: Option<usize>,
-) -> Result<Matrix, Status> {
-    if rows.len() != n {
-        return Err(Status::invalid_argument(format!(
-            "{} embeddings for {} documents; send exactly one per document, or none",
-            rows.len(),
-            n
-        )));
-    }
-    let dim = rows.first().map(|r| r.values.len()).unwrap_or(0);
-    if dim == 0 || dim > MAX_EMBEDDING_DIM {
-        return Err(Status::invalid_argument(format!(
-            "embeddings[0] has dimension {dim}; expected 1..={MAX_EMBEDDING_DIM}"
-        )));
-    }
-    if let Some(expected) = expected_dim {
-        if dim != expected {
-            return Err(Status::invalid_argument(format!(
-                "embeddings have dimension {dim} but this server's model uses {expected}; embed with the same model"
-            )));
-        }
-    }
-    let mut data = Vec::with_capacity(n * dim);
-    for (i, r) in rows.iter().enumerate() {
-        if r.values.len() != dim {
-            return Err(Status::invalid_argument(format!(
-                "embeddings[{i}] has dimension {} but embeddings[0] has {dim}; all rows must match",
-                r.values.len()
-            )));
-        }
-        if r.values.iter().any(|v| !v.is_finite()) {
-            return Err(Status::invalid_argument(format!(
-                "embeddings[{i}] contains NaN or infinity"
-            )));
-        }
-        if r.values.iter().all(|v| *v == 0.0) {
-            return Err(Status::invalid_argument(format!("embeddings[{i}] is all zeros")));
-        }
-        data.extend_from_slice(&r.values);
-    }
-    let mut m = Matrix::new(data, n, dim)
-        .map_err(|e| Status::invalid_argument(format!("embeddings: {e}")))?;
-    m.normalize_rows();
-    Ok(m)
+/// Precomputed embedding rows of a request (checked by the lifecycle, which knows the
+/// dimension to expect).
+pub fn embedding_rows(rows: Vec<proto::Embedding>) -> Vec<Vec<f32>> {
+    rows.into_iter().map(|r| r.values).collect()
 }
 
 /// Fit parameters: the server's defaults with the request's overrides, range-checked.
@@ -325,27 +263,6 @@ mod tests {
         )
         .unwrap();
         assert_eq!(ok.dates.unwrap()[1], NaiveDate::from_ymd_opt(2026, 1, 2).unwrap());
-    }
-
-    #[test]
-    fn embeddings_rules() {
-        let e = |v: Vec<f32>| proto::Embedding { values: v };
-        assert!(embeddings(&[e(vec![1.0, 0.0])], 2, None).is_err());
-        assert!(embeddings(&[e(vec![1.0, f32::NAN])], 1, None)
-            .unwrap_err()
-            .message()
-            .contains("NaN"));
-        assert!(embeddings(&[e(vec![1.0, 0.0]), e(vec![1.0])], 2, None)
-            .unwrap_err()
-            .message()
-            .contains("embeddings[1]"));
-        assert!(embeddings(&[e(vec![1.0, 0.0])], 1, Some(3))
-            .unwrap_err()
-            .message()
-            .contains("dimension 2"));
-        assert!(embeddings(&[e(vec![0.0, 0.0])], 1, None).is_err());
-        let m = embeddings(&[e(vec![3.0, 4.0])], 1, Some(2)).unwrap();
-        assert!((m.row(0)[0] - 0.6).abs() < 1e-6);
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Hot models: each tenant's active model kept in memory, in an LRU bounded by bytes.
+//! Active models: each tenant's active model kept in memory, in an LRU bounded by bytes.
 //!
 //! - A miss loads the active version from the stores; concurrent misses for one tenant load once
 //!   (moka's `try_get_with` coalesces them).
@@ -7,9 +7,9 @@
 //!   dropped and reloaded, so all replicas converge within `refresh`. When the database is
 //!   unreachable (or does not answer within [`RECHECK_TIMEOUT`]) during a re-check, the cached
 //!   model keeps being served, and the next re-check waits for the next interval.
-//! - A local Merge / ActivateModel swaps the entry immediately ([`TenantCache::put`]).
+//! - A local Merge / ActivateModel swaps the entry immediately ([`ActiveModels::put`]).
 //! - PostgreSQL: every activation and tenant deletion sends a notification on
-//!   [`MODEL_CHANGES_CHANNEL`] in its transaction; [`listen_for_changes`] (one task per replica)
+//!   [`MODEL_CHANGES_CHANNEL`](crate::store::MODEL_CHANGES_CHANNEL) in its transaction; [`listen_for_changes`](super::listen_for_changes) (one task per replica)
 //!   drops the tenant's entry when it holds another version, so the replicas serve a new
 //!   version as soon as it is committed. While the listener is disconnected (and right after it
 //!   reconnects, since notifications may have been missed) every entry is re-checked on its
@@ -23,7 +23,7 @@ use moka::future::Cache;
 use topic_engine::transform::TopicIndex;
 use topic_engine::TopicModel;
 
-use crate::store::{MetaStore, ModelStore, StoreError, TenantId, Version, MODEL_CHANGES_CHANNEL};
+use crate::store::{MetaStore, ModelStore, StoreError, TenantId, Version};
 
 /// A loaded active model.
 #[derive(Debug)]
@@ -88,18 +88,18 @@ pub fn model_bytes(m: &TopicModel) -> u64 {
     b
 }
 
-/// The per-tenant hot-model cache.
+/// The per-tenant cache of active models.
 #[derive(Clone)]
-pub struct TenantCache {
+pub struct ActiveModels {
     cache: Cache<TenantId, Arc<HotModel>>,
     meta: MetaStore,
     models: ModelStore,
     refresh: Duration,
 }
 
-impl std::fmt::Debug for TenantCache {
+impl std::fmt::Debug for ActiveModels {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TenantCache").field("entries", &self.cache.entry_count()).finish()
+        f.debug_struct("ActiveModels").field("entries", &self.cache.entry_count()).finish()
     }
 }
 
@@ -110,7 +110,7 @@ pub const RECHECK_TIMEOUT: Duration = Duration::from_millis(500);
 /// Cache weights are KiB so a `u32` weight covers models up to 4 TiB.
 const WEIGHT_UNIT: u64 = 1024;
 
-impl TenantCache {
+impl ActiveModels {
     /// A cache of at most `max_bytes` of models, re-checked every `refresh`.
     pub fn new(meta: MetaStore, models: ModelStore, max_bytes: u64, refresh: Duration) -> Self {
         let cache = Cache::builder()
@@ -119,7 +119,7 @@ impl TenantCache {
                 (v.bytes / WEIGHT_UNIT).clamp(1, u32::MAX as u64) as u32
             })
             .build();
-        TenantCache { cache, meta, models, refresh }
+        ActiveModels { cache, meta, models, refresh }
     }
 
     /// The tenant's active model, loading it on a miss. `Ok(None)` when the tenant has no
@@ -246,74 +246,6 @@ impl TenantCache {
     fn publish_size(&self) {
         let (b, n) = self.size();
         crate::metrics::set_cache_size(b, n);
-    }
-}
-
-/// Listens on [`MODEL_CHANGES_CHANNEL`] (PostgreSQL) and applies each notification to
-/// `cache` ([`TenantCache::on_change`]) until `stop` turns true. Reconnects after errors (1 s,
-/// backing off to 30 s); after every (re)connect all entries are marked for a re-check, since
-/// notifications sent while disconnected are lost.
-pub async fn listen_for_changes(
-    pool: sqlx::PgPool,
-    cache: TenantCache,
-    mut stop: tokio::sync::watch::Receiver<bool>,
-) {
-    let mut backoff = Duration::from_secs(1);
-    'connect: loop {
-        if *stop.borrow() {
-            return;
-        }
-        let connected = async {
-            let mut l = sqlx::postgres::PgListener::connect_with(&pool).await?;
-            l.listen(MODEL_CHANGES_CHANNEL).await?;
-            Ok::<_, sqlx::Error>(l)
-        };
-        let connected = tokio::select! {
-            _ = stop.wait_for(|s| *s) => return,
-            r = connected => r,
-        };
-        let mut listener = match connected {
-            Ok(l) => l,
-            Err(e) => {
-                tracing::warn!(error = %e, retry_secs = backoff.as_secs(),
-                    "cannot listen for model changes; cached models are re-checked every refresh interval meanwhile");
-                cache.mark_all_stale();
-                tokio::select! {
-                    _ = stop.wait_for(|s| *s) => return,
-                    _ = tokio::time::sleep(backoff) => {}
-                }
-                backoff = (backoff * 2).min(Duration::from_secs(30));
-                continue 'connect;
-            }
-        };
-        tracing::info!(channel = MODEL_CHANGES_CHANNEL, "listening for model changes");
-        cache.mark_all_stale();
-        backoff = Duration::from_secs(1);
-        loop {
-            let next = tokio::select! {
-                _ = stop.wait_for(|s| *s) => return,
-                n = listener.try_recv() => n,
-            };
-            match next {
-                Ok(Some(n)) => {
-                    cache.on_change(n.payload()).await;
-                }
-                Ok(None) => {
-                    // The connection dropped; the next `try_recv` reconnects (and re-listens).
-                    tracing::warn!("model-change listener disconnected; reconnecting");
-                    cache.mark_all_stale();
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "model-change listener failed; reconnecting");
-                    cache.mark_all_stale();
-                    tokio::select! {
-                        _ = stop.wait_for(|s| *s) => return,
-                        _ = tokio::time::sleep(backoff) => {}
-                    }
-                    continue 'connect;
-                }
-            }
-        }
     }
 }
 

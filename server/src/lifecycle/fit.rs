@@ -1,0 +1,181 @@
+//! Fit: one window of a tenant's documents → a candidate day model, stored but not served
+//! (Merge makes it part of the active model). The model also stays in this process's memory
+//! for the Merge that usually follows.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDate;
+use topic_engine::{FitInput, FitParams, Matrix, StageTimings, TopicModel, OUTLIER_TOPIC};
+
+use super::contract::{fit_day, DayModelMetadata, DayWindow, Window};
+use super::error::{Error, Result};
+use super::{blocking, vectors, CancelOnDrop, Lifecycle};
+use crate::store::{ModelRecord, TenantId};
+
+/// The documents of one Fit, validated by the API.
+#[derive(Debug, Clone)]
+pub struct DayDocuments {
+    /// Texts (non-blank, within the request limits).
+    pub texts: Vec<String>,
+    /// Each document's day, when the caller dated every document.
+    pub dates: Option<Vec<NaiveDate>>,
+    /// Precomputed embedding rows, one per text; `None`: the server's provider embeds the
+    /// texts. Checked here ([`vectors::embeddings`]).
+    pub embeddings: Option<Vec<Vec<f32>>>,
+    /// The window the documents come from.
+    pub window: Option<Window>,
+    /// Fit parameters (the server's defaults with the caller's overrides, checked).
+    pub params: FitParams,
+}
+
+/// Time spent per step of a Fit.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FitTimings {
+    /// Embedding (zero with precomputed embeddings).
+    pub embed: Duration,
+    /// The engine's stages.
+    pub stages: StageTimings,
+    /// The whole Fit, from admission to the stored row.
+    pub total: Duration,
+}
+
+/// A stored candidate day model.
+#[derive(Debug, Clone)]
+pub struct DayFit {
+    /// Its row (inactive, kind `day`).
+    pub record: ModelRecord,
+    /// The model.
+    pub model: Arc<TopicModel>,
+    /// Topic id per document (`-1` = outlier), in input order.
+    pub assignments: Vec<i64>,
+    /// Cosine of each document to its topic (0 for outliers), in input order.
+    pub scores: Vec<f32>,
+    /// Documents left as outliers.
+    pub outliers: u64,
+    /// Time per step.
+    pub timings: FitTimings,
+}
+
+impl Lifecycle {
+    /// Fits a day model of `tenant` on `docs` and stores it as a candidate: checks the
+    /// embeddings (or that a provider can make them), admits the Fit ([`TenantLocks::admit_fit`](super::TenantLocks::admit_fit)),
+    /// embeds, fits off the async runtime (cancelled when this future is dropped), then stores
+    /// the model under the tenant's state lock.
+    pub async fn fit_day(&self, tenant: &TenantId, docs: DayDocuments) -> Result<DayFit> {
+        let n = docs.texts.len();
+        let precomputed = match docs.embeddings {
+            Some(rows) => Some(vectors::embeddings(rows, n, self.embedding_dimension())?),
+            None => {
+                self.embedder()?;
+                None
+            }
+        };
+
+        let _admission = self.locks.admit_fit(tenant).await?;
+        let guard = CancelOnDrop::new();
+        let started = Instant::now();
+
+        let embed_started = Instant::now();
+        let (embeddings, model_name) = match precomputed {
+            Some(m) => {
+                let name = self
+                    .embedder
+                    .as_ref()
+                    .map(|e| e.model_name().to_string())
+                    .unwrap_or_else(|_| "precomputed".into());
+                (m, name)
+            }
+            None => {
+                let m = self.embed(&docs.texts).await?;
+                (m, self.embedder()?.model_name().to_string())
+            }
+        };
+        let embed_secs = embed_started.elapsed();
+        crate::metrics::record_stage("embed", embed_secs);
+
+        let day = fit_day(docs.window.as_ref(), docs.dates.as_deref());
+        let cancel = guard.token();
+        let device = self.device.clone();
+        let (texts, dates, params) = (docs.texts, docs.dates, docs.params.clone());
+        let log_tenant = tenant.clone();
+        let (result, embeddings) = blocking(move || {
+            // `fit_cancellable` checks the token before anything else, then inside every stage.
+            let input = FitInput {
+                texts: &texts,
+                embeddings: &embeddings,
+                dates: dates.as_deref(),
+                day,
+                embedding_model: &model_name,
+            };
+            match topic_engine::fit_cancellable(&input, &params, &device, &cancel) {
+                Ok(r) => Ok((r, embeddings)),
+                Err(topic_engine::EngineError::Cancelled) => {
+                    crate::metrics::record_fit_cancelled();
+                    tracing::info!(tenant = %log_tenant, docs = texts.len(),
+                        "fit cancelled: the client gave up, engine work stopped");
+                    Err(Error::cancelled())
+                }
+                Err(e) => Err(e.into()),
+            }
+        })
+        .await?;
+        if guard.is_cancelled() {
+            return Err(Error::cancelled());
+        }
+        let stages = result.timings;
+        for (stage, d) in stages.stages() {
+            crate::metrics::record_stage(stage, d);
+        }
+
+        let outliers = result.assignments.iter().filter(|&&a| a == OUTLIER_TOPIC).count() as u64;
+        let metadata = DayModelMetadata {
+            window: docs.window.as_ref().map(DayWindow::of),
+            fit_params: Some(docs.params),
+            embedding_model: result.model.embedding_model.clone(),
+            documents: n as u64,
+            outliers,
+            timings_seconds: std::iter::once(("embed", embed_secs))
+                .chain(stages.stages())
+                .map(|(stage, d)| (stage.to_string(), d.as_secs_f64()))
+                .collect::<BTreeMap<_, _>>(),
+        };
+        let scores = scores(&result.model, &result.assignments, &embeddings);
+        let model = Arc::new(result.model);
+        let store_started = Instant::now();
+        let record = {
+            let _state = self.locks.lock_state(tenant).await?;
+            self.store_candidate(tenant, &model, metadata.to_json()).await?
+        };
+        crate::metrics::record_stage("store", store_started.elapsed());
+        self.fitted.insert(tenant, record.version, &record.storage_path, model.clone()).await;
+
+        tracing::info!(tenant = %tenant, version = %record.version, docs = n, topics = record.total_topics, outliers,
+            secs = started.elapsed().as_secs_f64(), "fit stored as candidate");
+        Ok(DayFit {
+            record,
+            model,
+            assignments: result.assignments,
+            scores,
+            outliers,
+            timings: FitTimings { embed: embed_secs, stages, total: started.elapsed() },
+        })
+    }
+}
+
+/// Cosine of each document to its assigned topic's embedding (rows and topic embeddings are
+/// unit vectors); 0 for outliers.
+fn scores(model: &TopicModel, assignments: &[i64], embeddings: &Matrix) -> Vec<f32> {
+    assignments
+        .iter()
+        .enumerate()
+        .map(|(i, &topic_id)| {
+            model
+                .topic(topic_id)
+                .filter(|t| !t.is_outlier())
+                .map(|t| embeddings.row(i).iter().zip(&t.embedding).map(|(x, y)| x * y).sum())
+                .unwrap_or(0.0)
+        })
+        .collect()
+}

@@ -1,0 +1,229 @@
+//! Reading a tenant's models: tagging documents with the active model (Transform), the top
+//! topics with their trends, versions, one model, merged windows.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use topic_engine::{TopicModel, OUTLIER_TOPIC};
+
+use super::error::{Error, Result};
+use super::snapshot::{self, SNAPSHOT_SIZE};
+use super::{blocking, vectors, Lifecycle, OUTLIER_LABEL};
+use crate::store::{DailyCountRow, MergedWindow, ModelRecord, SnapshotTopic, TenantId, Version};
+
+/// Batches at least this large are assigned off the async runtime.
+const BLOCKING_TRANSFORM_ROWS: usize = 256;
+
+/// What to tag: texts (embedded by the server's provider) or precomputed embedding rows.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TransformInput {
+    /// Texts, validated by the API.
+    Texts(Vec<String>),
+    /// Embedding rows, checked here against the active model's dimension.
+    Embeddings(Vec<Vec<f32>>),
+}
+
+/// One document's topic.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tag {
+    /// Topic id (`-1`: outlier).
+    pub topic_id: i64,
+    /// The topic's label ([`OUTLIER_LABEL`] for outliers).
+    pub label: String,
+    /// Cosine to the topic.
+    pub score: f32,
+}
+
+/// Transform's answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tagged {
+    /// The active version that tagged the documents.
+    pub version: Version,
+    /// One tag per document, in input order.
+    pub tags: Vec<Tag>,
+}
+
+/// A top topic with its documents per day.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RankedTopic {
+    /// The topic as the snapshot has it.
+    pub topic: SnapshotTopic,
+    /// Documents per day, oldest first (empty unless asked for).
+    pub trend: Vec<DailyCountRow>,
+}
+
+/// GetTopTopics' answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TopTopics {
+    /// The active version's row.
+    pub active: ModelRecord,
+    /// The topics, by rank.
+    pub topics: Vec<RankedTopic>,
+}
+
+/// A merged window and when its merge was made.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MergedWindowInfo {
+    /// The window and the version that took it in.
+    pub window: MergedWindow,
+    /// When that version was created (`None` once the version was pruned).
+    pub merged_at: Option<DateTime<Utc>>,
+}
+
+impl Lifecycle {
+    /// `NotFound` for a tenant without an active model.
+    fn no_active(tenant: &TenantId) -> Error {
+        Error::not_found(format!("tenant {tenant} has no active model; run Fit then Merge first"))
+    }
+
+    /// A version's row, `NotFound` when it does not exist.
+    pub async fn record(&self, tenant: &TenantId, version: &Version) -> Result<ModelRecord> {
+        self.meta.get(tenant, version).await?.ok_or_else(|| {
+            Error::not_found(format!(
+                "tenant {tenant} has no model version {version}; ListModels shows the versions"
+            ))
+        })
+    }
+
+    /// The tenant's active row, `NotFound` without one.
+    async fn active_record(&self, tenant: &TenantId) -> Result<ModelRecord> {
+        self.meta.active(tenant).await?.ok_or_else(|| Self::no_active(tenant))
+    }
+
+    /// The model of a version row, from memory when it is the active one held here.
+    pub(crate) async fn load(&self, rec: &ModelRecord) -> Result<Arc<TopicModel>> {
+        if let Some(m) = self.active.peek(&rec.tenant, &rec.version).await {
+            return Ok(m);
+        }
+        Ok(Arc::new(self.models.get(&rec.storage_path).await?))
+    }
+
+    /// Tags documents with the tenant's active model.
+    pub async fn transform(&self, tenant: &TenantId, input: TransformInput) -> Result<Tagged> {
+        let hot = self.active.get(tenant).await?.ok_or_else(|| Self::no_active(tenant))?;
+        let embeddings = match input {
+            TransformInput::Texts(texts) => {
+                let e = self.embedder()?;
+                if e.dimension() != hot.model.dim {
+                    return Err(Error::failed_precondition(format!(
+                        "the active model uses {}-d embeddings ({}) but the server's embedder makes {}-d ({}); send precomputed embeddings",
+                        hot.model.dim,
+                        hot.model.embedding_model,
+                        e.dimension(),
+                        e.model_name()
+                    )));
+                }
+                self.embed(&texts).await?
+            }
+            TransformInput::Embeddings(rows) => {
+                let n = rows.len();
+                vectors::embeddings(rows, n, Some(hot.model.dim))?
+            }
+        };
+        let params = self.settings.transform;
+        let assignments = if embeddings.rows() >= BLOCKING_TRANSFORM_ROWS {
+            let h = hot.clone();
+            blocking(move || Ok(h.index.assign_batch(&embeddings, &params)?)).await?
+        } else {
+            hot.index.assign_batch(&embeddings, &params)?
+        };
+        let tags = assignments
+            .iter()
+            .map(|a| Tag {
+                topic_id: a.topic_id,
+                label: hot.model.topic(a.topic_id).map(|t| t.label.clone()).unwrap_or_else(|| {
+                    if a.topic_id == OUTLIER_TOPIC {
+                        OUTLIER_LABEL.into()
+                    } else {
+                        String::new()
+                    }
+                }),
+                score: a.score,
+            })
+            .collect();
+        Ok(Tagged { version: hot.version, tags })
+    }
+
+    /// The tenant's `limit` largest topics (from the snapshot; beyond it, from the active
+    /// model), with their daily counts when `include_trend`.
+    pub async fn top_topics(
+        &self,
+        tenant: &TenantId,
+        limit: usize,
+        include_trend: bool,
+    ) -> Result<TopTopics> {
+        let active = self.active_record(tenant).await?;
+        let mut top = self.meta.snapshot(tenant).await?;
+        // The snapshot holds the top 10; a larger limit reads the rest from the active model.
+        if limit > top.len() && top.len() == SNAPSHOT_SIZE && active.total_topics > top.len() as u64
+        {
+            let model = self.load(&active).await?;
+            let day =
+                top.first().map(|s| s.analysis_date).unwrap_or_else(|| Utc::now().date_naive());
+            top = snapshot::top(&model, limit, day, active.version);
+        }
+        top.truncate(limit);
+        let mut trends: BTreeMap<i64, Vec<DailyCountRow>> = BTreeMap::new();
+        if include_trend && !top.is_empty() {
+            let ids: Vec<i64> = top.iter().map(|t| t.topic_id).collect();
+            for row in self.meta.daily_counts(tenant, &ids, None).await? {
+                trends.entry(row.topic_id).or_default().push(row);
+            }
+        }
+        let topics = top
+            .into_iter()
+            .map(|topic| {
+                let trend = trends.remove(&topic.topic_id).unwrap_or_default();
+                RankedTopic { topic, trend }
+            })
+            .collect();
+        Ok(TopTopics { active, topics })
+    }
+
+    /// Version rows of one tenant (`None`: every tenant), by tenant then newest first, at most
+    /// `limit`.
+    pub async fn list_models(
+        &self,
+        tenant: Option<&TenantId>,
+        limit: usize,
+    ) -> Result<Vec<ModelRecord>> {
+        let mut rows = self.meta.list(tenant).await?;
+        rows.sort_by(|a, b| a.tenant.cmp(&b.tenant).then(b.version.cmp(&a.version)));
+        rows.truncate(limit);
+        Ok(rows)
+    }
+
+    /// A version's row and model (`None`: the active one).
+    pub async fn get_model(
+        &self,
+        tenant: &TenantId,
+        version: Option<&Version>,
+    ) -> Result<(ModelRecord, Arc<TopicModel>)> {
+        let rec = match version {
+            Some(v) => self.record(tenant, v).await?,
+            None => self.active_record(tenant).await?,
+        };
+        let model = self.load(&rec).await?;
+        Ok((rec, model))
+    }
+
+    /// The windows merged into the tenant's models, with when each merge was made.
+    pub async fn merged_windows(&self, tenant: &TenantId) -> Result<Vec<MergedWindowInfo>> {
+        let windows = self.meta.merged_windows(tenant).await?;
+        let created: BTreeMap<Version, DateTime<Utc>> = self
+            .meta
+            .list(Some(tenant))
+            .await?
+            .into_iter()
+            .map(|m| (m.version, m.created_at))
+            .collect();
+        Ok(windows
+            .into_iter()
+            .map(|window| MergedWindowInfo {
+                merged_at: created.get(&window.model_version).copied(),
+                window,
+            })
+            .collect())
+    }
+}
