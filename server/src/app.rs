@@ -179,10 +179,30 @@ pub fn server_tls(tls: &TlsConfig) -> anyhow::Result<Option<ServerTlsConfig>> {
 }
 
 /// Runs the server on `listener` until `shutdown` resolves, then drains in-flight requests,
-/// over TLS when `[tls]` names a certificate and key. Also serves `/metrics` on `config.metrics_listen` when enabled.
+/// over TLS when `[tls]` names a certificate and key. Also serves `/metrics` on
+/// `config.metrics_listen` and the HTTP/JSON API on `config.http_listen` when enabled.
 pub async fn serve(
     app: App,
     listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let http = if app.config.http_enabled {
+        let addr = app.config.http_listen;
+        Some(TcpListener::bind(addr).await.with_context(|| {
+            format!("binding the HTTP API address {addr} (--http-listen; --no-http turns it off)")
+        })?)
+    } else {
+        None
+    };
+    serve_with_http(app, listener, http, shutdown).await
+}
+
+/// [`serve`] with the HTTP/JSON API on a listener of the caller's (none: no HTTP API),
+/// whatever `config.http_enabled` says.
+pub async fn serve_with_http(
+    app: App,
+    listener: TcpListener,
+    http: Option<TcpListener>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let app = Arc::new(app);
@@ -219,6 +239,19 @@ pub async fn serve(
         .build_v1alpha()
         .context("building the reflection service (v1alpha)")?;
 
+    // One concurrency limit for gRPC and HTTP together.
+    let slots = Arc::new(tokio::sync::Semaphore::new(cfg.server.max_concurrent_requests));
+    let mut http_task = None;
+    if let Some(http) = http {
+        let http_addr = http.local_addr().context("reading the HTTP listener address")?;
+        tracing::info!(addr = %http_addr, cors = ?cfg.http_cors_origins, "serving the HTTP/JSON API");
+        let mut rx = stop_rx.clone();
+        http_task =
+            Some(tokio::spawn(crate::http::serve(app.clone(), slots.clone(), http, async move {
+                let _ = rx.wait_for(|s| *s).await;
+            })));
+    }
+
     let max_bytes = cfg.limits.max_request_bytes;
     let topics = TopicsServer::new(TopicsService::new(app.clone()))
         .max_decoding_message_size(max_bytes)
@@ -241,7 +274,7 @@ pub async fn serve(
     };
     let router = builder
         .layer(crate::metrics::RequestLayer)
-        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(cfg.server.max_concurrent_requests))
+        .layer(tower::limit::GlobalConcurrencyLimitLayer::with_semaphore(slots.clone()))
         .add_service(health_service)
         .add_service(reflection)
         .add_service(reflection_v1alpha)
@@ -294,6 +327,13 @@ pub async fn serve(
     }
     if let Some(t) = metrics_task {
         let _ = t.await;
+    }
+    if let Some(t) = http_task {
+        match t.await {
+            Ok(Err(e)) => tracing::warn!(error = %e, "the HTTP API stopped with an error"),
+            Err(e) => tracing::warn!(error = %e, "the HTTP API task failed"),
+            Ok(Ok(())) => {}
+        }
     }
     result.context("gRPC server failed")?;
     tracing::info!("topicd stopped");

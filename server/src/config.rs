@@ -89,6 +89,8 @@ pub const DEFAULT_LISTEN: &str = "0.0.0.0:50051";
 pub const DEFAULT_LOCAL_LISTEN: &str = "127.0.0.1:50051";
 /// Default Prometheus listen address.
 pub const DEFAULT_METRICS_LISTEN: &str = "127.0.0.1:9090";
+/// Default HTTP/JSON API address.
+pub const DEFAULT_HTTP_LISTEN: &str = "127.0.0.1:8080";
 /// Default data directory (SQLite file and local model store).
 pub const DEFAULT_DATA_DIR: &str = "./data";
 
@@ -172,6 +174,14 @@ pub struct Config {
     pub metrics_listen: SocketAddr,
     /// Serve `/metrics` at all (default true).
     pub metrics_enabled: bool,
+    /// HTTP/JSON API listen address (default 127.0.0.1:8080); `http_enabled = false` turns the
+    /// HTTP API off.
+    pub http_listen: SocketAddr,
+    /// Serve the HTTP/JSON API at all (default true).
+    pub http_enabled: bool,
+    /// Origins allowed to call the HTTP API from a browser (CORS); empty (default): CORS off.
+    /// `["*"]` allows any origin.
+    pub http_cors_origins: Vec<String>,
     /// Data directory: default home of the SQLite file and the local model store.
     pub data_dir: PathBuf,
     /// Metadata database URL (default `sqlite://{data_dir}/topicd.db`; `postgres://…`).
@@ -213,6 +223,9 @@ impl Default for Config {
             listen: None,
             metrics_listen: parse_addr(DEFAULT_METRICS_LISTEN),
             metrics_enabled: true,
+            http_listen: parse_addr(DEFAULT_HTTP_LISTEN),
+            http_enabled: true,
+            http_cors_origins: Vec::new(),
             data_dir: PathBuf::from(DEFAULT_DATA_DIR),
             database_url: None,
             store_url: None,
@@ -253,6 +266,15 @@ pub struct Overrides {
     /// Turn the Prometheus exporter off.
     #[arg(long, env = "TOPICD_NO_METRICS")]
     pub no_metrics: bool,
+    /// HTTP/JSON API listen address [default: 127.0.0.1:8080].
+    #[arg(long, env = "TOPICD_HTTP_LISTEN", value_name = "ADDR")]
+    pub http_listen: Option<SocketAddr>,
+    /// Turn the HTTP/JSON API off.
+    #[arg(long, env = "TOPICD_NO_HTTP")]
+    pub no_http: bool,
+    /// Origins allowed to call the HTTP API from a browser (CORS), comma-separated; `*` for any.
+    #[arg(long, env = "TOPICD_HTTP_CORS_ORIGINS", value_name = "ORIGINS", value_delimiter = ',')]
+    pub http_cors_origins: Option<Vec<String>>,
     /// Data directory holding the default SQLite file and local model store [default: ./data].
     #[arg(long, env = "TOPICD_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
@@ -351,11 +373,13 @@ impl Config {
     }
 
     /// A configuration for tests and embedding: everything under `data_dir`, loopback on an
-    /// OS-chosen port, no metrics exporter.
+    /// OS-chosen port, no metrics exporter, no HTTP API (pass a listener to
+    /// [`crate::app::serve_with_http`] for one).
     pub fn for_data_dir(data_dir: impl Into<PathBuf>) -> Self {
         Config {
             listen: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
             metrics_enabled: false,
+            http_enabled: false,
             data_dir: data_dir.into(),
             ..Config::default()
         }
@@ -375,6 +399,11 @@ impl Config {
         if o.no_metrics {
             self.metrics_enabled = false;
         }
+        set(&mut self.http_listen, &o.http_listen);
+        if o.no_http {
+            self.http_enabled = false;
+        }
+        set(&mut self.http_cors_origins, &o.http_cors_origins);
         set(&mut self.data_dir, &o.data_dir);
         if o.database_url.is_some() {
             self.database_url = o.database_url.clone();
@@ -465,6 +494,30 @@ impl Config {
                      --allow-insecure-no-auth"
                 ),
             ));
+        }
+        if self.http_enabled && !self.http_listen.ip().is_loopback() {
+            if !self.auth.is_enabled() && !self.allow_insecure_no_auth {
+                return Err(ConfigError::invalid(
+                    "http_listen",
+                    format!(
+                        "{} is not a loopback address and no authentication is configured; \
+                         configure authentication, listen on 127.0.0.1, pass --no-http, or \
+                         pass --allow-insecure-no-auth",
+                        self.http_listen
+                    ),
+                ));
+            }
+            if self.tls.is_enabled() {
+                return Err(ConfigError::invalid(
+                    "http_listen",
+                    format!(
+                        "the HTTP API is plain HTTP and [tls] is configured: bind it to loopback \
+                         behind your TLS-terminating proxy (e.g. --http-listen 127.0.0.1:8080), \
+                         or pass --no-http (it is {})",
+                        self.http_listen
+                    ),
+                ));
+            }
         }
         if self.tls.cert_file.is_some() != self.tls.key_file.is_some() {
             return Err(ConfigError::invalid(

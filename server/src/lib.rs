@@ -34,6 +34,7 @@ pub mod app;
 pub mod auth;
 pub mod config;
 pub mod hot;
+pub mod http;
 pub mod lifecycle;
 pub mod limits;
 pub mod metrics;

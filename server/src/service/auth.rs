@@ -32,30 +32,44 @@ impl AuthInterceptor {
 
 impl tonic::service::Interceptor for AuthInterceptor {
     fn call(&mut self, mut req: Request<()>) -> Result<Request<()>, Status> {
-        let principal = if self.auth.is_enabled() {
-            let value = match req.metadata().get("authorization") {
-                None => {
-                    return Err(Status::unauthenticated(
-                        "missing bearer token: send `authorization: Bearer <token>`",
-                    ))
-                }
-                Some(v) => v
-                    .to_str()
+        let header = match req.metadata().get("authorization") {
+            None => None,
+            Some(v) => Some(
+                v.to_str()
                     .map_err(|_| Status::unauthenticated("malformed authorization header"))?,
-            };
-            self.auth.authenticate(value).map_err(|e| Status::unauthenticated(e.to_string()))?
-        } else {
-            Principal::unauthenticated_local()
+            ),
         };
-        let key = if self.auth.is_enabled() {
-            principal.rate_key().to_string()
-        } else {
-            req.remote_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "local".into())
-        };
-        self.rate.check(&key).map_err(|e| Status::resource_exhausted(e.to_string()))?;
+        let remote = req.remote_addr().map(|a| a.ip());
+        let principal = authenticate(&self.auth, &self.rate, header, remote)?;
         req.extensions_mut().insert(principal);
         Ok(req)
     }
+}
+
+/// Who is calling, from the `authorization` header (or a local admin when `auth` has no token
+/// source), after the caller's request-rate check. Shared by the gRPC interceptor and the
+/// HTTP API, so both accept and refuse exactly the same callers.
+pub fn authenticate(
+    auth: &Authenticator,
+    rate: &RateLimiter,
+    authorization: Option<&str>,
+    remote: Option<std::net::IpAddr>,
+) -> Result<Principal, Status> {
+    let principal = if auth.is_enabled() {
+        let value = authorization.ok_or_else(|| {
+            Status::unauthenticated("missing bearer token: send `authorization: Bearer <token>`")
+        })?;
+        auth.authenticate(value).map_err(|e| Status::unauthenticated(e.to_string()))?
+    } else {
+        Principal::unauthenticated_local()
+    };
+    let key = if auth.is_enabled() {
+        principal.rate_key().to_string()
+    } else {
+        remote.map(|ip| ip.to_string()).unwrap_or_else(|| "local".into())
+    };
+    rate.check(&key).map_err(|e| Status::resource_exhausted(e.to_string()))?;
+    Ok(principal)
 }
 
 /// The caller of a request (set by [`AuthInterceptor`]).

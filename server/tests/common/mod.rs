@@ -15,6 +15,8 @@ use topicd::proto::{self, Document, Embedding};
 /// A server running in this process on 127.0.0.1:<free port>.
 pub struct TestServer {
     pub addr: std::net::SocketAddr,
+    /// The HTTP/JSON API's address, when started with [`TestServer::start_with_http`].
+    pub http: Option<std::net::SocketAddr>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<anyhow::Result<()>>>,
 }
@@ -29,7 +31,27 @@ impl TestServer {
         let task = tokio::spawn(topicd::app::serve(app, listener, async move {
             let _ = rx.await;
         }));
-        TestServer { addr, stop: Some(tx), task: Some(task) }
+        TestServer { addr, http: None, stop: Some(tx), task: Some(task) }
+    }
+
+    /// [`TestServer::start`] with the HTTP/JSON API on another free port.
+    pub async fn start_with_http(config: Config) -> TestServer {
+        let app = topicd::app::App::build(config).await.expect("app builds");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let http = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind http");
+        let addr = listener.local_addr().expect("addr");
+        let http_addr = http.local_addr().expect("http addr");
+        let (tx, rx) = oneshot::channel::<()>();
+        let task =
+            tokio::spawn(topicd::app::serve_with_http(app, listener, Some(http), async move {
+                let _ = rx.await;
+            }));
+        TestServer { addr, http: Some(http_addr), stop: Some(tx), task: Some(task) }
+    }
+
+    /// `http://{http addr}{path}` (panics when the HTTP API was not started).
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.http.expect("started with start_with_http"))
     }
 
     /// A client (no token).
