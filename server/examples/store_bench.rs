@@ -135,14 +135,14 @@ async fn commit(
         tenant.clone(),
         version,
         ModelKind::Merged,
-        path.to_string(),
+        path,
         model,
         serde_json::json!({}),
     );
     let range = model.date_range.context("bench models have a date range")?;
     let snapshot = SnapshotTopic::top_of(model, 10, range.1, version);
     let daily = match (counts, base) {
-        (Counts::Changed, Some(_base)) => bail!("--counts changed needs DailyCountRow::changed"),
+        (Counts::Changed, Some(base)) => DailyCountRow::changed(Some(base), model),
         _ => DailyCountRow::all_of(model),
     };
     let started = Instant::now();

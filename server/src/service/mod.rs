@@ -185,12 +185,15 @@ impl TopicsService {
     /// The Merge commit: the model's files under `version`, then ONE transaction that inserts
     /// the version, makes it the only active one and replaces the snapshot (plus daily counts
     /// and the merged window). On error nothing of it is visible in the database; its files
-    /// may remain (see [`TopicsService::discard_failed_version`]).
+    /// may remain (see [`TopicsService::discard_failed_version`]). `active_base`: the base
+    /// model when it is the active one, whose daily counts are then already stored (only the
+    /// changed ones are written).
     async fn commit_merge(
         &self,
         tenant: &TenantId,
         version: Version,
         model: Arc<TopicModel>,
+        active_base: Option<&TopicModel>,
         metadata: serde_json::Value,
         merged_window: Option<(NaiveDate, NaiveDate)>,
     ) -> Result<ModelRecord, ApiError> {
@@ -200,7 +203,7 @@ impl TopicsService {
             NewModel::for_model(tenant.clone(), version, ModelKind::Merged, path, &model, metadata);
         let snapshot =
             SnapshotTopic::top_of(&model, SNAPSHOT_SIZE, Utc::now().date_naive(), version);
-        let daily = DailyCountRow::all_of(&model);
+        let daily = DailyCountRow::changed(active_base, &model);
         Ok(self.app.meta.insert_and_activate(&row, &snapshot, &daily, merged_window).await?)
     }
 
@@ -210,7 +213,7 @@ impl TopicsService {
     async fn discard_failed_version(&self, tenant: &TenantId, version: Version) {
         match self.app.meta.get(tenant, &version).await {
             Ok(None) => {
-                let path = StoragePath { tenant: tenant.clone(), version }.to_string();
+                let path = StoragePath { tenant: tenant.clone(), version };
                 match self.app.models.delete_version(&path).await {
                     Ok(()) => {
                         tracing::info!(tenant = %tenant, path = %path, "removed the files of a failed merge")
@@ -479,8 +482,11 @@ impl TopicsService {
         let model = Arc::new(model);
         let merged_window = window.or(day.date_range);
         let version = self.next_version(&tenant).await?;
+        let base_is_active =
+            matches!((&base_rec, &active), (Some(b), Some(a)) if b.version == a.version);
+        let active_base = base.as_deref().filter(|_| base_is_active);
         let rec = match self
-            .commit_merge(&tenant, version, model.clone(), metadata, merged_window)
+            .commit_merge(&tenant, version, model.clone(), active_base, metadata, merged_window)
             .await
         {
             Ok(rec) => rec,
