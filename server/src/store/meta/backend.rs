@@ -92,6 +92,16 @@ pub(super) fn values_rows(rows: usize, per_row: usize) -> String {
     sql
 }
 
+/// The rows of a multi-row `VALUES` list of anonymous parameters: `rows` tuples of `per_row`
+/// `?`s, e.g. `(?, ?), (?, ?)`, bound in order. SQLite numbers anonymous parameters in O(1)
+/// each, whereas every named or numbered one (`$1`, `?1`) is looked up in a list that grows
+/// with the statement, quadratic over thousands of them (`store_bench`, 90,000 counts in
+/// chunks of 32,766 parameters: 10 s with `$N`, 0.15 s with `?`).
+pub(super) fn anonymous_rows(rows: usize, per_row: usize) -> String {
+    let tuple = format!("({})", vec!["?"; per_row].join(", "));
+    vec![tuple.as_str(); rows].join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,6 +111,12 @@ mod tests {
         assert_eq!(values_rows(1, 1), "($1, $2)");
         assert_eq!(values_rows(2, 2), "($1, $2, $3), ($1, $4, $5)");
         assert_eq!(values_rows(0, 3), "");
+    }
+
+    #[test]
+    fn anonymous_rows_are_question_marks() {
+        assert_eq!(anonymous_rows(2, 3), "(?, ?, ?), (?, ?, ?)");
+        assert_eq!(anonymous_rows(0, 3), "");
     }
 
     #[test]

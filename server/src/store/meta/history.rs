@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, SqliteConnection};
 use topic_engine::TopicModel;
 
-use super::backend::values_rows;
+use super::backend::anonymous_rows;
 use super::{db_err, to_i64, to_u64, Backend, MetaStore, Pool, Result, TenantId};
 
 /// Documents of one topic on one day.
@@ -81,8 +81,8 @@ fn last_per_day(rows: &[DailyCountRow]) -> Cow<'_, [DailyCountRow]> {
     Cow::Owned(out)
 }
 
-/// Bound parameters per SQLite row (besides the shared tenant).
-const COUNT_PARAMS: usize = 3;
+/// Bound parameters per SQLite row (anonymous, so the tenant is bound on every row).
+const COUNT_PARAMS: usize = 4;
 
 /// Writes of `topic_daily_counts` inside the caller's transaction.
 pub(super) trait HistoryWrites {
@@ -93,16 +93,20 @@ pub(super) trait HistoryWrites {
 impl HistoryWrites for SqliteConnection {
     async fn upsert_daily_counts(&mut self, tenant: &str, rows: &[DailyCountRow]) -> Result<()> {
         let rows = last_per_day(rows);
-        let per_statement = (Backend::Sqlite.max_bind_params() - 1) / COUNT_PARAMS;
+        let per_statement = Backend::Sqlite.max_bind_params() / COUNT_PARAMS;
         for chunk in rows.chunks(per_statement) {
             let sql = format!(
                 "INSERT INTO topic_daily_counts (tenant_id, topic_id, day, count) VALUES {} \
                  ON CONFLICT (tenant_id, topic_id, day) DO UPDATE SET count = excluded.count",
-                values_rows(chunk.len(), COUNT_PARAMS)
+                anonymous_rows(chunk.len(), COUNT_PARAMS)
             );
-            let mut q = sqlx::query(&sql).bind(tenant);
+            let mut q = sqlx::query(&sql);
             for r in chunk {
-                q = q.bind(r.topic_id).bind(r.day).bind(to_i64(r.count, "daily count")?);
+                q = q
+                    .bind(tenant)
+                    .bind(r.topic_id)
+                    .bind(r.day)
+                    .bind(to_i64(r.count, "daily count")?);
             }
             q.execute(&mut *self).await.map_err(db_err)?;
         }
