@@ -2,9 +2,10 @@
 //! SQL — an embedded SQLite file by default, PostgreSQL by URL. Migrations (`migrations/sqlite`,
 //! `migrations/postgres`) are applied on connect. All SQL is parameterised.
 //!
-//! One module per table: [`models`] (versions and activation), [`snapshot`] (top topics),
-//! [`history`] (daily counts), [`windows`] (merged windows), [`locks`] (tenant advisory locks);
-//! [`backend`] says which database is behind the pool and what it allows.
+//! One module per table: `models` (versions), `snapshot` (top topics), `history` (daily
+//! counts), `windows` (merged windows), `locks` (tenant advisory locks); `activate` is the one
+//! transaction that writes them together, and `backend` says which database is behind the pool
+//! and what it allows ([`Backend`]).
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -1,6 +1,6 @@
 //! The `models` table: one row per stored model version (its files are in the model store), at
 //! most one active per tenant. Activation, which also writes the other tables, is in
-//! [`activate`](super::activate).
+//! `activate`.
 
 use std::fmt;
 use std::str::FromStr;
