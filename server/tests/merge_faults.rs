@@ -88,6 +88,7 @@ async fn assert_files_match_rows(cfg: &Config, tenant: &str, models: &[proto::Mo
     let store = common::model_store(cfg);
     let files = store.list_version_paths(&TenantId::parse(tenant).unwrap()).await.unwrap();
     let mut rows: Vec<String> = models.iter().map(|m| m.storage_path.clone()).collect();
+    let files: Vec<String> = files.iter().map(ToString::to_string).collect();
     rows.sort();
     assert_eq!(files, rows, "files in the store vs. version rows");
 }
@@ -236,6 +237,7 @@ async fn crash_each(cfg: Config) {
         let store = common::model_store(&cfg);
         let files = store.list_version_paths(&TenantId::parse(tenant).unwrap()).await.unwrap();
         let rows: Vec<String> = after.models.iter().map(|m| m.storage_path.clone()).collect();
+        let files: Vec<String> = files.iter().map(ToString::to_string).collect();
         assert!(rows.iter().all(|r| files.contains(r)), "{point}: {files:?} vs {rows:?}");
         // Orphans of the attempts so far (recent ones survive the start-up cleanup's grace
         // period; two attempts in one second share a version).

@@ -138,6 +138,7 @@ async fn check_recovered(
     let files =
         store.list_version_paths(&topicd::store::TenantId::parse(tenant).unwrap()).await.unwrap();
     let mut rows: Vec<String> = models.iter().map(|m| m.storage_path.clone()).collect();
+    let files: Vec<String> = files.iter().map(ToString::to_string).collect();
     rows.sort();
     assert_eq!(files, rows);
 }

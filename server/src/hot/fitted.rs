@@ -10,7 +10,7 @@ use moka::future::Cache;
 use topic_engine::TopicModel;
 
 use super::active::model_bytes;
-use crate::store::{TenantId, Version};
+use crate::store::{StoragePath, TenantId, Version};
 
 /// Cache weights are KiB so a `u32` weight covers models up to 4 TiB.
 const WEIGHT_UNIT: u64 = 1024;
@@ -18,7 +18,7 @@ const WEIGHT_UNIT: u64 = 1024;
 #[derive(Debug)]
 struct Fitted {
     /// Where the model's files are: an entry is only used for the row that points there.
-    storage_path: String,
+    storage_path: StoragePath,
     model: Arc<TopicModel>,
     bytes: u64,
 }
@@ -57,12 +57,12 @@ impl FittedModels {
         &self,
         tenant: &TenantId,
         version: Version,
-        storage_path: &str,
+        storage_path: &StoragePath,
         model: Arc<TopicModel>,
     ) {
         let Some(cache) = &self.cache else { return };
         let bytes = model_bytes(&model);
-        let entry = Fitted { storage_path: storage_path.to_string(), model, bytes };
+        let entry = Fitted { storage_path: storage_path.clone(), model, bytes };
         cache.insert((tenant.clone(), version), Arc::new(entry)).await;
     }
 
@@ -72,13 +72,13 @@ impl FittedModels {
         &self,
         tenant: &TenantId,
         version: &Version,
-        storage_path: &str,
+        storage_path: &StoragePath,
     ) -> Option<Arc<TopicModel>> {
         let cache = self.cache.as_ref()?;
         let hit = cache
             .get(&(tenant.clone(), *version))
             .await
-            .filter(|f| f.storage_path == storage_path)
+            .filter(|f| &f.storage_path == storage_path)
             .map(|f| f.model.clone());
         tracing::debug!(tenant = %tenant, version = %version, hit = hit.is_some(), "fitted-model cache");
         hit
@@ -125,16 +125,18 @@ mod tests {
         let f = FittedModels::new(64 << 20);
         let t = TenantId::parse("acme").unwrap();
         let v = Version::parse("20260101_000000").unwrap();
-        assert!(f.get(&t, &v, "acme/20260101_000000").await.is_none());
-        f.insert(&t, v, "acme/20260101_000000", model()).await;
-        assert!(f.get(&t, &v, "acme/20260101_000000").await.is_some());
+        let path = StoragePath::parse("acme/20260101_000000").unwrap();
+        let elsewhere = StoragePath::parse("acme/20260102_000000").unwrap();
+        assert!(f.get(&t, &v, &path).await.is_none());
+        f.insert(&t, v, &path, model()).await;
+        assert!(f.get(&t, &v, &path).await.is_some());
         // A row pointing elsewhere is not served from memory.
-        assert!(f.get(&t, &v, "acme/other").await.is_none());
+        assert!(f.get(&t, &v, &elsewhere).await.is_none());
         f.remove_tenant(&t).await;
-        assert!(f.get(&t, &v, "acme/20260101_000000").await.is_none());
+        assert!(f.get(&t, &v, &path).await.is_none());
         // Disabled.
         let off = FittedModels::new(0);
-        off.insert(&t, v, "p", model()).await;
-        assert!(off.get(&t, &v, "p").await.is_none());
+        off.insert(&t, v, &path, model()).await;
+        assert!(off.get(&t, &v, &path).await.is_none());
     }
 }

@@ -49,11 +49,13 @@ impl Lifecycle {
     /// Commits a merged model (Merge): its files under a new version, then ONE transaction that
     /// inserts the version, makes it the only active one and writes its [`Activation`]. On
     /// error nothing of it is visible in the database and its files are discarded. On success
-    /// the model is served at once and retention runs.
+    /// the model is served at once and retention runs. `active_base`: the base model when it is
+    /// the active one, whose daily counts are stored already (only changed ones are written).
     pub(crate) async fn commit_merged(
         &self,
         tenant: &TenantId,
         model: Arc<TopicModel>,
+        active_base: Option<&TopicModel>,
         metadata: serde_json::Value,
         merged_window: Option<(NaiveDate, NaiveDate)>,
     ) -> Result<ModelRecord> {
@@ -69,7 +71,7 @@ impl Lifecycle {
                 &model,
                 metadata,
             );
-            let a = Activation::of(&model, version, merged_window);
+            let a = Activation::of(&model, active_base, version, merged_window);
             Ok(self
                 .meta
                 .insert_and_activate(&row, &a.snapshot, &a.daily_counts, a.merged_window)
@@ -96,7 +98,7 @@ impl Lifecycle {
         version: Version,
         model: Arc<TopicModel>,
     ) -> Result<ModelRecord> {
-        let a = Activation::of(&model, version, None);
+        let a = Activation::of(&model, None, version, None);
         let rec = self
             .meta
             .activate(tenant, &version, &a.snapshot, &a.daily_counts, a.merged_window)
@@ -117,7 +119,7 @@ impl Lifecycle {
     async fn discard_failed_version(&self, tenant: &TenantId, version: Version) {
         match self.meta.get(tenant, &version).await {
             Ok(None) => {
-                let path = StoragePath { tenant: tenant.clone(), version }.to_string();
+                let path = StoragePath { tenant: tenant.clone(), version };
                 match self.models.delete_version(&path).await {
                     Ok(()) => {
                         tracing::info!(tenant = %tenant, path = %path, "removed the files of a failed write")

@@ -109,7 +109,11 @@ impl Lifecycle {
             labeler: self.labeler_name().to_string(),
             embedding_model: model.embedding_model.clone(),
         };
-        let committed = self.commit(tenant, model, &metadata, window.or(day.date_range)).await;
+        let base_is_active =
+            matches!((&base_rec, &active), (Some(b), Some(a)) if b.version == a.version);
+        let active_base = base.as_deref().filter(|_| base_is_active);
+        let committed =
+            self.commit(tenant, model, active_base, &metadata, window.or(day.date_range)).await;
         let record = match committed {
             Ok(rec) => rec,
             Err(e) => {
@@ -138,11 +142,13 @@ impl Lifecycle {
         &self,
         tenant: &TenantId,
         model: TopicModel,
+        active_base: Option<&TopicModel>,
         metadata: &MergedModelMetadata,
         merged_window: Option<(chrono::NaiveDate, chrono::NaiveDate)>,
     ) -> Result<ModelRecord> {
         failpoint!("lifecycle::merge::after_merge");
-        self.commit_merged(tenant, Arc::new(model), metadata.to_json(), merged_window).await
+        self.commit_merged(tenant, Arc::new(model), active_base, metadata.to_json(), merged_window)
+            .await
     }
 
     /// A candidate's model: from memory when this process fitted it, else from the stores.

@@ -15,22 +15,26 @@ pub const SNAPSHOT_SIZE: usize = 10;
 pub struct Activation {
     /// The top [`SNAPSHOT_SIZE`] topics, analysed today.
     pub snapshot: Vec<SnapshotTopic>,
-    /// Every topic's documents per day.
+    /// The topics' documents per day that the database does not have yet: all of them, or,
+    /// when the base model's counts are stored (a Merge into the active model), only the new
+    /// or changed ones.
     pub daily_counts: Vec<DailyCountRow>,
     /// First and last day merged into the model (recorded by Merge; `None` for a rollback).
     pub merged_window: Option<(NaiveDate, NaiveDate)>,
 }
 
 impl Activation {
-    /// The activation of `model` as `version`.
+    /// The activation of `model` as `version`. `stored_base`: the model whose daily counts the
+    /// database already holds (the active model a Merge started from), if any.
     pub fn of(
         model: &TopicModel,
+        stored_base: Option<&TopicModel>,
         version: Version,
         merged_window: Option<(NaiveDate, NaiveDate)>,
     ) -> Self {
         Activation {
             snapshot: top(model, SNAPSHOT_SIZE, Utc::now().date_naive(), version),
-            daily_counts: DailyCountRow::all_of(model),
+            daily_counts: DailyCountRow::changed(stored_base, model),
             merged_window,
         }
     }

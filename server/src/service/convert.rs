@@ -65,7 +65,7 @@ pub fn model_info(r: &ModelRecord) -> proto::ModelInfo {
     proto::ModelInfo {
         tenant_id: r.tenant.to_string(),
         version: r.version.to_string(),
-        storage_path: r.storage_path.clone(),
+        storage_path: r.storage_path.to_string(),
         total_topics: r.total_topics,
         total_documents: r.total_documents,
         date_range_start: start,

@@ -50,7 +50,7 @@ async fn assert_consistent(
     meta: &MetaStore,
     models: &ModelStore,
     tenant: &TenantId,
-) -> (ModelRecord, Vec<String>) {
+) -> (ModelRecord, Vec<StoragePath>) {
     let all = meta.list(Some(tenant)).await.unwrap();
     assert_eq!(all.iter().filter(|m| m.is_active).count(), 1, "{all:?}");
     let active = meta.active(tenant).await.unwrap().unwrap();
@@ -61,7 +61,7 @@ async fn assert_consistent(
         models.get(&m.storage_path).await.unwrap();
     }
     let removed = cleanup_orphans(meta, models, tenant).await.unwrap();
-    let mut rows: Vec<String> = all.into_iter().map(|m| m.storage_path).collect();
+    let mut rows: Vec<StoragePath> = all.into_iter().map(|m| m.storage_path).collect();
     rows.sort();
     assert_eq!(models.list_version_paths(tenant).await.unwrap(), rows);
     (active, removed)

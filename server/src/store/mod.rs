@@ -20,8 +20,8 @@ pub mod tenant;
 mod test_util;
 
 pub use meta::{
-    advisory_key, DailyCountRow, MergedWindow, MetaStore, ModelKind, ModelRecord, NewModel,
-    SnapshotTopic, TenantDbLock, MODEL_CHANGES_CHANNEL,
+    advisory_key, Backend, DailyCountRow, MergedWindow, MetaStore, ModelKind, ModelRecord,
+    NewModel, SnapshotTopic, TenantDbLock, MODEL_CHANGES_CHANNEL,
 };
 pub use objects::{ModelStore, StoragePath, DEFAULT_MAX_OBJECT_BYTES};
 pub use tenant::{IdError, TenantId, Version};
@@ -81,7 +81,7 @@ pub async fn cleanup_orphans(
     meta: &MetaStore,
     models: &ModelStore,
     tenant: &TenantId,
-) -> Result<Vec<String>> {
+) -> Result<Vec<StoragePath>> {
     cleanup_orphans_before(meta, models, tenant, None).await
 }
 
@@ -93,19 +93,16 @@ pub async fn cleanup_orphans_before(
     models: &ModelStore,
     tenant: &TenantId,
     cutoff: Option<chrono::DateTime<chrono::Utc>>,
-) -> Result<Vec<String>> {
-    let known: HashSet<String> =
+) -> Result<Vec<StoragePath>> {
+    let known: HashSet<StoragePath> =
         meta.list(Some(tenant)).await?.into_iter().map(|m| m.storage_path).collect();
     let mut deleted = Vec::new();
     for path in models.list_version_paths(tenant).await? {
         if known.contains(&path) {
             continue;
         }
-        if let Some(cutoff) = cutoff {
-            match StoragePath::parse(&path) {
-                Ok(p) if p.version.datetime() < cutoff => {}
-                _ => continue,
-            }
+        if cutoff.is_some_and(|cutoff| path.version.datetime() >= cutoff) {
+            continue;
         }
         tracing::info!(tenant = %tenant, path = %path, "deleting orphaned model files");
         models.delete_version(&path).await?;

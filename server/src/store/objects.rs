@@ -3,8 +3,8 @@
 //!
 //! Layout: `{tenant_id}/{YYYYMMDD_HHMMSS}/model.safetensors` + `config.json`, under the store's
 //! root (the directory, or the bucket prefix). The storage path kept in the database is the
-//! relative `{tenant_id}/{version}`; it is parsed back through [`StoragePath::parse`] before any
-//! read or delete, so no key can ever leave its tenant's prefix.
+//! relative `{tenant_id}/{version}`, a [`StoragePath`] (parsed back through [`StoragePath::parse`]
+//! when read from the database), so no key can ever leave its tenant's prefix.
 
 use std::fmt;
 use std::sync::Arc;
@@ -27,7 +27,8 @@ pub const DEFAULT_MAX_OBJECT_BYTES: u64 = 1 << 30;
 
 pub use topic_engine::io::{CONFIG_FILE, TENSORS_FILE};
 
-/// The storage path of one model version: `{tenant_id}/{version}`, both parts validated.
+/// The storage path of one model version: `{tenant_id}/{version}`, both parts validated, so no
+/// key made from it can leave its tenant's prefix. Stored (and serialised) as that string.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct StoragePath {
     /// Owner of the version.
@@ -57,6 +58,12 @@ impl StoragePath {
 
     fn file(&self, name: &str) -> ObjectPath {
         self.dir().child(name)
+    }
+}
+
+impl serde::Serialize for StoragePath {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_str(self)
     }
 }
 
@@ -220,7 +227,7 @@ impl ModelStore {
         tenant: &TenantId,
         version: &Version,
         model: &TopicModel,
-    ) -> Result<String> {
+    ) -> Result<StoragePath> {
         let path = StoragePath { tenant: tenant.clone(), version: *version };
         let files = topic_engine::io::to_files(model).map_err(|e| {
             StoreError::Corrupt(format!("cannot encode the model of tenant {tenant}: {e}"))
@@ -230,7 +237,7 @@ impl ModelStore {
         self.put_file(&path.file(CONFIG_FILE), files.config_json).await?;
         failpoint!("store::put::after_config");
         tracing::debug!(tenant = %tenant, version = %version, store = %self.location, "model files written");
-        Ok(path.to_string())
+        Ok(path)
     }
 
     async fn put_file(&self, key: &ObjectPath, data: Vec<u8>) -> Result<()> {
@@ -252,8 +259,7 @@ impl ModelStore {
     }
 
     /// Read the model at a storage path returned by [`ModelStore::put`].
-    pub async fn get(&self, path: &str) -> Result<TopicModel> {
-        let path = StoragePath::parse(path)?;
+    pub async fn get(&self, path: &StoragePath) -> Result<TopicModel> {
         let config = self.get_file(&path.file(CONFIG_FILE)).await?;
         let tensors = self.get_file(&path.file(TENSORS_FILE)).await?;
         topic_engine::io::from_files(&config, &tensors)
@@ -261,8 +267,7 @@ impl ModelStore {
     }
 
     /// Delete one version's files (no error when they are already gone).
-    pub async fn delete_version(&self, path: &str) -> Result<()> {
-        let path = StoragePath::parse(path)?;
+    pub async fn delete_version(&self, path: &StoragePath) -> Result<()> {
         self.delete_prefix(&path.dir()).await
     }
 
@@ -305,7 +310,7 @@ impl ModelStore {
     }
 
     /// Storage paths of `tenant`'s versions present in the store (complete or not), oldest first.
-    pub async fn list_version_paths(&self, tenant: &TenantId) -> Result<Vec<String>> {
+    pub async fn list_version_paths(&self, tenant: &TenantId) -> Result<Vec<StoragePath>> {
         let prefix = ObjectPath::from_iter([tenant.as_str()]);
         let keys: Vec<ObjectPath> = self
             .inner
@@ -333,7 +338,7 @@ impl ModelStore {
         versions.dedup();
         Ok(versions
             .into_iter()
-            .map(|v| StoragePath { tenant: tenant.clone(), version: v }.to_string())
+            .map(|v| StoragePath { tenant: tenant.clone(), version: v })
             .collect())
     }
 }
@@ -353,7 +358,7 @@ mod tests {
         let v2 = ver("20250302_000000");
         assert!(store.list_version_paths(&acme).await.unwrap().is_empty());
         let p1 = store.put(&acme, &v1, &m).await.unwrap();
-        assert_eq!(p1, "acme/20250301_000000");
+        assert_eq!(p1.to_string(), "acme/20250301_000000");
         let p2 = store.put(&acme, &v2, &m).await.unwrap();
         let g1 = store.put(&globex, &v1, &m).await.unwrap();
         assert_eq!(store.get(&p1).await.unwrap(), m);
@@ -369,11 +374,11 @@ mod tests {
             "acme/x",
             "",
         ] {
-            let e = store.get(bad).await.unwrap_err();
+            let e = StoragePath::parse(bad).unwrap_err();
             assert!(matches!(e, StoreError::InvalidId(_) | StoreError::Config(_)), "{bad}: {e}");
-            assert!(store.delete_version(bad).await.is_err(), "{bad}");
         }
-        let missing = store.get("acme/20990101_000000").await.unwrap_err();
+        let missing =
+            store.get(&StoragePath::parse("acme/20990101_000000").unwrap()).await.unwrap_err();
         assert!(matches!(missing, StoreError::NotFound(_)), "{missing}");
 
         // Size limit on reads.
@@ -381,10 +386,9 @@ mod tests {
         assert!(matches!(small.get(&p1).await, Err(StoreError::TooLarge { limit: 16, .. })));
 
         // Corrupt files are reported as such.
-        let sp = StoragePath::parse(&p2).unwrap();
         store
             .inner
-            .put(&sp.file(CONFIG_FILE), PutPayload::from_static(b"{not json"))
+            .put(&p2.file(CONFIG_FILE), PutPayload::from_static(b"{not json"))
             .await
             .unwrap();
         assert!(matches!(store.get(&p2).await, Err(StoreError::Corrupt(_))));
@@ -415,7 +419,8 @@ mod tests {
         assert_eq!(topic_engine::io::from_files(&config, &tensors).unwrap(), model());
         // A file:// URL opens the same directory.
         let again = ModelStore::from_url(&format!("file://{}", root.display())).unwrap();
-        assert_eq!(again.get("t1/20250305_101112").await.unwrap(), model());
+        let path = StoragePath::parse("t1/20250305_101112").unwrap();
+        assert_eq!(again.get(&path).await.unwrap(), model());
     }
 
     #[tokio::test]
