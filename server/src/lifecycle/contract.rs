@@ -101,7 +101,7 @@ impl DayModelMetadata {
 
     /// As stored.
     pub fn to_json(&self) -> serde_json::Value {
-        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+        serde_json::to_value(self).expect("plain strings, numbers and dates always serialise")
     }
 }
 
@@ -127,7 +127,7 @@ pub struct MergedModelMetadata {
 impl MergedModelMetadata {
     /// As stored.
     pub fn to_json(&self) -> serde_json::Value {
-        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+        serde_json::to_value(self).expect("plain strings, numbers and dates always serialise")
     }
 }
 

@@ -220,3 +220,6 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'sta
         .await
         .map_err(|e| Error::internal(format!("worker task failed: {e}")))?
 }
+
+#[cfg(test)]
+mod tests;
