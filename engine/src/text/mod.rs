@@ -250,6 +250,65 @@ mod tests {
     }
 
     #[test]
+    fn compat_mode_is_the_bertopic_code_path() {
+        use crate::vectorize::{class_term_counts, DocTerms, Tokenizer};
+        let texts: Vec<String> = [
+            "Le télétravail: j'ai un souci avec mon VPN",
+            "e-mail me at jean@exemple.fr",
+            "??",
+            "Refund my ORDER, refund!",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let old = Tokenizer::new(true).unwrap();
+        let compat = Tokenizer::with_options(true, &TextOptions::bertopic_compat()).unwrap();
+        assert!(compat.analyzer().is_none());
+        let a = class_term_counts(&DocTerms::count(&texts, true, &old), &[0, 1, 2, 3], 4).unwrap();
+        let b =
+            class_term_counts(&DocTerms::count(&texts, true, &compat), &[0, 1, 2, 3], 4).unwrap();
+        assert_eq!(a, b);
+        assert!(a.vocabulary.contains(&"tltravail".to_string()));
+        assert!(a.vocabulary.contains(&"jai".to_string()));
+    }
+
+    #[test]
+    fn unicode_mode_counts_terms_per_language() {
+        use crate::vectorize::{class_term_counts, count_in_vocabulary, DocTerms, Tokenizer};
+        let texts: Vec<String> = [
+            "Le télétravail: j'ai un souci avec mon VPN",
+            "Mon télétravail est bloqué, je n'ai pas le VPN",
+            "e-mail me at jean@exemple.fr",
+            "?? 🙏",
+            "Refund my ORDER, refund!",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let t = Tokenizer::with_options(true, &TextOptions::default()).unwrap();
+        assert!(t.analyzer().is_some());
+        let cc =
+            class_term_counts(&DocTerms::count(&texts, true, &t), &[0, 0, 1, 2, 3], 4).unwrap();
+        assert_eq!(
+            cc.vocabulary,
+            vec!["bloqué", "emptydoc", "mail", "order", "refund", "souci", "télétravail", "vpn"]
+        );
+        let words = |row: &[(u32, u32)]| -> Vec<(String, u32)> {
+            row.iter().map(|&(i, c)| (cc.vocabulary[i as usize].clone(), c)).collect()
+        };
+        let w = |s: &str, c: u32| (s.to_string(), c);
+        assert_eq!(
+            words(&cc.rows[0]),
+            vec![w("bloqué", 1), w("souci", 1), w("télétravail", 2), w("vpn", 2)]
+        );
+        assert_eq!(words(&cc.rows[1]), vec![w("mail", 1)]);
+        assert_eq!(words(&cc.rows[2]), vec![w("emptydoc", 1)]);
+        assert_eq!(words(&cc.rows[3]), vec![w("order", 1), w("refund", 2)]);
+        let row = count_in_vocabulary("Toujours pas de VPN en télétravail", &t, &cc);
+        assert_eq!(words(&row), vec![w("télétravail", 1), w("vpn", 1)]);
+    }
+
+    #[test]
     fn small_talk_switch_and_empty_text() {
         let a = TextAnalyzer::new(&TextOptions::default()).unwrap();
         assert!(a.is_small_talk("merci 🙏"));

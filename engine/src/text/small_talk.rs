@@ -705,9 +705,15 @@ mod tests {
     /// `engine/tests/data/small_talk_sample.tsv`: `lang<TAB>small|real<TAB>message`.
     const SAMPLE: &str = include_str!("../../tests/data/small_talk_sample.tsv");
 
+    /// `engine/tests/data/small_talk_holdout.tsv`: same format, never used for tuning.
+    const HOLDOUT: &str = include_str!("../../tests/data/small_talk_holdout.tsv");
+
     fn sample(lang: &str) -> Vec<(bool, &'static str)> {
-        SAMPLE
-            .lines()
+        labelled(SAMPLE, lang)
+    }
+
+    fn labelled(data: &'static str, lang: &str) -> Vec<(bool, &'static str)> {
+        data.lines()
             .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
             .filter_map(|l| {
                 let mut f = l.splitn(3, '\t');
@@ -718,7 +724,10 @@ mod tests {
     }
 
     fn scores(lang: &str) -> (f64, f64, usize) {
-        let s = sample(lang);
+        scores_on(sample(lang), lang)
+    }
+
+    fn scores_on(s: Vec<(bool, &'static str)>, lang: &str) -> (f64, f64, usize) {
         let (mut tp, mut fp, mut fneg) = (0usize, 0usize, 0usize);
         for (small, text) in &s {
             let got = is_small_talk(text);
@@ -755,6 +764,16 @@ mod tests {
         assert!(n >= 60, "{n} messages");
         assert!(p >= 0.95, "precision {p:.4}");
         assert!(r >= 0.9, "recall {r:.4}");
+    }
+
+    #[test]
+    fn holdout_precision_and_recall() {
+        let mut all = labelled(HOLDOUT, "en");
+        all.extend(labelled(HOLDOUT, "fr"));
+        let (p, r, n) = scores_on(all, "holdout en+fr");
+        assert!(n >= 60, "{n} messages");
+        assert!(p >= 0.95, "precision {p:.4}");
+        assert!(r >= 0.8, "recall {r:.4}");
     }
 
     #[test]
