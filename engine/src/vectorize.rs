@@ -404,7 +404,7 @@ impl Tokenizer {
                 let lower = clean.to_lowercase();
                 (clean.is_empty(), self.tokens(&lower).map(str::to_string).collect())
             }
-            Some(analyzer) => (analyzer.is_empty_text(text), analyzer.terms(text)),
+            Some(analyzer) => analyzer.document(text),
         }
     }
 

@@ -174,11 +174,7 @@ impl TextAnalyzer {
 
     /// [`TextAnalyzer::terms`] and the language used for its stop words.
     pub fn terms_and_language(&self, text: &str) -> (Vec<String>, Language) {
-        let clean: Cow<'_, str> = if self.options.mask {
-            Cow::Owned(self.masker.blank(text))
-        } else {
-            Cow::Borrowed(text)
-        };
+        let clean = self.without_pii(text);
         let lang = self.detector.detect(&clean);
         let terms = tokenize(&clean).into_iter().filter(|t| !is_stop_word(lang, t)).collect();
         (terms, lang)
@@ -187,12 +183,25 @@ impl TextAnalyzer {
     /// True when `text` has no word character once personal data is removed: the Unicode
     /// analogue of BERTopic's empty preprocessed document (see [`crate::vectorize::EMPTY_DOC`]).
     pub fn is_empty_text(&self, text: &str) -> bool {
-        let clean: Cow<'_, str> = if self.options.mask {
+        !self.without_pii(text).chars().any(char::is_alphanumeric)
+    }
+
+    /// ([`TextAnalyzer::is_empty_text`], [`TextAnalyzer::terms`]) with one masking pass: what
+    /// the vectorizer counts for a document.
+    pub fn document(&self, text: &str) -> (bool, Vec<String>) {
+        let clean = self.without_pii(text);
+        let lang = self.detector.detect(&clean);
+        let terms = tokenize(&clean).into_iter().filter(|t| !is_stop_word(lang, t)).collect();
+        (!clean.chars().any(char::is_alphanumeric), terms)
+    }
+
+    /// `text` with personal data blanked out when masking is on.
+    fn without_pii<'t>(&self, text: &'t str) -> Cow<'t, str> {
+        if self.options.mask {
             Cow::Owned(self.masker.blank(text))
         } else {
             Cow::Borrowed(text)
-        };
-        !clean.chars().any(|c| c.is_alphanumeric())
+        }
     }
 }
 
