@@ -5,7 +5,7 @@
 //! [`TextOptions::bertopic_compat`]) deletes every non-ASCII letter and knows only English stop
 //! words; support traffic here is French-first, multilingual, full of "ok" and "merci !", and
 //! carries emails and phone numbers. The pieces:
-//! - [`tokenize`]: Unicode words, French/Italian elision, CJK bigrams;
+//! - [`mod@tokenize`]: Unicode words, French/Italian elision, CJK bigrams;
 //! - [`stopwords`]: NLTK lists for en, fr, de, es, it, pt, nl (+ scikit-learn's English);
 //! - [`language`]: per-document language with `whatlang`, tenant default for short texts;
 //! - [`small_talk`]: greetings, thanks, acknowledgements, emoji-only messages;
@@ -53,7 +53,7 @@ pub struct TextOptions {
     /// Reproduce BERTopic's English preprocessing exactly (ASCII-only tokens, scikit-learn's
     /// English stop words): the code path before issue 21, for benchmarks. Default `false`.
     pub bertopic_compat: bool,
-    /// Recognise small talk ([`is_small_talk`]) so the pipeline can set it aside. Default
+    /// Recognise small talk ([`is_small_talk()`]) so the pipeline can set it aside. Default
     /// `true`.
     pub small_talk: bool,
     /// Mask personal data ([`privacy`]) in samples and prompts, and leave it out of keywords.
@@ -78,7 +78,7 @@ impl Default for TextOptions {
 
 impl TextOptions {
     /// BERTopic's English preprocessing, as `topicd` did before issue 21.
-    pub fn bertopic_compat() -> Self {
+    pub fn compat() -> Self {
         Self { bertopic_compat: true, ..Self::default() }
     }
 
@@ -167,7 +167,7 @@ impl TextAnalyzer {
     }
 
     /// The keyword terms of one document: personal data removed (when masking is on), Unicode
-    /// tokens ([`tokenize`]), minus the stop words of the document's language and English.
+    /// tokens ([`tokenize()`]), minus the stop words of the document's language and English.
     pub fn terms(&self, text: &str) -> Vec<String> {
         self.terms_and_language(text).0
     }
@@ -271,7 +271,7 @@ mod tests {
         .map(|s| s.to_string())
         .collect();
         let old = Tokenizer::new(true).unwrap();
-        let compat = Tokenizer::with_options(true, &TextOptions::bertopic_compat()).unwrap();
+        let compat = Tokenizer::with_options(true, &TextOptions::compat()).unwrap();
         assert!(compat.analyzer().is_none());
         let a = class_term_counts(&DocTerms::count(&texts, true, &old), &[0, 1, 2, 3], 4).unwrap();
         let b =

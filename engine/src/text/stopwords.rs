@@ -11,7 +11,7 @@
 //!   English ("le meeting est ok", "mein Account is locked") is the common case in this
 //!   traffic. The lists of other languages are not applied (Dutch "door" and Italian "come"
 //!   are English content words).
-//! - Words are stored NFC and lowercase, as [`super::tokenize`] emits them; elided forms are
+//! - Words are stored NFC and lowercase, as [`super::tokenize()`] emits them; elided forms are
 //!   matched after elision stripping ("qu'il" → "il").
 
 use std::collections::HashSet;
@@ -213,7 +213,7 @@ pub fn is_own_stop_word(lang: Language, token: &str) -> bool {
     own_stop_words(lang).contains(token)
 }
 
-/// True when `token` (lowercase, NFC, as [`super::tokenize`] emits it) is a stop word for a
+/// True when `token` (lowercase, NFC, as [`super::tokenize()`] emits it) is a stop word for a
 /// document in `lang`: one of `lang`'s or of English's.
 pub fn is_stop_word(lang: Language, token: &str) -> bool {
     is_own_stop_word(lang, token) || (lang != Language::En && is_own_stop_word(Language::En, token))
