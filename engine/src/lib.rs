@@ -24,6 +24,7 @@ pub mod representative;
 mod simd;
 #[cfg(test)]
 pub(crate) mod testutil;
+pub mod text;
 pub mod transform;
 pub mod umap;
 pub mod vectorize;

@@ -8,6 +8,13 @@
 //!   sorted lexicographically. Joining with a space never glues tokens, so a class's counts are
 //!   the sum of its documents' counts, which is how [`class_term_counts`] computes them; a class
 //!   whose joined text is empty counts the token `emptydoc` once, as BERTopic does.
+//!
+//! That is the **compat** mode ([`Tokenizer::new`], or [`Tokenizer::with_options`] with
+//! [`TextOptions::bertopic_compat`]), bit-identical to the code before issue 21. The **Unicode**
+//! mode ([`Tokenizer::with_options`] otherwise) counts [`TextAnalyzer::terms`] instead: no
+//! ASCII stripping, personal data left out, stop words of each document's language; a document
+//! is "empty" (for `emptydoc`) when it has no letter or digit left. Everything else (vocabulary,
+//! class sums, `emptydoc`) is shared.
 
 use std::collections::HashMap;
 
@@ -15,6 +22,7 @@ use rayon::prelude::*;
 use regex::Regex;
 
 use crate::error::{EngineError, Result};
+use crate::text::{TextAnalyzer, TextOptions};
 
 /// scikit-learn's `ENGLISH_STOP_WORDS` (318 words, sorted), exactly as in
 /// `sklearn/feature_extraction/_stop_words.py`.
@@ -354,11 +362,14 @@ pub fn preprocess(text: &str, english: bool) -> String {
         .collect()
 }
 
-/// Lowercases and splits text into tokens (`(?u)\b\w\w+\b`), dropping stop words.
+/// Lowercases and splits text into tokens (`(?u)\b\w\w+\b`), dropping stop words; or, in
+/// Unicode mode, delegates to a [`TextAnalyzer`].
 #[derive(Debug, Clone)]
 pub struct Tokenizer {
     pattern: Regex,
     stop_words: bool,
+    /// `None`: BERTopic compat mode.
+    analyzer: Option<TextAnalyzer>,
 }
 
 impl Tokenizer {
@@ -366,10 +377,39 @@ impl Tokenizer {
     pub fn new(english_stop_words: bool) -> Result<Self> {
         let pattern = Regex::new(r"\b\w\w+\b")
             .map_err(|e| EngineError::input(format!("token pattern: {e}")))?;
-        Ok(Self { pattern, stop_words: english_stop_words })
+        Ok(Self { pattern, stop_words: english_stop_words, analyzer: None })
     }
 
-    /// Tokens of `text`, in order (lowercased first, as scikit-learn does).
+    /// A tokenizer for `options`: compat mode ([`Tokenizer::new`] with `english_stop_words`)
+    /// when [`TextOptions::bertopic_compat`] is set, else the Unicode mode, which always removes
+    /// the stop words of each document's language and ignores `english_stop_words`.
+    pub fn with_options(english_stop_words: bool, options: &TextOptions) -> Result<Self> {
+        let mut tokenizer = Self::new(english_stop_words)?;
+        if !options.bertopic_compat {
+            tokenizer.analyzer = Some(TextAnalyzer::new(options)?);
+        }
+        Ok(tokenizer)
+    }
+
+    /// The Unicode-mode analyzer; `None` in compat mode.
+    pub fn analyzer(&self) -> Option<&TextAnalyzer> {
+        self.analyzer.as_ref()
+    }
+
+    /// One document's (is empty, tokens), as [`DocTerms::count`] sees it.
+    fn document(&self, text: &str, english: bool) -> (bool, Vec<String>) {
+        match &self.analyzer {
+            None => {
+                let clean = preprocess(text, english);
+                let lower = clean.to_lowercase();
+                (clean.is_empty(), self.tokens(&lower).map(str::to_string).collect())
+            }
+            Some(analyzer) => analyzer.document(text),
+        }
+    }
+
+    /// Compat-mode tokens of `text`, in order (lowercased first, as scikit-learn does). The
+    /// Unicode mode does not use this; see [`TextAnalyzer::terms`].
     pub fn tokens<'t>(&'t self, lowercased: &'t str) -> impl Iterator<Item = &'t str> + 't {
         self.pattern
             .find_iter(lowercased)
@@ -391,16 +431,11 @@ pub struct DocTerms {
 
 impl DocTerms {
     /// Preprocesses and tokenises every document (in parallel; tokens are interned in document
-    /// order afterwards, so ids do not depend on the thread count).
+    /// order afterwards, so ids do not depend on the thread count). `english` is BERTopic's
+    /// ASCII stripping, compat mode only.
     pub fn count(texts: &[String], english: bool, tokenizer: &Tokenizer) -> Self {
-        let tokenized: Vec<(bool, Vec<String>)> = texts
-            .par_iter()
-            .map(|text| {
-                let clean = preprocess(text, english);
-                let lower = clean.to_lowercase();
-                (clean.is_empty(), tokenizer.tokens(&lower).map(str::to_string).collect())
-            })
-            .collect();
+        let tokenized: Vec<(bool, Vec<String>)> =
+            texts.par_iter().map(|text| tokenizer.document(text, english)).collect();
         let mut index: HashMap<String, u32> = HashMap::new();
         let mut out = DocTerms::default();
         let mut counts: HashMap<u32, u32> = HashMap::new();
@@ -531,17 +566,21 @@ fn token_text(terms: &DocTerms, empty_id: u32, t: u32) -> &str {
 
 /// Counts the tokens of raw `text` (lowercased, no English stripping: BERTopic vectorizes the
 /// representative-doc candidates this way) over a fitted vocabulary; unknown tokens are dropped.
+/// In Unicode mode the tokens are [`TextAnalyzer::terms`], as in fitting.
 pub fn count_in_vocabulary(
     text: &str,
     tokenizer: &Tokenizer,
     counts: &ClassCounts,
 ) -> SparseCounts {
-    let lower = text.to_lowercase();
     let mut acc: HashMap<u32, u32> = HashMap::new();
-    for tok in tokenizer.tokens(&lower) {
+    let mut add = |tok: &str| {
         if let Some(id) = counts.term_index(tok) {
             *acc.entry(id).or_insert(0) += 1;
         }
+    };
+    match tokenizer.analyzer() {
+        None => tokenizer.tokens(&text.to_lowercase()).for_each(&mut add),
+        Some(analyzer) => analyzer.terms(text).iter().for_each(|t| add(t)),
     }
     let mut row: SparseCounts = acc.into_iter().collect();
     row.sort_unstable();
