@@ -292,7 +292,7 @@ fn build_model(
             embedding.iter().map(|&v| if norm > 0.0 { (v / norm) as f32 } else { 0.0 }).collect();
         topics.push(Topic {
             id,
-            label: keyword_label(&keywords),
+            label: keyword_label(id, &keywords),
             label_source: LabelSource::Keywords,
             keywords,
             size: members[c].len() as u64,
@@ -405,7 +405,7 @@ mod tests {
         let t0 = m.topic(0).unwrap();
         assert_eq!(t0.size, 3);
         assert_eq!(t0.keywords[0].word, "refund");
-        assert_eq!(t0.label, keyword_label(&t0.keywords));
+        assert_eq!(t0.label, keyword_label(0, &t0.keywords));
         assert!(t0.samples.len() == 3 && t0.samples.iter().all(|s| s.contains("refund")));
         assert_eq!(
             t0.daily_counts,
