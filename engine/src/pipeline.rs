@@ -8,6 +8,7 @@
 //! 5. Vectorizer + c-TF-IDF on the per-topic documents (outliers are a class too), keywords,
 //!    representative documents, topic embeddings (mean input embedding, L2-normalised).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
@@ -25,6 +26,7 @@ use crate::model::{DailyCount, LabelSource, Topic, TopicModel, TopicStatus, OUTL
 use crate::params::{FitParams, MergeParams, NrTopics};
 use crate::reduce;
 use crate::representative::representative_docs;
+use crate::transform::TopicIndex;
 use crate::umap::{self, UmapParams};
 use crate::vectorize::{DocTerms, Tokenizer};
 
@@ -77,6 +79,16 @@ pub struct FitResult {
     pub model: TopicModel,
     /// Topic id per input document (`-1` = outlier), in input order.
     pub assignments: Vec<i64>,
+    /// Per document, the cosine of its input embedding with its topic's embedding, computed
+    /// by [`TopicIndex::score`] (the same SIMD dot as Transform, so a training document's
+    /// Transform score equals this bit for bit when Transform picks the same topic); 0 for
+    /// outliers.
+    pub scores: Vec<f32>,
+    /// Per document, HDBSCAN's membership strength in `[0, 1]` (0 for outliers), as
+    /// BERTopic's `probabilities_` with `calculate_probabilities=False`. A topic reduction
+    /// keeps them, as BERTopic does for 1-D probabilities.
+    pub probabilities: Vec<f32>,
+    /// Wall time per stage.
     pub timings: StageTimings,
 }
 
@@ -151,6 +163,14 @@ pub fn fit_cancellable(
     let mut timings = StageTimings::default();
     let n = input.texts.len();
 
+    // Every row L2-normalised here, whoever calls (the server with precomputed or provider
+    // embeddings, `topics fit --embeddings`, a library user): kNN, UMAP's init, the reduction
+    // and the topic embeddings all see unit rows. Scores below use the caller's rows, as
+    // Transform does (it normalises each document itself).
+    let caller_embeddings = input.embeddings;
+    let unit_rows = unit_rows(input.embeddings);
+    let input = &FitInput { embeddings: &unit_rows, ..*input };
+
     // umap-learn truncates n_neighbors to n − 1 on tiny inputs (self included in the k).
     let k = if n <= params.n_neighbors { n - 1 } else { params.n_neighbors };
     let layout = if k >= 2 {
@@ -211,6 +231,7 @@ pub fn fit_cancellable(
         },
     )?;
     let raw_topics = clustering.n_clusters();
+    let probabilities = clustering.probabilities;
 
     cancel.check()?;
     let labels = if params.nr_topics == NrTopics::None {
@@ -230,6 +251,12 @@ pub fn fit_cancellable(
         tracing::info_span!("ctfidf", n, topics = assignments.iter().max().map_or(0, |m| m + 1)),
         || build_model(input, params, &assignments),
     )?;
+    let index = TopicIndex::new(&model);
+    let scores = caller_embeddings
+        .iter_rows()
+        .zip(&assignments)
+        .map(|(row, &topic)| index.score(row, topic).unwrap_or(0.0))
+        .collect();
     timings.total = started.elapsed();
     tracing::info!(
         documents = n,
@@ -239,7 +266,32 @@ pub fn fit_cancellable(
         total_ms = timings.total.as_millis() as u64,
         "fit done"
     );
-    Ok(FitResult { model, assignments, timings })
+    Ok(FitResult { model, assignments, scores, probabilities, timings })
+}
+
+/// A row whose norm is within this of 1 is already unit length (an encoder's or numpy's
+/// normalisation, rounded to `f32`) and is kept bit for bit: normalising it again would only
+/// move its last bits, and UMAP's SGD turns last-bit differences into a different layout.
+const UNIT_NORM_TOLERANCE: f32 = 1e-5;
+
+/// `embeddings` with every row L2-normalised (all-zero rows stay zero); rows already unit
+/// length ([`UNIT_NORM_TOLERANCE`]) are left as they are, and so is the whole matrix, without a
+/// copy, when every row is.
+fn unit_rows(embeddings: &Matrix) -> Cow<'_, Matrix> {
+    let norm = |r: &[f32]| r.iter().map(|v| v * v).sum::<f32>().sqrt();
+    let is_unit = |r: &[f32]| (norm(r) - 1.0).abs() <= UNIT_NORM_TOLERANCE;
+    if embeddings.iter_rows().all(is_unit) {
+        return Cow::Borrowed(embeddings);
+    }
+    let mut out = embeddings.clone();
+    for i in 0..out.rows() {
+        let row = out.row_mut(i);
+        let n = norm(row);
+        if n > 0.0 && (n - 1.0).abs() > UNIT_NORM_TOLERANCE {
+            row.iter_mut().for_each(|v| *v /= n);
+        }
+    }
+    Cow::Owned(out)
 }
 
 /// Keywords, term counts, samples, embeddings and daily counts for the final topics.

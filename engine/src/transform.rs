@@ -132,18 +132,42 @@ impl TopicIndex {
         Ok(out)
     }
 
-    fn assign_unchecked(&self, doc: &[f32], params: &TransformParams) -> TopicAssignment {
+    /// The cosine of document `doc` (any norm, `dim` long) with active topic `topic_id`,
+    /// computed exactly as [`TopicIndex::assign`] computes it (same SIMD dot, same order), so a
+    /// fit's score for a training document equals the score its Transform gives bit for bit.
+    /// `None` when `topic_id` is not an active, non-outlier topic of the index.
+    pub fn score(&self, doc: &[f32], topic_id: i64) -> Option<f32> {
+        let i = self.ids.binary_search(&topic_id).ok()?;
+        let row = self.embeddings.chunks_exact(self.dim).nth(i)?;
+        Some(self.cosine(doc, row, self.inv_norm(doc)))
+    }
+
+    /// `1 / ‖doc‖` (0 for a zero vector).
+    fn inv_norm(&self, doc: &[f32]) -> f32 {
         let norm = self.isa.dot(doc, doc).sqrt();
-        let inv = if norm > 0.0 { 1.0 / norm } else { 0.0 };
+        if norm > 0.0 {
+            1.0 / norm
+        } else {
+            0.0
+        }
+    }
+
+    /// Cosine of `doc` with a unit (or zero) topic row, given `doc`'s inverse norm.
+    fn cosine(&self, doc: &[f32], row: &[f32], inv: f32) -> f32 {
+        self.isa.dot(doc, row) * inv
+    }
+
+    fn assign_unchecked(&self, doc: &[f32], params: &TransformParams) -> TopicAssignment {
+        let inv = self.inv_norm(doc);
         let mut best_id = OUTLIER_TOPIC;
         let mut best = f32::NEG_INFINITY;
         if params.outlier_centroid {
             if let Some(o) = &self.outlier {
-                best = self.isa.dot(doc, o) * inv;
+                best = self.cosine(doc, o, inv);
             }
         }
         for (i, row) in self.embeddings.chunks_exact(self.dim).enumerate() {
-            let s = self.isa.dot(doc, row) * inv;
+            let s = self.cosine(doc, row, inv);
             // Strictly greater: ties keep the smaller id (the outlier centroid wins its ties,
             // as in BERTopic where row 0 is -1).
             if s > best {

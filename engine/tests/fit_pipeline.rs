@@ -10,7 +10,8 @@ use chrono::NaiveDate;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, Normal};
 use topic_engine::{
-    fit, fit_cancellable, Cancel, EngineError, FitInput, FitParams, FitResult, Matrix, NrTopics,
+    fit, fit_cancellable, transform, Cancel, EngineError, FitInput, FitParams, FitResult, Matrix,
+    NrTopics, TopicIndex, TransformParams,
 };
 
 fn day() -> NaiveDate {
@@ -103,6 +104,62 @@ fn finds_synthetic_topics_deterministically() {
     let b = run(&texts, &emb, &params);
     assert_eq!(a.assignments, b.assignments);
     assert_eq!(a.model, b.model);
+}
+
+/// The scores a fit reports are the ones Transform gives the same documents: same SIMD dot,
+/// same normalisation, so equal bit for bit (the server's Fit and Transform answers agree).
+#[test]
+fn fit_score_equals_transform_score_bit_for_bit() {
+    // Rows are not unit length (centre + noise): both sides normalise them the same way.
+    let (texts, emb, _) = synthetic(6, 40, 11);
+    let r = run(&texts, &emb, &FitParams::default());
+    assert_eq!(r.scores.len(), texts.len());
+    assert_eq!(r.probabilities.len(), texts.len());
+    let tagged = transform(&r.model, &emb, &TransformParams::default()).unwrap();
+    let index = TopicIndex::new(&r.model);
+    let mut compared = 0;
+    for (i, (&topic, t)) in r.assignments.iter().zip(&tagged).enumerate() {
+        if topic == -1 {
+            assert_eq!(r.scores[i], 0.0);
+            assert_eq!(r.probabilities[i], 0.0);
+            continue;
+        }
+        assert!((0.0..=1.0).contains(&r.probabilities[i]), "{}", r.probabilities[i]);
+        // Whatever topic Transform picks, the fit score is its cosine to the fit's topic.
+        assert_eq!(
+            r.scores[i].to_bits(),
+            index.score(emb.row(i), topic).unwrap().to_bits(),
+            "doc {i}"
+        );
+        if t.topic_id == topic {
+            assert_eq!(r.scores[i].to_bits(), t.score.to_bits(), "doc {i}");
+            compared += 1;
+        }
+    }
+    assert!(compared > texts.len() / 2, "only {compared} documents kept their topic");
+}
+
+/// Input rows are L2-normalised inside `fit` (the server and `topics fit --embeddings` get the
+/// same treatment): rows scaled by powers of two (exact in floating point) give the same model
+/// bit for bit, and the same scores. Without the normalisation the topic embeddings (means of
+/// the input rows) would lean towards the longer rows.
+#[test]
+fn fit_normalises_input_embeddings() {
+    let (texts, emb, _) = synthetic(6, 40, 12);
+    let scaled: Vec<Vec<f32>> = emb
+        .iter_rows()
+        .enumerate()
+        .map(|(i, r)| {
+            let s = [0.5f32, 1.0, 2.0, 4.0, 8.0][i % 5];
+            r.iter().map(|v| v * s).collect()
+        })
+        .collect();
+    let scaled = Matrix::from_rows(&scaled).unwrap();
+    let a = run(&texts, &emb, &FitParams::default());
+    let b = run(&texts, &scaled, &FitParams::default());
+    assert_eq!(a.assignments, b.assignments);
+    assert_eq!(a.model, b.model);
+    assert_eq!(a.scores, b.scores);
 }
 
 #[test]

@@ -308,7 +308,7 @@ impl TopicsService {
         let texts = docs.texts.clone();
         let dates = docs.dates.clone();
         let fit_params = params.clone();
-        let emb = embeddings.clone();
+        let emb = embeddings;
         let log_tenant = tenant.clone();
         let result = blocking(move || {
             // `fit_cancellable` checks the token before anything else, then inside every stage.
@@ -365,14 +365,10 @@ impl TopicsService {
             .assignments
             .iter()
             .enumerate()
-            .map(|(i, &topic_id)| {
-                let score = result
-                    .model
-                    .topic(topic_id)
-                    .filter(|t| !t.is_outlier())
-                    .map(|t| dot(embeddings.row(i), &t.embedding))
-                    .unwrap_or(0.0);
-                proto::Assignment { document_id: docs.ids[i].clone(), topic_id, score }
+            .map(|(i, &topic_id)| proto::Assignment {
+                document_id: docs.ids[i].clone(),
+                topic_id,
+                score: result.scores[i],
             })
             .collect();
         tracing::info!(tenant = %tenant, version = %rec.version, docs = n, topics = rec.total_topics, outliers,
@@ -822,10 +818,6 @@ fn most_common(dates: &[NaiveDate]) -> Option<NaiveDate> {
         *counts.entry(*d).or_default() += 1;
     }
     counts.into_iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0))).map(|(d, _)| d)
-}
-
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
 /// Runs a handler body and converts its error.

@@ -160,7 +160,7 @@ pub fn transform_texts(texts: &[String], limits: &LimitsConfig) -> Result<(), St
 }
 
 /// Precomputed embeddings: `n` rows of one dimension (`expected_dim` when known), finite and
-/// not all zero. Rows are L2-normalised.
+/// not all zero. Rows are passed on as sent: the engine normalises them (fit and transform).
 pub fn embeddings(
     rows: &[proto::Embedding],
     n: usize,
@@ -204,10 +204,7 @@ pub fn embeddings(
         }
         data.extend_from_slice(&r.values);
     }
-    let mut m = Matrix::new(data, n, dim)
-        .map_err(|e| Status::invalid_argument(format!("embeddings: {e}")))?;
-    m.normalize_rows();
-    Ok(m)
+    Matrix::new(data, n, dim).map_err(|e| Status::invalid_argument(format!("embeddings: {e}")))
 }
 
 /// Fit parameters: the server's defaults with the request's overrides, range-checked.

@@ -172,11 +172,9 @@ impl SnapshotTopic {
         analysis_date: NaiveDate,
         version: Version,
     ) -> Vec<Self> {
-        let mut topics: Vec<_> = model.active_topics().collect();
-        topics.sort_by(|a, b| b.size.cmp(&a.size).then(a.id.cmp(&b.id)));
-        topics
+        model
+            .top_topics(limit)
             .into_iter()
-            .take(limit)
             .enumerate()
             .map(|(i, t)| SnapshotTopic {
                 rank: i as u32 + 1,
