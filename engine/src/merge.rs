@@ -60,6 +60,7 @@ use crate::simd::Isa;
 
 /// What [`merge`] did.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct MergeOutcome {
     /// The merged model.
     pub model: TopicModel,

@@ -12,11 +12,11 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use candle_core::Device;
 use chrono::NaiveDate;
 
 use crate::cancel::Cancel;
 use crate::ctfidf::TopicTerms;
+use crate::device::{self, Device};
 use crate::error::{EngineError, Result};
 use crate::hdbscan::{self, HdbscanParams};
 use crate::knn;
@@ -47,14 +47,19 @@ pub struct FitInput<'a> {
 
 /// Wall-clock time per stage.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[non_exhaustive]
 pub struct StageTimings {
+    /// The kNN graph.
     pub knn: Duration,
+    /// UMAP (fuzzy graph, spectral init, layout).
     pub umap: Duration,
+    /// HDBSCAN.
     pub hdbscan: Duration,
     /// Vectorizer, c-TF-IDF, keywords, representative documents and topic embeddings.
     pub ctfidf: Duration,
     /// Topic reduction (`nr_topics`), zero when none was asked for.
     pub reduction: Duration,
+    /// The whole fit.
     pub total: Duration,
 }
 
@@ -73,9 +78,11 @@ impl StageTimings {
     }
 }
 
-/// A fitted day model plus the per-document assignments.
+/// A fitted day model plus the per-document assignments, scores and probabilities.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct FitResult {
+    /// The fitted day model.
     pub model: TopicModel,
     /// Topic id per input document (`-1` = outlier), in input order.
     pub assignments: Vec<i64>,
@@ -137,8 +144,9 @@ fn timed<T>(slot: &mut Duration, span: tracing::Span, f: impl FnOnce() -> Result
     out
 }
 
-/// Fits a topic model. Deterministic for a given input and `params.seed`.
-pub fn fit(input: &FitInput<'_>, params: &FitParams, device: &Device) -> Result<FitResult> {
+/// Fits a topic model on `device` (only the exact kNN uses a GPU). Deterministic for a given
+/// input and `params.seed`.
+pub fn fit(input: &FitInput<'_>, params: &FitParams, device: Device) -> Result<FitResult> {
     fit_cancellable(input, params, device, &Cancel::never())
 }
 
@@ -154,11 +162,12 @@ pub fn fit(input: &FitInput<'_>, params: &FitParams, device: &Device) -> Result<
 pub fn fit_cancellable(
     input: &FitInput<'_>,
     params: &FitParams,
-    device: &Device,
+    device: Device,
     cancel: &Cancel,
 ) -> Result<FitResult> {
     cancel.check()?;
     validate(input, params)?;
+    let device = device::select(device)?;
     let started = Instant::now();
     let mut timings = StageTimings::default();
     let n = input.texts.len();
@@ -184,7 +193,7 @@ pub fn fit_cancellable(
                     params.knn,
                     params.exact_knn_max,
                     params.seed,
-                    device,
+                    &device,
                     cancel,
                 )
             },
@@ -395,36 +404,49 @@ mod tests {
         let p = FitParams::default();
         let texts: Vec<String> = (0..20).map(|i| format!("doc {i}")).collect();
         let emb = Matrix::zeros(19, 4);
-        let e = fit(&input(&texts, &emb), &p, &Device::Cpu).unwrap_err().to_string();
+        let e = fit(&input(&texts, &emb), &p, Device::Cpu).unwrap_err().to_string();
         assert!(e.contains("20 documents but 19 embeddings"), "{e}");
 
         let mut emb = Matrix::zeros(20, 4);
         emb.row_mut(3)[1] = f32::NAN;
-        let e = fit(&input(&texts, &emb), &p, &Device::Cpu).unwrap_err().to_string();
+        let e = fit(&input(&texts, &emb), &p, Device::Cpu).unwrap_err().to_string();
         assert!(e.contains("row 3"), "{e}");
 
         let emb = Matrix::zeros(20, 4);
         let mut bad = texts.clone();
         bad[7] = "  ".into();
-        let e = fit(&input(&bad, &emb), &p, &Device::Cpu).unwrap_err().to_string();
+        let e = fit(&input(&bad, &emb), &p, Device::Cpu).unwrap_err().to_string();
         assert!(e.contains("document 7 is empty"), "{e}");
 
         let few: Vec<String> = texts[..5].to_vec();
         let emb = Matrix::zeros(5, 4);
-        let e = fit(&input(&few, &emb), &p, &Device::Cpu).unwrap_err().to_string();
+        let e = fit(&input(&few, &emb), &p, Device::Cpu).unwrap_err().to_string();
         assert!(e.contains("min_topic_size"), "{e}");
 
-        let e = fit(&input(&[], &Matrix::zeros(0, 4)), &p, &Device::Cpu).unwrap_err().to_string();
+        let e = fit(&input(&[], &Matrix::zeros(0, 4)), &p, Device::Cpu).unwrap_err().to_string();
         assert!(e.contains("no documents"), "{e}");
 
         let dates = vec![day(); 3];
         let emb = Matrix::zeros(20, 4);
         let inp = FitInput { dates: Some(&dates), ..input(&texts, &emb) };
-        let e = fit(&inp, &p, &Device::Cpu).unwrap_err().to_string();
+        let e = fit(&inp, &p, Device::Cpu).unwrap_err().to_string();
         assert!(e.contains("3 dates"), "{e}");
 
         let bad_params = FitParams { min_topic_size: 1, ..FitParams::default() };
-        assert!(fit(&input(&texts, &emb), &bad_params, &Device::Cpu).is_err());
+        assert!(fit(&input(&texts, &emb), &bad_params, Device::Cpu).is_err());
+    }
+
+    #[test]
+    fn unit_rows_normalises_only_rows_that_are_not_unit() {
+        let unit = [0.6f32, 0.8, 0.0];
+        let m = Matrix::from_rows(&[unit, [3.0, 4.0, 0.0], [0.0; 3]]).unwrap();
+        let u = unit_rows(&m);
+        assert_eq!(u.row(0), unit);
+        assert_eq!(u.row(1), [0.6, 0.8, 0.0]);
+        assert_eq!(u.row(2), [0.0; 3]);
+        // Already unit to f32 rounding: no copy, not a bit changed.
+        let nearly = Matrix::from_rows(&[[0.6f32, 0.800_000_1, 0.0], unit]).unwrap();
+        assert!(matches!(unit_rows(&nearly), Cow::Borrowed(_)));
     }
 
     /// The model-building stage on its own: three hand-made topics plus outliers.

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use chrono::NaiveDate;
-use topic_engine::ctfidf::class_keywords;
+use topic_engine::internals::ctfidf::class_keywords;
 use topic_engine::io::bertopic::import_as_of;
 use topic_engine::merge::merge;
 use topic_engine::{transform, Matrix, MergeParams, TransformParams};
@@ -96,7 +96,9 @@ fn transform_matches_bertopic_on_held_out_docs() {
     assert_eq!(x.rows(), 20);
     // BERTopic's transform for a safetensors-loaded model: argmax cosine including the -1
     // centroid, no threshold.
-    let p = TransformParams { outlier_threshold: -2.0, outlier_centroid: true };
+    let mut p = TransformParams::default();
+    p.outlier_threshold = -2.0;
+    p.outlier_centroid = true;
     let a = transform(&m, &x, &p).unwrap();
     assert_eq!(a.iter().map(|a| a.topic_id).collect::<Vec<_>>(), exp.topics);
     for (a, &p) in a.iter().zip(&exp.probs) {

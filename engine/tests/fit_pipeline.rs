@@ -5,13 +5,12 @@
 
 use std::collections::HashMap;
 
-use candle_core::Device;
 use chrono::NaiveDate;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, Normal};
 use topic_engine::{
-    fit, fit_cancellable, transform, Cancel, EngineError, FitInput, FitParams, FitResult, Matrix,
-    NrTopics, TopicIndex, TransformParams,
+    fit, fit_cancellable, transform, Cancel, Device, EngineError, FitInput, FitParams, FitResult,
+    Matrix, NrTopics, TopicIndex, TransformParams,
 };
 
 fn day() -> NaiveDate {
@@ -21,7 +20,19 @@ fn day() -> NaiveDate {
 fn run(texts: &[String], emb: &Matrix, params: &FitParams) -> FitResult {
     let input =
         FitInput { texts, embeddings: emb, dates: None, day: day(), embedding_model: "synthetic" };
-    fit(&input, params, &Device::Cpu).unwrap()
+    fit(&input, params, Device::Cpu).unwrap()
+}
+
+fn with_nr_topics(nr_topics: NrTopics) -> FitParams {
+    let mut p = FitParams::default();
+    p.nr_topics = nr_topics;
+    p
+}
+
+fn with_min_topic_size(n: usize) -> FitParams {
+    let mut p = FitParams::default();
+    p.min_topic_size = n;
+    p
 }
 
 /// `k` topics of `per` documents: each topic has its own five words and a random direction in
@@ -168,8 +179,9 @@ fn not_cancelled_fit_cancellable_equals_fit() {
     // reduction so that every stage runs.
     for (k, per, epochs) in [(10, 40, None), (20, 250, Some(60))] {
         let (texts, emb, _) = synthetic(k, per, 3);
-        let params =
-            FitParams { n_epochs: epochs, nr_topics: NrTopics::Auto, ..Default::default() };
+        let mut params = FitParams::default();
+        params.n_epochs = epochs;
+        params.nr_topics = NrTopics::Auto;
         let input = FitInput {
             texts: &texts,
             embeddings: &emb,
@@ -177,8 +189,8 @@ fn not_cancelled_fit_cancellable_equals_fit() {
             day: day(),
             embedding_model: "synthetic",
         };
-        let a = fit(&input, &params, &Device::Cpu).unwrap();
-        let b = fit_cancellable(&input, &params, &Device::Cpu, &Cancel::new()).unwrap();
+        let a = fit(&input, &params, Device::Cpu).unwrap();
+        let b = fit_cancellable(&input, &params, Device::Cpu, &Cancel::new()).unwrap();
         assert_eq!(a.assignments, b.assignments);
         assert_eq!(a.model, b.model);
     }
@@ -189,14 +201,15 @@ fn cancelled_fit_returns_cancelled() {
     // 5,000 points (NN-descent) and far more epochs than any test would wait for: only a
     // working cancellation lets this test finish.
     let (texts, emb, _) = synthetic(20, 250, 4);
-    let params = FitParams { n_epochs: Some(1_000_000), ..Default::default() };
+    let mut params = FitParams::default();
+    params.n_epochs = Some(1_000_000);
     let input =
         FitInput { texts: &texts, embeddings: &emb, dates: None, day: day(), embedding_model: "s" };
 
     // Cancelled before the start: nothing runs.
     let cancel = Cancel::new();
     cancel.cancel();
-    let r = fit_cancellable(&input, &params, &Device::Cpu, &cancel);
+    let r = fit_cancellable(&input, &params, Device::Cpu, &cancel);
     assert!(matches!(r, Err(EngineError::Cancelled)), "{:?}", r.map(|_| ()));
 
     // Cancelled from another thread while it runs (early: kNN or the spectral init; later:
@@ -211,7 +224,7 @@ fn cancelled_fit_returns_cancelled() {
                 std::time::Instant::now()
             })
         };
-        let r = fit_cancellable(&input, &params, &Device::Cpu, &cancel);
+        let r = fit_cancellable(&input, &params, Device::Cpu, &cancel);
         let returned = std::time::Instant::now();
         let cancelled_at = canceller.join().unwrap();
         assert!(
@@ -229,15 +242,14 @@ fn cancelled_fit_returns_cancelled() {
 #[test]
 fn reduction_to_n_topics_and_auto() {
     let (texts, emb, _) = synthetic(8, 30, 2);
-    let fixed =
-        run(&texts, &emb, &FitParams { nr_topics: NrTopics::Fixed(4), ..Default::default() });
+    let fixed = run(&texts, &emb, &with_nr_topics(NrTopics::Fixed(4)));
     let has_outliers = fixed.assignments.contains(&-1);
     let expected = if has_outliers { 3 } else { 4 };
     assert_eq!(fixed.model.active_topics().count(), expected);
     fixed.model.validate().unwrap();
 
     let none = run(&texts, &emb, &FitParams::default());
-    let auto = run(&texts, &emb, &FitParams { nr_topics: NrTopics::Auto, ..Default::default() });
+    let auto = run(&texts, &emb, &with_nr_topics(NrTopics::Auto));
     assert!(auto.model.active_topics().count() <= none.model.active_topics().count());
     // A reduction never moves documents into or out of -1.
     for (x, y) in none.assignments.iter().zip(&auto.assignments) {
@@ -249,7 +261,7 @@ fn reduction_to_n_topics_and_auto() {
 fn tiny_and_degenerate_inputs_give_valid_models() {
     // Fewer documents than n_neighbors.
     let (texts, emb, _) = synthetic(2, 6, 3);
-    let m = run(&texts, &emb, &FitParams { min_topic_size: 3, ..Default::default() });
+    let m = run(&texts, &emb, &with_min_topic_size(3));
     assert_eq!(m.assignments.len(), 12);
     m.model.validate().unwrap();
 
@@ -264,7 +276,7 @@ fn tiny_and_degenerate_inputs_give_valid_models() {
     let (texts, emb, _) = synthetic(1, 10, 4);
     run(&texts, &emb, &FitParams::default()).model.validate().unwrap();
     let (texts, emb, _) = synthetic(1, 2, 5);
-    let m = run(&texts, &emb, &FitParams { min_topic_size: 2, ..Default::default() });
+    let m = run(&texts, &emb, &with_min_topic_size(2));
     m.model.validate().unwrap();
 
     // Texts with no usable token (stop words / non-Latin) still give a model.

@@ -304,7 +304,7 @@ impl TopicsService {
             .or_else(|| docs.dates.as_ref().and_then(|d| most_common(d)))
             .unwrap_or_else(|| Utc::now().date_naive());
         let cancel = guard.token();
-        let device = self.app.device.clone();
+        let device = topic_engine::Device::of(&self.app.device);
         let texts = docs.texts.clone();
         let dates = docs.dates.clone();
         let fit_params = params.clone();
@@ -319,7 +319,7 @@ impl TopicsService {
                 day,
                 embedding_model: &model_name,
             };
-            match topic_engine::fit_cancellable(&input, &fit_params, &device, &cancel) {
+            match topic_engine::fit_cancellable(&input, &fit_params, device, &cancel) {
                 Ok(r) => Ok(r),
                 Err(topic_engine::EngineError::Cancelled) => {
                     crate::metrics::record_fit_cancelled();

@@ -58,9 +58,8 @@ pub fn engine_status(e: &EngineError) -> Status {
         EngineError::Cancelled => {
             Status::cancelled("the client cancelled or its deadline passed; work stopped")
         }
-        EngineError::Encoder(_) | EngineError::Backend(_) | EngineError::Io { .. } => {
-            Status::internal(format!("engine failure: {e}"))
-        }
+        // Encoder, Backend, Io, and whatever the engine adds later: ours, not the caller's.
+        _ => Status::internal(format!("engine failure: {e}")),
     }
 }
 
