@@ -15,7 +15,8 @@
 //! Topics built from gold intents on half of the 22,500 in-scope reference embeddings
 //! (all-MiniLM-L6-v2, 150 topics, embedding = normalised mean), transform of the other half
 //! (11,250 in-scope docs) and the 1,200 out-of-scope (oos) docs
-//! (`CLINC150_DIR=… cargo test -p topic-engine --lib -- --ignored clinc150_threshold --nocapture`):
+//! (`cargo test -p topic-engine --lib -- --ignored clinc150_threshold --nocapture`, data found by
+//! `topicd_testing::locate`):
 //!
 //! | threshold | in-scope accuracy | in-scope kept (≠ −1) | oos rejected (−1) |
 //! |-----------|-------------------|----------------------|-------------------|
@@ -345,33 +346,18 @@ mod tests {
     }
 }
 
-/// Measures the table in the module docs. Needs the CLINC150 reference embeddings
-/// (`$CLINC150_DIR`, default `../shared/datasets/clinc150` next to the repository).
+/// Measures the table in the module docs. Needs the CLINC150 reference embeddings, found by
+/// `topicd_testing::locate` (`$TOPICD_DATASETS`, default `../shared/datasets`); fails without.
 #[cfg(test)]
 mod clinc150 {
     use super::*;
     use std::collections::BTreeMap;
-    use std::path::PathBuf;
-
-    fn dataset_dir() -> PathBuf {
-        if let Ok(d) = std::env::var("CLINC150_DIR") {
-            return PathBuf::from(d);
-        }
-        let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-        for up in ["../shared/datasets/clinc150", "../../shared/datasets/clinc150"] {
-            let p = repo.join(up);
-            if p.exists() {
-                return p;
-            }
-        }
-        repo.join("../shared/datasets/clinc150")
-    }
 
     #[test]
     #[ignore = "needs the CLINC150 dataset; run with --ignored --nocapture"]
     fn clinc150_threshold() {
         use crate::model::{Topic, TopicStatus};
-        let dir = dataset_dir();
+        let dir = topicd_testing::locate::clinc150_dir();
         let bytes = std::fs::read(dir.join("clinc150.npy")).unwrap();
         let npy = npyz::NpyFile::new(&bytes[..]).unwrap();
         let shape = npy.shape().to_vec();

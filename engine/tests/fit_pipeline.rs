@@ -287,20 +287,13 @@ fn tiny_and_degenerate_inputs_give_valid_models() {
 }
 
 /// CLINC150, every 7th of the 22,500 in-scope documents (≈ 21 per intent), with the shared
-/// reference embeddings. Skipped when the dataset is not on this machine
-/// (`CLINC150_DIR`, default `/work/shared/datasets/clinc150`).
+/// reference embeddings, found by `topicd_testing::locate` (fails, saying where it looked, when
+/// the dataset is missing).
 #[test]
 fn clinc150_subset() {
-    let dir =
-        std::env::var("CLINC150_DIR").unwrap_or_else(|_| "/work/shared/datasets/clinc150".into());
-    let dir = std::path::Path::new(&dir);
-    let (Ok(jsonl), Ok(npy)) = (
-        std::fs::read_to_string(dir.join("clinc150.jsonl")),
-        std::fs::read(dir.join("clinc150.npy")),
-    ) else {
-        eprintln!("skipping: CLINC150 not found in {}", dir.display());
-        return;
-    };
+    let dir = topicd_testing::locate::clinc150_dir();
+    let jsonl = std::fs::read_to_string(dir.join("clinc150.jsonl")).unwrap();
+    let npy = std::fs::read(dir.join("clinc150.npy")).unwrap();
     let rows: Vec<serde_json::Value> =
         jsonl.lines().take(22_500).map(|l| serde_json::from_str(l).unwrap()).collect();
     let npy = npyz::NpyFile::new(&npy[..]).unwrap();

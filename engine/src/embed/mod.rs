@@ -497,26 +497,10 @@ mod tests {
         assert!(err.contains("does not exist"), "{err}");
     }
 
-    /// The weights for tests that need them (`scripts/fetch-model.sh`), if present.
-    fn test_model_dir() -> Option<PathBuf> {
-        [
-            std::env::var_os("TOPICD_EMBED_MODEL").map(PathBuf::from),
-            std::env::var_os("TOPICD_MODEL_DIR").map(PathBuf::from),
-            Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/all-MiniLM-L6-v2")),
-        ]
-        .into_iter()
-        .flatten()
-        .find(|p| has_model_files(p))
-    }
-
     #[test]
     fn cpu_forward_pass_matches_candle_bert() {
-        let Some(dir) = test_model_dir() else {
-            eprintln!(
-                "NOTICE: skipping CPU vs candle check: no weights (run scripts/fetch-model.sh)"
-            );
-            return;
-        };
+        // Fails with instructions when the weights are missing (scripts/fetch-model.sh).
+        let dir = topicd_testing::locate::model_dir();
         let texts: Vec<String> = [
             "what expression would i use to say i love you if i were an italian",
             "how do i reset my pin",
@@ -555,12 +539,7 @@ mod tests {
 
     #[test]
     fn bad_weights_are_errors_not_panics() {
-        let Some(dir) = test_model_dir() else {
-            eprintln!(
-                "NOTICE: skipping bad-weights check: no weights (run scripts/fetch-model.sh)"
-            );
-            return;
-        };
+        let dir = topicd_testing::locate::model_dir();
         let tmp = tempfile::tempdir().unwrap();
         for f in ["config.json", "tokenizer.json"] {
             std::fs::copy(dir.join(f), tmp.path().join(f)).unwrap();
