@@ -37,16 +37,16 @@
 //! ```
 //!
 //! The stages follow BERTopic's pipeline (kNN → UMAP → HDBSCAN → c-TF-IDF → reduction), in
-//! [`fit`]; the lifecycle is [`merge()`], [`transform()`] and [`io`]; the local sentence encoder is
-//! [`embed`]. The stages themselves are not a stable API; benches and parity tests reach them
-//! through the hidden `internals` module.
+//! [`fit`]; the lifecycle is [`merge()`], [`transform()`] and [`io`]; the local sentence encoder
+//! is the separate `topic-encoder` crate (so bringing your own embeddings compiles no
+//! transformer stack). The stages themselves are not a stable API; benches and parity tests
+//! reach them through the hidden `internals` module.
 
 mod aligned;
 mod builder;
 pub mod cancel;
 mod ctfidf;
 pub mod device;
-pub mod embed;
 pub mod error;
 mod hdbscan;
 pub mod io;

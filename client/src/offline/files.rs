@@ -8,8 +8,8 @@ use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
+use topic_encoder::LocalEncoder;
 use topic_engine::device::{self, DevicePreference, TensorDevice};
-use topic_engine::embed::LocalEncoder;
 use topic_engine::{Matrix, TopicModel};
 
 /// Where embeddings come from when `--embeddings` is not given.

@@ -1,4 +1,6 @@
-//! The local sentence encoder (BERT / MiniLM on candle), the offline default embedding provider.
+//! `topic-encoder`: the local sentence encoder (BERT / MiniLM on candle), the offline default
+//! embedding provider. Its own crate so that a `topic-engine` user who brings embeddings does
+//! not compile a transformer stack (tokenizers, candle-nn, candle-transformers, gemm).
 //!
 //! [`LocalEncoder`] reproduces `sentence-transformers` for BERT-family models such as
 //! `all-MiniLM-L6-v2`: WordPiece tokenisation with the model's own `tokenizer.json`, truncation at
@@ -13,7 +15,7 @@
 //!
 //! Weights come from a directory holding `config.json`, `tokenizer.json` and `model.safetensors`
 //! (what `scripts/fetch-model.sh` installs), or from a model-hub id (`org/name`) already present in
-//! the local Hugging Face cache. The engine itself never touches the network: the server's local
+//! the local Hugging Face cache. The encoder itself never touches the network: the server's local
 //! provider downloads a hub id into that cache first when it is allowed to.
 
 mod cpu;
@@ -26,8 +28,7 @@ use candle_transformers::models::bert::{BertModel, Config as BertConfig};
 use rayon::prelude::*;
 use tokenizers::{Tokenizer, TruncationDirection, TruncationParams, TruncationStrategy};
 
-use crate::error::{EngineError, Result};
-use crate::matrix::Matrix;
+use topic_engine::{EngineError, Matrix, Result};
 
 /// Longest input in tokens (special tokens included); longer texts are truncated, as
 /// `sentence-transformers` does with `max_seq_length = 256` for all-MiniLM-L6-v2.
@@ -75,7 +76,7 @@ impl std::fmt::Debug for LocalEncoder {
         f.debug_struct("LocalEncoder")
             .field("name", &self.name)
             .field("dim", &self.dim)
-            .field("device", &crate::device::name(&self.device))
+            .field("device", &topic_engine::device::name(&self.device))
             .field("backend", &self.backend_name())
             .field("options", &self.options)
             .finish()
@@ -209,7 +210,7 @@ impl LocalEncoder {
             options: EncoderOptions { max_tokens, batch_size: options.batch_size },
         };
         tracing::info!(model = %encoder.name, dim, max_tokens, batch_size = options.batch_size,
-            device = %crate::device::name(device), backend = encoder.backend_name(),
+            device = %topic_engine::device::name(device), backend = encoder.backend_name(),
             "loaded local encoder");
         Ok(encoder)
     }

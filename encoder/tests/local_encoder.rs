@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use candle_core::Device;
-use topic_engine::embed::{EncoderOptions, LocalEncoder};
+use topic_encoder::{EncoderOptions, LocalEncoder};
 
 fn load_texts(dir: &Path) -> Vec<String> {
     let raw = std::fs::read_to_string(dir.join("clinc150.jsonl")).unwrap();
