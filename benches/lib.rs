@@ -410,7 +410,7 @@ pub fn fit_and_merge(
     base: Option<&topic_engine::TopicModel>,
     fit_params: &topic_engine::FitParams,
     merge_params: &topic_engine::MergeParams,
-    device: &candle_core::Device,
+    device: topic_engine::Device,
 ) -> topic_engine::Result<Night> {
     let input = topic_engine::FitInput {
         texts,
@@ -423,7 +423,7 @@ pub fn fit_and_merge(
     let fitted = topic_engine::fit(&input, fit_params, device)?;
     let fit_s = t.elapsed().as_secs_f64();
     let t = std::time::Instant::now();
-    let outcome = topic_engine::merge::merge(base, &fitted.model, merge_params)?;
+    let outcome = topic_engine::merge(base, &fitted.model, merge_params)?;
     Ok(Night { fitted, outcome, fit_s, merge_s: t.elapsed().as_secs_f64() })
 }
 

@@ -1,7 +1,7 @@
 //! HDBSCAN (min_cluster_size 10, EOM) on 5-d points: Gaussian blobs, the shape UMAP hands it.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use topic_engine::hdbscan::{fit, HdbscanParams};
+use topic_engine::internals::hdbscan::{fit, HdbscanParams};
 
 fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("hdbscan");

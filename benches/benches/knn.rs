@@ -2,7 +2,7 @@
 
 use candle_core::Device;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use topic_engine::knn::knn;
+use topic_engine::internals::knn::knn;
 use topic_engine::KnnMethod;
 
 fn bench(c: &mut Criterion) {

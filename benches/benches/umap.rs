@@ -2,8 +2,8 @@
 
 use candle_core::Device;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use topic_engine::knn::knn;
-use topic_engine::umap::{fit, UmapParams};
+use topic_engine::internals::knn::knn;
+use topic_engine::internals::umap::{fit, UmapParams};
 use topic_engine::{FitParams, KnnMethod};
 
 fn bench(c: &mut Criterion) {

@@ -187,8 +187,8 @@ pub async fn check_embedder(cfg: &EmbeddingConfig) -> CheckResult {
         }
     } else {
         let source = cfg.model_or_default();
-        let present = topic_engine::embed::resolve_source(&source)
-            .is_ok_and(|dir| topic_engine::embed::has_model_files(&dir));
+        let present = topic_encoder::resolve_source(&source)
+            .is_ok_and(|dir| topic_encoder::has_model_files(&dir));
         if !present {
             return result(
                 Status::Skipped,

@@ -260,9 +260,9 @@ fn embed_with_the_local_encoder_matches_the_engine() {
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     let (shape, data) = read_npy(&out);
     assert_eq!(shape, [3, 384]);
-    let enc = topic_engine::embed::LocalEncoder::load(
+    let enc = topic_encoder::LocalEncoder::load(
         model.to_str().unwrap(),
-        &topic_engine::device::Device::Cpu,
+        &topic_engine::device::TensorDevice::Cpu,
     )
     .unwrap();
     let want = enc.encode(&texts.map(String::from)).unwrap();

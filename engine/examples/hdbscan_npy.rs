@@ -8,7 +8,7 @@
 use std::time::Instant;
 
 use npyz::WriterBuilder;
-use topic_engine::hdbscan::{fit, HdbscanParams};
+use topic_engine::internals::hdbscan::{fit, HdbscanParams};
 use topic_engine::Matrix;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

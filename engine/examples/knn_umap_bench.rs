@@ -14,8 +14,8 @@ use std::time::Instant;
 
 use candle_core::Device;
 use npyz::WriterBuilder;
-use topic_engine::knn::{knn, KnnGraph};
-use topic_engine::umap::{fit_with_data, UmapParams};
+use topic_engine::internals::knn::{knn, KnnGraph};
+use topic_engine::internals::umap::{fit_with_data, UmapParams};
 use topic_engine::{KnnMethod, Matrix};
 
 fn recall(approx: &KnnGraph, exact: &KnnGraph) -> f64 {

@@ -10,7 +10,7 @@
 
 use crate::error::{EngineError, Result};
 use crate::model::Keyword;
-use crate::vectorize::{class_term_counts, ClassCounts, DocTerms, SparseCounts};
+use crate::vectorize::{class_term_counts, ClassCounts, DocTerms};
 
 /// A fitted c-TF-IDF transform: one idf value per vocabulary term.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,15 +25,16 @@ pub struct ClassTfidf {
 pub type SparseWeights = Vec<(u32, f64)>;
 
 impl ClassTfidf {
-    /// Fits the idf on class × term counts over `n_terms` terms.
-    pub fn fit(rows: &[SparseCounts], n_terms: usize) -> Result<Self> {
+    /// Fits the idf on class × term counts (sparse rows, ascending term index) over `n_terms`
+    /// terms. A term no class counts gets idf 0 (it can never be a keyword).
+    pub fn fit<R: AsRef<[(u32, u32)]>>(rows: &[R], n_terms: usize) -> Result<Self> {
         if rows.is_empty() {
             return Err(EngineError::input("c-TF-IDF needs at least one class"));
         }
         let mut f = vec![0u64; n_terms];
         let mut total = 0u64;
         for row in rows {
-            for &(t, c) in row {
+            for &(t, c) in row.as_ref() {
                 let slot = f.get_mut(t as usize).ok_or_else(|| {
                     EngineError::input(format!("term index {t} out of range 0..{n_terms}"))
                 })?;
@@ -51,7 +52,8 @@ impl ClassTfidf {
     }
 
     /// c-TF-IDF of one count row (a class, or a single document): L1 row normalisation × idf.
-    pub fn transform(&self, row: &SparseCounts) -> SparseWeights {
+    /// A row without tokens has no weights.
+    pub fn transform(&self, row: &[(u32, u32)]) -> SparseWeights {
         let total: u64 = row.iter().map(|&(_, c)| u64::from(c)).sum();
         if total == 0 {
             return Vec::new();
@@ -91,6 +93,20 @@ impl TopicTerms {
     pub fn keywords(&self, c: usize, top_n: usize) -> Vec<Keyword> {
         self.weights.get(c).map_or_else(Vec::new, |w| top_words(w, &self.counts.vocabulary, top_n))
     }
+}
+
+/// The `top_n` c-TF-IDF keywords of every class, from stored class × term counts over
+/// `vocabulary` (the one c-TF-IDF: fit uses it through [`TopicTerms`], merge on the merged
+/// topics' term counts, the BERTopic import checks against it): [`ClassTfidf::fit`], then
+/// [`ClassTfidf::transform`] and [`top_words`] per class. Errors on a term index outside the
+/// vocabulary or when there is no class.
+pub fn class_keywords<R: AsRef<[(u32, u32)]>>(
+    classes: &[R],
+    vocabulary: &[String],
+    top_n: usize,
+) -> Result<Vec<Vec<Keyword>>> {
+    let tfidf = ClassTfidf::fit(classes, vocabulary.len())?;
+    Ok(classes.iter().map(|c| top_words(&tfidf.transform(c.as_ref()), vocabulary, top_n)).collect())
 }
 
 /// The `top_n` best terms of a c-TF-IDF row, best first, as BERTopic's
@@ -134,6 +150,7 @@ pub fn sparse_cosine(a: &SparseWeights, b: &SparseWeights) -> f64 {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::vectorize::SparseCounts;
 
     /// Hand-computed example. Vocabulary [card, order, refund]; classes:
     ///   c0 = {order: 2, refund: 3}  (5 tokens)
@@ -175,8 +192,27 @@ mod tests {
         let w = top_words(&m.transform(&rows[0]), &vocab, 5);
         assert_eq!(w[0].word, "b");
         assert!(m.transform(&rows[1]).is_empty());
-        assert!(ClassTfidf::fit(&[], 2).is_err());
+        assert!(ClassTfidf::fit::<SparseCounts>(&[], 2).is_err());
         assert!(ClassTfidf::fit(&[vec![(5, 1)]], 2).is_err());
+    }
+
+    /// Two classes: c0 = {a:3, b:1}, c1 = {b:2, c:2}. f = (3, 3, 2), A = int(8/2) = 4.
+    #[test]
+    fn class_keywords_match_the_bertopic_formula() {
+        let vocab: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
+        let c0 = [(0u32, 3u32), (1, 1)];
+        let c1 = [(1u32, 2u32), (2, 2)];
+        let kw = class_keywords(&[&c0[..], &c1[..]], &vocab, 10).unwrap();
+        let idf = |f: f64| (1.0 + 4.0 / f).ln();
+        assert_eq!(kw[0][0].word, "a");
+        assert!((kw[0][0].weight as f64 - 0.75 * idf(3.0)).abs() < 1e-6);
+        assert!((kw[0][1].weight as f64 - 0.25 * idf(3.0)).abs() < 1e-6);
+        assert_eq!(kw[1][0].word, "c");
+        assert!((kw[1][0].weight as f64 - 0.5 * idf(2.0)).abs() < 1e-6);
+        // Zero counts and empty classes have no keywords; a bad index is an error.
+        let kw = class_keywords(&[vec![(0u32, 0u32)], vec![]], &vocab, 10).unwrap();
+        assert!(kw.iter().all(Vec::is_empty));
+        assert!(class_keywords(&[vec![(7u32, 1u32)]], &vocab, 10).is_err());
     }
 
     #[test]

@@ -1,7 +1,10 @@
 //! The engine's error type. Every fallible public function returns [`Result`].
 
 /// Errors from the topic engine. Messages are written for the person who passed the input.
+///
+/// Non-exhaustive: match the variants you handle and keep a wildcard arm.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum EngineError {
     /// Parameters that can never work (e.g. `n_components = 0`).
     #[error("invalid parameter `{name}`: {reason}")]
@@ -18,9 +21,10 @@ pub enum EngineError {
     /// The local sentence encoder failed to load or run.
     #[error("encoder: {0}")]
     Encoder(String),
-    /// A tensor operation failed (device out of memory, CUDA error, ...).
+    /// A tensor operation failed (device out of memory, CUDA error, ...). The backend's own
+    /// error type stays private to the engine; [`BackendError`] carries its message.
     #[error("tensor backend: {0}")]
-    Backend(#[from] candle_core::Error),
+    Backend(BackendError),
     /// The caller cancelled the work through its [`crate::Cancel`] token; nothing was produced.
     #[error("cancelled: the caller gave up before the work finished")]
     Cancelled,
@@ -31,6 +35,36 @@ pub enum EngineError {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// A failure inside the tensor backend, as an opaque message (the backend is an implementation
+/// detail of the engine and may change without a breaking release).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackendError {
+    message: String,
+}
+
+impl BackendError {
+    /// The backend's description of the failure.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl std::fmt::Display for BackendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for BackendError {}
+
+/// Lets the engine's own code use `?` on tensor operations; not part of the public contract.
+#[doc(hidden)]
+impl From<candle_core::Error> for EngineError {
+    fn from(e: candle_core::Error) -> Self {
+        EngineError::Backend(BackendError { message: e.to_string() })
+    }
 }
 
 /// `Result` with [`EngineError`].

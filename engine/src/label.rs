@@ -1,30 +1,60 @@
-//! Offline keyword labels ("Card delivery · arrival"), the default when no LLM is configured.
+//! Offline keyword labels ("Card delivery · arrive"): the label a fit gives every topic, the
+//! default labeler's output (`topicd-providers`' `KeywordLabeler` calls [`keyword_label`]) and
+//! the fallback for topics an LLM did not name. The one implementation of the README's format.
 
 use crate::model::Keyword;
 
-/// Keywords in a keyword label.
-pub const LABEL_WORDS: usize = 3;
+/// Most parts in a keyword label.
+pub const LABEL_PARTS: usize = 3;
 
-/// Label of a topic without keywords (e.g. only stop words or non-Latin text).
-pub const NO_KEYWORDS_LABEL: &str = "(no keywords)";
+/// How far down the keyword list a phrase (an n-gram) may sit and still lead the label.
+pub const PHRASE_WINDOW: usize = 5;
 
-/// A short readable label from the top keywords: the first [`LABEL_WORDS`] non-empty keywords
-/// joined by " · ", the first letter capitalised ("Refund · order · money").
-pub fn keyword_label(keywords: &[Keyword]) -> String {
-    let words: Vec<&str> = keywords
-        .iter()
-        .map(|k| k.word.trim())
-        .filter(|w| !w.is_empty())
-        .take(LABEL_WORDS)
-        .collect();
-    if words.is_empty() {
-        return NO_KEYWORDS_LABEL.to_string();
+impl AsRef<str> for Keyword {
+    fn as_ref(&self) -> &str {
+        &self.word
     }
-    let joined = words.join(" · ");
+}
+
+/// A short human-readable label from keywords (best first): a leading phrase (n-gram) when one
+/// is within the first [`PHRASE_WINDOW`] keywords, then further keywords whose words are not
+/// already said, at most [`LABEL_PARTS`] parts, joined with " · ", first letter capitalised.
+/// Underscores count as spaces (BERTopic names such as `pto_balance`), so a label never looks
+/// like a raw BERTopic name. `["card", "delivery", "arrive", "card delivery"]` gives
+/// "Card delivery · arrive". A topic without usable keywords is "Topic <id>".
+///
+/// Takes [`Keyword`]s or plain words (`&[String]`, `&[&str]`).
+pub fn keyword_label<S: AsRef<str>>(topic_id: i64, keywords: &[S]) -> String {
+    let cleaned: Vec<String> = keywords
+        .iter()
+        .map(|k| k.as_ref().replace('_', " ").split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|k| !k.is_empty() && k.chars().any(char::is_alphanumeric))
+        .collect();
+    let mut parts: Vec<&str> = Vec::new();
+    let mut said: Vec<&str> = Vec::new();
+
+    if let Some(lead) = cleaned.iter().take(PHRASE_WINDOW).find(|k| k.contains(' ')) {
+        parts.push(lead.as_str());
+        said.extend(lead.split(' '));
+    }
+    for k in &cleaned {
+        if parts.len() >= LABEL_PARTS {
+            break;
+        }
+        if k.split(' ').all(|w| said.contains(&w)) {
+            continue;
+        }
+        parts.push(k.as_str());
+        said.extend(k.split(' '));
+    }
+    if parts.is_empty() {
+        return format!("Topic {topic_id}");
+    }
+    let joined = parts.join(" · ");
     let mut chars = joined.chars();
     match chars.next() {
         Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => joined,
+        None => format!("Topic {topic_id}"),
     }
 }
 
@@ -47,15 +77,39 @@ mod tests {
     #[test]
     fn labels() {
         assert_eq!(
-            keyword_label(&kw(&["refund", "order", "money", "back"])),
+            keyword_label(0, &kw(&["refund", "order", "money", "back"])),
             "Refund · order · money"
         );
-        assert_eq!(keyword_label(&kw(&["", "card"])), "Card");
-        assert_eq!(keyword_label(&[]), NO_KEYWORDS_LABEL);
+        assert_eq!(keyword_label(0, &kw(&["", "card"])), "Card");
+        assert_eq!(keyword_label::<Keyword>(4, &[]), "Topic 4");
         assert_eq!(
             bertopic_name(3, &kw(&["refund", "order", "money", "back", "x"])),
             "3_refund_order_money_back"
         );
         assert_eq!(bertopic_name(-1, &kw(&["a"])), "-1_a");
+    }
+
+    #[test]
+    fn phrase_leads_and_repeats_are_skipped() {
+        assert_eq!(
+            keyword_label(3, &["card", "delivery", "arrive", "card delivery", "new card"]),
+            "Card delivery · arrive · new card"
+        );
+        assert_eq!(
+            keyword_label(1, &["weather", "rain", "forecast", "today"]),
+            "Weather · rain · forecast"
+        );
+        assert_eq!(keyword_label(2, &["pto_balance", "pto", "days"]), "Pto balance · days");
+    }
+
+    #[test]
+    fn never_a_raw_bertopic_name() {
+        let label = keyword_label(3, &["card", "arrive", "delivery"]);
+        assert!(!label.contains('_'), "{label}");
+        assert_eq!(keyword_label(7, &["", "  ", "!!"]), "Topic 7");
+        // Plain strings and keywords give the same label.
+        let words = ["card", "delivery", "arrive", "card delivery"];
+        let owned: Vec<String> = words.iter().map(|s| s.to_string()).collect();
+        assert_eq!(keyword_label(1, &owned), keyword_label(1, &kw(&words)));
     }
 }

@@ -1,38 +1,114 @@
 //! `topic-engine`: BERTopic-quality topic modeling in Rust, with no network and no database.
 //!
-//! The modules follow the pipeline: [`knn`] → [`umap`] → [`hdbscan`] → [`vectorize`] +
-//! [`ctfidf`] → [`reduce`], tied together by [`pipeline::fit`]; then the model lifecycle:
-//! [`merge`], [`transform`], [`io`]; and the local encoder in [`embed`].
+//! Bring texts and their sentence embeddings, get topics with keywords, an assignment and a
+//! probability per document, a model that merges day after day with stable ids
+//! ([`merge()`]), tags new documents ([`transform()`]) and saves to two small files
+//! ([`save`], [`load`]):
+//!
+//! ```
+//! use topic_engine::{Matrix, TopicModelBuilder};
+//!
+//! // Three tiny synthetic "intents", 20 documents each, with embeddings near one axis each.
+//! let intents = [("refund my order", 0), ("card was declined", 1), ("weather tomorrow", 2)];
+//! let mut texts = Vec::new();
+//! let mut rows = Vec::new();
+//! for i in 0..60usize {
+//!     let (text, axis) = intents[i % 3];
+//!     texts.push(format!("{text} {i}"));
+//!     let mut row = vec![0.02 * ((i * 7 % 11) as f32 - 5.0); 8];
+//!     row[axis] = 1.0;
+//!     rows.push(row);
+//! }
+//! let embeddings = Matrix::from_rows(&rows)?;
+//!
+//! // BERTopic's defaults (min_topic_size 10, top_n_words 10, UMAP 15 neighbours / 5
+//! // components, HDBSCAN EOM), a fixed seed.
+//! let result = TopicModelBuilder::new().seed(42).fit(&texts, &embeddings)?;
+//!
+//! assert_eq!(result.topics().count(), 3);
+//! assert_eq!(result.assignments.len(), 60);
+//! assert_eq!(result.probabilities.len(), 60);
+//! for topic in result.topics() {
+//!     println!("{} {} ({} docs): {}", topic.id, topic.label, topic.size, topic.keywords[0].word);
+//! }
+//! // Documents of one intent share a topic.
+//! assert_eq!(result.assignments[0], result.assignments[3]);
+//! # Ok::<(), topic_engine::EngineError>(())
+//! ```
+//!
+//! The stages follow BERTopic's pipeline (kNN → UMAP → HDBSCAN → c-TF-IDF → reduction), in
+//! [`fit`]; the lifecycle is [`merge()`], [`transform()`] and [`io`]; the local sentence encoder
+//! is the separate `topic-encoder` crate (so bringing your own embeddings compiles no
+//! transformer stack). The stages themselves are not a stable API; benches and parity tests
+//! reach them through the hidden `internals` module.
 
 mod aligned;
+mod builder;
 pub mod cancel;
-pub mod ctfidf;
+mod ctfidf;
 pub mod device;
-pub mod embed;
 pub mod error;
-pub mod hdbscan;
+mod hdbscan;
 pub mod io;
-pub mod knn;
+mod knn;
 pub mod label;
 pub mod matrix;
 pub mod merge;
 pub mod model;
 pub mod params;
-pub mod pipeline;
-pub mod reduce;
-pub mod representative;
+mod pipeline;
+mod reduce;
+mod representative;
 mod simd;
 #[cfg(test)]
 pub(crate) mod testutil;
 pub mod text;
 pub mod transform;
-pub mod umap;
-pub mod vectorize;
+mod umap;
+mod vectorize;
 
+pub use builder::TopicModelBuilder;
 pub use cancel::Cancel;
-pub use error::{EngineError, Result};
+pub use device::Device;
+pub use error::{BackendError, EngineError, Result};
+pub use io::{load, save};
 pub use matrix::Matrix;
+pub use merge::{merge, MergeOutcome};
 pub use model::{Keyword, Topic, TopicAssignment, TopicModel, OUTLIER_TOPIC};
 pub use params::{FitParams, KnnMethod, MergeParams, NrTopics, TransformParams};
 pub use pipeline::{fit, fit_cancellable, FitInput, FitResult, StageTimings};
-pub use transform::{transform, TopicIndex};
+pub use transform::{transform, transform_one, TopicIndex};
+
+/// The pipeline's stages, for benches, parity tests and examples. Not a stable API: anything
+/// here may change in any release.
+#[doc(hidden)]
+pub mod internals {
+    /// c-TF-IDF.
+    pub mod ctfidf {
+        pub use crate::ctfidf::*;
+    }
+    /// HDBSCAN.
+    pub mod hdbscan {
+        pub use crate::hdbscan::*;
+    }
+    /// kNN graphs.
+    pub mod knn {
+        pub use crate::knn::*;
+    }
+    /// Topic reduction.
+    pub mod reduce {
+        pub use crate::reduce::*;
+    }
+    /// Representative documents.
+    pub mod representative {
+        pub use crate::representative::*;
+    }
+    /// UMAP.
+    pub mod umap {
+        pub use crate::umap::*;
+    }
+    /// The vectorizer.
+    pub mod vectorize {
+        pub use crate::vectorize::*;
+    }
+}

@@ -32,7 +32,7 @@
 //!   counts and samples accumulate into the base `-1` (created if the base has none). Its
 //!   embedding is maintained but [`crate::transform`] ignores it by default.
 //! - **Keywords.** After merging, the c-TF-IDF keywords of every active topic (`-1` included, as in
-//!   BERTopic) are recomputed over the active classes' term counts ([`ctfidf_keywords`]), so a
+//!   BERTopic) are recomputed over the active classes' term counts ([`class_keywords`]), so a
 //!   matched topic's keywords follow its documents. Labels do not change (ids and labels are what
 //!   users see; re-labelling is the labeler's job).
 //! - **Retention.** With `now` = the last day of the merged model: an active topic with
@@ -52,13 +52,15 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
 
+use crate::ctfidf::class_keywords;
 use crate::error::{EngineError, Result};
-use crate::model::{DailyCount, Keyword, Topic, TopicModel, TopicStatus, OUTLIER_TOPIC};
+use crate::model::{DailyCount, Topic, TopicModel, TopicStatus, OUTLIER_TOPIC};
 use crate::params::MergeParams;
 use crate::simd::Isa;
 
 /// What [`merge`] did.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct MergeOutcome {
     /// The merged model.
     pub model: TopicModel,
@@ -217,7 +219,7 @@ pub fn merge(
         date_range,
     };
     let retired = apply_retention(&mut model, params);
-    recompute_keywords(&mut model);
+    recompute_keywords(&mut model)?;
     model.validate()?;
     tracing::info!(
         matched = matched.len(),
@@ -390,61 +392,23 @@ fn compact_vocabulary(model: &mut TopicModel) {
     }
 }
 
-/// Recomputes the keywords of every active topic that has term counts.
-fn recompute_keywords(model: &mut TopicModel) {
+/// Recomputes the keywords of every active topic that has term counts, with the engine's one
+/// c-TF-IDF ([`class_keywords`]).
+fn recompute_keywords(model: &mut TopicModel) -> Result<()> {
     let top_n = model.fit_params.top_n_words;
     let idx: Vec<usize> = (0..model.topics.len())
         .filter(|&i| model.topics[i].is_active() && !model.topics[i].term_counts.is_empty())
         .collect();
     if idx.is_empty() {
-        return;
+        return Ok(());
     }
     let classes: Vec<&[(u32, u32)]> =
         idx.iter().map(|&i| model.topics[i].term_counts.as_slice()).collect();
-    let keywords = ctfidf_keywords(&classes, &model.vocabulary, top_n);
+    let keywords = class_keywords(&classes, &model.vocabulary, top_n)?;
     for (i, kw) in idx.into_iter().zip(keywords) {
         model.topics[i].keywords = kw;
     }
-}
-
-/// BERTopic's c-TF-IDF (BERTOPIC_NOTES.md §2) from sparse class × term counts: `f_t` = total
-/// count of term t over the classes, `A` = ⌊mean tokens per class⌋, `idf_t = ln(1 + A / f_t)`,
-/// weight = `count / class tokens × idf_t`; the `top_n` largest non-zero weights per class,
-/// descending (ties: smaller vocabulary index first). Self-contained here because merge works on
-/// stored counts only (no documents), while the fit-time `ctfidf` module vectorises documents.
-pub fn ctfidf_keywords(
-    classes: &[&[(u32, u32)]],
-    vocabulary: &[String],
-    top_n: usize,
-) -> Vec<Vec<Keyword>> {
-    let mut f = vec![0f64; vocabulary.len()];
-    let mut total = 0f64;
-    for c in classes {
-        for &(t, n) in *c {
-            f[t as usize] += f64::from(n);
-            total += f64::from(n);
-        }
-    }
-    let a = if classes.is_empty() { 0.0 } else { (total / classes.len() as f64).trunc() };
-    classes
-        .iter()
-        .map(|c| {
-            let tokens: f64 = c.iter().map(|&(_, n)| f64::from(n)).sum();
-            let mut w: Vec<(u32, f64)> = c
-                .iter()
-                .map(|&(t, n)| (t, f64::from(n) / tokens * (1.0 + a / f[t as usize]).ln()))
-                .filter(|&(_, w)| w > 0.0)
-                .collect();
-            w.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
-            w.truncate(top_n);
-            w.into_iter()
-                .map(|(t, weight)| Keyword {
-                    word: vocabulary[t as usize].clone(),
-                    weight: weight as f32,
-                })
-                .collect()
-        })
-        .collect()
+    Ok(())
 }
 
 #[cfg(test)]

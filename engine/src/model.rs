@@ -126,12 +126,29 @@ impl TopicModel {
         self.topics.iter().filter(|t| t.is_active() && !t.is_outlier())
     }
 
-    /// Up to `limit` active, non-outlier topics, largest first (ties: smaller id first).
+    /// Up to `limit` active, non-outlier topics, largest first (ties: smaller id first): the one
+    /// ranking behind the dashboard snapshot and `GetTopTopics`.
     pub fn top_topics(&self, limit: usize) -> Vec<&Topic> {
         let mut topics: Vec<&Topic> = self.active_topics().collect();
         topics.sort_by(|a, b| b.size.cmp(&a.size).then(a.id.cmp(&b.id)));
         topics.truncate(limit);
         topics
+    }
+
+    /// Approximate heap size of the model in bytes (strings, embeddings, term and daily counts,
+    /// plus a fixed overhead per model and per topic): what a cache of loaded models weighs.
+    pub fn heap_bytes(&self) -> u64 {
+        let mut b = 256u64;
+        b += self.vocabulary.iter().map(|w| w.len() as u64 + 24).sum::<u64>();
+        for t in &self.topics {
+            b += 256;
+            b += (t.embedding.len() as u64) * 4;
+            b += (t.term_counts.len() as u64) * 8;
+            b += t.keywords.iter().map(|k| k.word.len() as u64 + 32).sum::<u64>();
+            b += t.samples.iter().map(|s| s.len() as u64 + 24).sum::<u64>();
+            b += t.label.len() as u64 + (t.daily_counts.len() as u64) * 16;
+        }
+        b
     }
 
     /// The label of topic `id` (`None` for unknown ids; the outlier topic has its own label

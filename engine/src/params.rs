@@ -67,6 +67,7 @@ pub enum KnnMethod {
 /// (`BERTopic(min_topic_size=10, top_n_words=10)` with its default UMAP and HDBSCAN).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct FitParams {
     /// UMAP `n_neighbors` (default 15); also k of the kNN graph.
     pub n_neighbors: usize,
@@ -161,6 +162,7 @@ impl FitParams {
 /// Parameters of [`crate::merge::merge`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct MergeParams {
     /// Cosine similarity of topic embeddings at or above which a day topic is the same topic
     /// as a base topic (default 0.7, BERTopic's).
@@ -209,6 +211,7 @@ impl MergeParams {
 /// Parameters of [`crate::transform::transform`].
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct TransformParams {
     /// A document whose best cosine to any active topic is below this is an outlier (-1).
     /// The default is measured on CLINC150 (see [`crate::transform`]).

@@ -8,14 +8,15 @@
 //! 5. Vectorizer + c-TF-IDF on the per-topic documents (outliers are a class too), keywords,
 //!    representative documents, topic embeddings (mean input embedding, L2-normalised).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use candle_core::Device;
 use chrono::NaiveDate;
 
 use crate::cancel::Cancel;
 use crate::ctfidf::TopicTerms;
+use crate::device::{self, Device};
 use crate::error::{EngineError, Result};
 use crate::hdbscan::{self, HdbscanParams};
 use crate::knn;
@@ -25,6 +26,7 @@ use crate::model::{DailyCount, LabelSource, Topic, TopicModel, TopicStatus, OUTL
 use crate::params::{FitParams, MergeParams, NrTopics};
 use crate::reduce;
 use crate::representative::representative_docs;
+use crate::transform::TopicIndex;
 use crate::umap::{self, UmapParams};
 use crate::vectorize::{DocTerms, Tokenizer};
 
@@ -45,14 +47,19 @@ pub struct FitInput<'a> {
 
 /// Wall-clock time per stage.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[non_exhaustive]
 pub struct StageTimings {
+    /// The kNN graph.
     pub knn: Duration,
+    /// UMAP (fuzzy graph, spectral init, layout).
     pub umap: Duration,
+    /// HDBSCAN.
     pub hdbscan: Duration,
     /// Vectorizer, c-TF-IDF, keywords, representative documents and topic embeddings.
     pub ctfidf: Duration,
     /// Topic reduction (`nr_topics`), zero when none was asked for.
     pub reduction: Duration,
+    /// The whole fit.
     pub total: Duration,
 }
 
@@ -71,12 +78,24 @@ impl StageTimings {
     }
 }
 
-/// A fitted day model plus the per-document assignments.
+/// A fitted day model plus the per-document assignments, scores and probabilities.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct FitResult {
+    /// The fitted day model.
     pub model: TopicModel,
     /// Topic id per input document (`-1` = outlier), in input order.
     pub assignments: Vec<i64>,
+    /// Per document, the cosine of its input embedding with its topic's embedding, computed
+    /// by [`TopicIndex::score`] (the same SIMD dot as Transform, so a training document's
+    /// Transform score equals this bit for bit when Transform picks the same topic); 0 for
+    /// outliers.
+    pub scores: Vec<f32>,
+    /// Per document, HDBSCAN's membership strength in `[0, 1]` (0 for outliers), as
+    /// BERTopic's `probabilities_` with `calculate_probabilities=False`. A topic reduction
+    /// keeps them, as BERTopic does for 1-D probabilities.
+    pub probabilities: Vec<f32>,
+    /// Wall time per stage.
     pub timings: StageTimings,
 }
 
@@ -125,8 +144,9 @@ fn timed<T>(slot: &mut Duration, span: tracing::Span, f: impl FnOnce() -> Result
     out
 }
 
-/// Fits a topic model. Deterministic for a given input and `params.seed`.
-pub fn fit(input: &FitInput<'_>, params: &FitParams, device: &Device) -> Result<FitResult> {
+/// Fits a topic model on `device` (only the exact kNN uses a GPU). Deterministic for a given
+/// input and `params.seed`.
+pub fn fit(input: &FitInput<'_>, params: &FitParams, device: Device) -> Result<FitResult> {
     fit_cancellable(input, params, device, &Cancel::never())
 }
 
@@ -142,14 +162,23 @@ pub fn fit(input: &FitInput<'_>, params: &FitParams, device: &Device) -> Result<
 pub fn fit_cancellable(
     input: &FitInput<'_>,
     params: &FitParams,
-    device: &Device,
+    device: Device,
     cancel: &Cancel,
 ) -> Result<FitResult> {
     cancel.check()?;
     validate(input, params)?;
+    let device = device::select(device)?;
     let started = Instant::now();
     let mut timings = StageTimings::default();
     let n = input.texts.len();
+
+    // Every row L2-normalised here, whoever calls (the server with precomputed or provider
+    // embeddings, `topics fit --embeddings`, a library user): kNN, UMAP's init, the reduction
+    // and the topic embeddings all see unit rows. Scores below use the caller's rows, as
+    // Transform does (it normalises each document itself).
+    let caller_embeddings = input.embeddings;
+    let unit_rows = unit_rows(input.embeddings);
+    let input = &FitInput { embeddings: &unit_rows, ..*input };
 
     // umap-learn truncates n_neighbors to n − 1 on tiny inputs (self included in the k).
     let k = if n <= params.n_neighbors { n - 1 } else { params.n_neighbors };
@@ -164,7 +193,7 @@ pub fn fit_cancellable(
                     params.knn,
                     params.exact_knn_max,
                     params.seed,
-                    device,
+                    &device,
                     cancel,
                 )
             },
@@ -211,6 +240,7 @@ pub fn fit_cancellable(
         },
     )?;
     let raw_topics = clustering.n_clusters();
+    let probabilities = clustering.probabilities;
 
     cancel.check()?;
     let labels = if params.nr_topics == NrTopics::None {
@@ -230,6 +260,12 @@ pub fn fit_cancellable(
         tracing::info_span!("ctfidf", n, topics = assignments.iter().max().map_or(0, |m| m + 1)),
         || build_model(input, params, &assignments),
     )?;
+    let index = TopicIndex::new(&model);
+    let scores = caller_embeddings
+        .iter_rows()
+        .zip(&assignments)
+        .map(|(row, &topic)| index.score(row, topic).unwrap_or(0.0))
+        .collect();
     timings.total = started.elapsed();
     tracing::info!(
         documents = n,
@@ -239,7 +275,32 @@ pub fn fit_cancellable(
         total_ms = timings.total.as_millis() as u64,
         "fit done"
     );
-    Ok(FitResult { model, assignments, timings })
+    Ok(FitResult { model, assignments, scores, probabilities, timings })
+}
+
+/// A row whose norm is within this of 1 is already unit length (an encoder's or numpy's
+/// normalisation, rounded to `f32`) and is kept bit for bit: normalising it again would only
+/// move its last bits, and UMAP's SGD turns last-bit differences into a different layout.
+const UNIT_NORM_TOLERANCE: f32 = 1e-5;
+
+/// `embeddings` with every row L2-normalised (all-zero rows stay zero); rows already unit
+/// length ([`UNIT_NORM_TOLERANCE`]) are left as they are, and so is the whole matrix, without a
+/// copy, when every row is.
+fn unit_rows(embeddings: &Matrix) -> Cow<'_, Matrix> {
+    let norm = |r: &[f32]| r.iter().map(|v| v * v).sum::<f32>().sqrt();
+    let is_unit = |r: &[f32]| (norm(r) - 1.0).abs() <= UNIT_NORM_TOLERANCE;
+    if embeddings.iter_rows().all(is_unit) {
+        return Cow::Borrowed(embeddings);
+    }
+    let mut out = embeddings.clone();
+    for i in 0..out.rows() {
+        let row = out.row_mut(i);
+        let n = norm(row);
+        if n > 0.0 && (n - 1.0).abs() > UNIT_NORM_TOLERANCE {
+            row.iter_mut().for_each(|v| *v /= n);
+        }
+    }
+    Cow::Owned(out)
 }
 
 /// Keywords, term counts, samples, embeddings and daily counts for the final topics.
@@ -292,7 +353,7 @@ fn build_model(
             embedding.iter().map(|&v| if norm > 0.0 { (v / norm) as f32 } else { 0.0 }).collect();
         topics.push(Topic {
             id,
-            label: keyword_label(&keywords),
+            label: keyword_label(id, &keywords),
             label_source: LabelSource::Keywords,
             keywords,
             size: members[c].len() as u64,
@@ -343,36 +404,49 @@ mod tests {
         let p = FitParams::default();
         let texts: Vec<String> = (0..20).map(|i| format!("doc {i}")).collect();
         let emb = Matrix::zeros(19, 4);
-        let e = fit(&input(&texts, &emb), &p, &Device::Cpu).unwrap_err().to_string();
+        let e = fit(&input(&texts, &emb), &p, Device::Cpu).unwrap_err().to_string();
         assert!(e.contains("20 documents but 19 embeddings"), "{e}");
 
         let mut emb = Matrix::zeros(20, 4);
         emb.row_mut(3)[1] = f32::NAN;
-        let e = fit(&input(&texts, &emb), &p, &Device::Cpu).unwrap_err().to_string();
+        let e = fit(&input(&texts, &emb), &p, Device::Cpu).unwrap_err().to_string();
         assert!(e.contains("row 3"), "{e}");
 
         let emb = Matrix::zeros(20, 4);
         let mut bad = texts.clone();
         bad[7] = "  ".into();
-        let e = fit(&input(&bad, &emb), &p, &Device::Cpu).unwrap_err().to_string();
+        let e = fit(&input(&bad, &emb), &p, Device::Cpu).unwrap_err().to_string();
         assert!(e.contains("document 7 is empty"), "{e}");
 
         let few: Vec<String> = texts[..5].to_vec();
         let emb = Matrix::zeros(5, 4);
-        let e = fit(&input(&few, &emb), &p, &Device::Cpu).unwrap_err().to_string();
+        let e = fit(&input(&few, &emb), &p, Device::Cpu).unwrap_err().to_string();
         assert!(e.contains("min_topic_size"), "{e}");
 
-        let e = fit(&input(&[], &Matrix::zeros(0, 4)), &p, &Device::Cpu).unwrap_err().to_string();
+        let e = fit(&input(&[], &Matrix::zeros(0, 4)), &p, Device::Cpu).unwrap_err().to_string();
         assert!(e.contains("no documents"), "{e}");
 
         let dates = vec![day(); 3];
         let emb = Matrix::zeros(20, 4);
         let inp = FitInput { dates: Some(&dates), ..input(&texts, &emb) };
-        let e = fit(&inp, &p, &Device::Cpu).unwrap_err().to_string();
+        let e = fit(&inp, &p, Device::Cpu).unwrap_err().to_string();
         assert!(e.contains("3 dates"), "{e}");
 
         let bad_params = FitParams { min_topic_size: 1, ..FitParams::default() };
-        assert!(fit(&input(&texts, &emb), &bad_params, &Device::Cpu).is_err());
+        assert!(fit(&input(&texts, &emb), &bad_params, Device::Cpu).is_err());
+    }
+
+    #[test]
+    fn unit_rows_normalises_only_rows_that_are_not_unit() {
+        let unit = [0.6f32, 0.8, 0.0];
+        let m = Matrix::from_rows(&[unit, [3.0, 4.0, 0.0], [0.0; 3]]).unwrap();
+        let u = unit_rows(&m);
+        assert_eq!(u.row(0), unit);
+        assert_eq!(u.row(1), [0.6, 0.8, 0.0]);
+        assert_eq!(u.row(2), [0.0; 3]);
+        // Already unit to f32 rounding: no copy, not a bit changed.
+        let nearly = Matrix::from_rows(&[[0.6f32, 0.800_000_1, 0.0], unit]).unwrap();
+        assert!(matches!(unit_rows(&nearly), Cow::Borrowed(_)));
     }
 
     /// The model-building stage on its own: three hand-made topics plus outliers.
@@ -405,7 +479,7 @@ mod tests {
         let t0 = m.topic(0).unwrap();
         assert_eq!(t0.size, 3);
         assert_eq!(t0.keywords[0].word, "refund");
-        assert_eq!(t0.label, keyword_label(&t0.keywords));
+        assert_eq!(t0.label, keyword_label(0, &t0.keywords));
         assert!(t0.samples.len() == 3 && t0.samples.iter().all(|s| s.contains("refund")));
         assert_eq!(
             t0.daily_counts,

@@ -15,7 +15,8 @@
 //! Topics built from gold intents on half of the 22,500 in-scope reference embeddings
 //! (all-MiniLM-L6-v2, 150 topics, embedding = normalised mean), transform of the other half
 //! (11,250 in-scope docs) and the 1,200 out-of-scope (oos) docs
-//! (`CLINC150_DIR=… cargo test -p topic-engine --lib -- --ignored clinc150_threshold --nocapture`):
+//! (`cargo test -p topic-engine --lib -- --ignored clinc150_threshold --nocapture`, data found by
+//! `topicd_testing::locate`):
 //!
 //! | threshold | in-scope accuracy | in-scope kept (≠ −1) | oos rejected (−1) |
 //! |-----------|-------------------|----------------------|-------------------|
@@ -132,18 +133,42 @@ impl TopicIndex {
         Ok(out)
     }
 
-    fn assign_unchecked(&self, doc: &[f32], params: &TransformParams) -> TopicAssignment {
+    /// The cosine of document `doc` (any norm, `dim` long) with active topic `topic_id`,
+    /// computed exactly as [`TopicIndex::assign`] computes it (same SIMD dot, same order), so a
+    /// fit's score for a training document equals the score its Transform gives bit for bit.
+    /// `None` when `topic_id` is not an active, non-outlier topic of the index.
+    pub fn score(&self, doc: &[f32], topic_id: i64) -> Option<f32> {
+        let i = self.ids.binary_search(&topic_id).ok()?;
+        let row = self.embeddings.chunks_exact(self.dim).nth(i)?;
+        Some(self.cosine(doc, row, self.inv_norm(doc)))
+    }
+
+    /// `1 / ‖doc‖` (0 for a zero vector).
+    fn inv_norm(&self, doc: &[f32]) -> f32 {
         let norm = self.isa.dot(doc, doc).sqrt();
-        let inv = if norm > 0.0 { 1.0 / norm } else { 0.0 };
+        if norm > 0.0 {
+            1.0 / norm
+        } else {
+            0.0
+        }
+    }
+
+    /// Cosine of `doc` with a unit (or zero) topic row, given `doc`'s inverse norm.
+    fn cosine(&self, doc: &[f32], row: &[f32], inv: f32) -> f32 {
+        self.isa.dot(doc, row) * inv
+    }
+
+    fn assign_unchecked(&self, doc: &[f32], params: &TransformParams) -> TopicAssignment {
+        let inv = self.inv_norm(doc);
         let mut best_id = OUTLIER_TOPIC;
         let mut best = f32::NEG_INFINITY;
         if params.outlier_centroid {
             if let Some(o) = &self.outlier {
-                best = self.isa.dot(doc, o) * inv;
+                best = self.cosine(doc, o, inv);
             }
         }
         for (i, row) in self.embeddings.chunks_exact(self.dim).enumerate() {
-            let s = self.isa.dot(doc, row) * inv;
+            let s = self.cosine(doc, row, inv);
             // Strictly greater: ties keep the smaller id (the outlier centroid wins its ties,
             // as in BERTopic where row 0 is -1).
             if s > best {
@@ -321,33 +346,18 @@ mod tests {
     }
 }
 
-/// Measures the table in the module docs. Needs the CLINC150 reference embeddings
-/// (`$CLINC150_DIR`, default `../shared/datasets/clinc150` next to the repository).
+/// Measures the table in the module docs. Needs the CLINC150 reference embeddings, found by
+/// `topicd_testing::locate` (`$TOPICD_DATASETS`, default `../shared/datasets`); fails without.
 #[cfg(test)]
 mod clinc150 {
     use super::*;
     use std::collections::BTreeMap;
-    use std::path::PathBuf;
-
-    fn dataset_dir() -> PathBuf {
-        if let Ok(d) = std::env::var("CLINC150_DIR") {
-            return PathBuf::from(d);
-        }
-        let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-        for up in ["../shared/datasets/clinc150", "../../shared/datasets/clinc150"] {
-            let p = repo.join(up);
-            if p.exists() {
-                return p;
-            }
-        }
-        repo.join("../shared/datasets/clinc150")
-    }
 
     #[test]
     #[ignore = "needs the CLINC150 dataset; run with --ignored --nocapture"]
     fn clinc150_threshold() {
         use crate::model::{Topic, TopicStatus};
-        let dir = dataset_dir();
+        let dir = topicd_testing::locate::clinc150_dir();
         let bytes = std::fs::read(dir.join("clinc150.npy")).unwrap();
         let npy = npyz::NpyFile::new(&bytes[..]).unwrap();
         let shape = npy.shape().to_vec();

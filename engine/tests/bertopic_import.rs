@@ -7,8 +7,9 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use chrono::NaiveDate;
+use topic_engine::internals::ctfidf::class_keywords;
 use topic_engine::io::bertopic::import_as_of;
-use topic_engine::merge::{ctfidf_keywords, merge};
+use topic_engine::merge::merge;
 use topic_engine::{transform, Matrix, MergeParams, TransformParams};
 
 fn fixture() -> PathBuf {
@@ -68,7 +69,7 @@ fn recovered_term_counts_reproduce_bertopic_keywords() {
     let m = import_as_of(&fixture(), day()).unwrap();
     let classes: Vec<&[(u32, u32)]> = m.topics.iter().map(|t| t.term_counts.as_slice()).collect();
     assert!(classes.iter().all(|c| !c.is_empty()));
-    let kw = ctfidf_keywords(&classes, &m.vocabulary, 10);
+    let kw = class_keywords(&classes, &m.vocabulary, 10).unwrap();
     for (t, ours) in m.topics.iter().zip(&kw) {
         for (a, b) in ours.iter().zip(&t.keywords) {
             assert!((a.weight - b.weight).abs() < 1e-5, "topic {}: {a:?} vs {b:?}", t.id);
@@ -95,7 +96,9 @@ fn transform_matches_bertopic_on_held_out_docs() {
     assert_eq!(x.rows(), 20);
     // BERTopic's transform for a safetensors-loaded model: argmax cosine including the -1
     // centroid, no threshold.
-    let p = TransformParams { outlier_threshold: -2.0, outlier_centroid: true };
+    let mut p = TransformParams::default();
+    p.outlier_threshold = -2.0;
+    p.outlier_centroid = true;
     let a = transform(&m, &x, &p).unwrap();
     assert_eq!(a.iter().map(|a| a.topic_id).collect::<Vec<_>>(), exp.topics);
     for (a, &p) in a.iter().zip(&exp.probs) {

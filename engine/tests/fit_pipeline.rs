@@ -5,12 +5,12 @@
 
 use std::collections::HashMap;
 
-use candle_core::Device;
 use chrono::NaiveDate;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, Normal};
 use topic_engine::{
-    fit, fit_cancellable, Cancel, EngineError, FitInput, FitParams, FitResult, Matrix, NrTopics,
+    fit, fit_cancellable, transform, Cancel, Device, EngineError, FitInput, FitParams, FitResult,
+    Matrix, NrTopics, TopicIndex, TransformParams,
 };
 
 fn day() -> NaiveDate {
@@ -20,7 +20,19 @@ fn day() -> NaiveDate {
 fn run(texts: &[String], emb: &Matrix, params: &FitParams) -> FitResult {
     let input =
         FitInput { texts, embeddings: emb, dates: None, day: day(), embedding_model: "synthetic" };
-    fit(&input, params, &Device::Cpu).unwrap()
+    fit(&input, params, Device::Cpu).unwrap()
+}
+
+fn with_nr_topics(nr_topics: NrTopics) -> FitParams {
+    let mut p = FitParams::default();
+    p.nr_topics = nr_topics;
+    p
+}
+
+fn with_min_topic_size(n: usize) -> FitParams {
+    let mut p = FitParams::default();
+    p.min_topic_size = n;
+    p
 }
 
 /// `k` topics of `per` documents: each topic has its own five words and a random direction in
@@ -105,14 +117,71 @@ fn finds_synthetic_topics_deterministically() {
     assert_eq!(a.model, b.model);
 }
 
+/// The scores a fit reports are the ones Transform gives the same documents: same SIMD dot,
+/// same normalisation, so equal bit for bit (the server's Fit and Transform answers agree).
+#[test]
+fn fit_score_equals_transform_score_bit_for_bit() {
+    // Rows are not unit length (centre + noise): both sides normalise them the same way.
+    let (texts, emb, _) = synthetic(6, 40, 11);
+    let r = run(&texts, &emb, &FitParams::default());
+    assert_eq!(r.scores.len(), texts.len());
+    assert_eq!(r.probabilities.len(), texts.len());
+    let tagged = transform(&r.model, &emb, &TransformParams::default()).unwrap();
+    let index = TopicIndex::new(&r.model);
+    let mut compared = 0;
+    for (i, (&topic, t)) in r.assignments.iter().zip(&tagged).enumerate() {
+        if topic == -1 {
+            assert_eq!(r.scores[i], 0.0);
+            assert_eq!(r.probabilities[i], 0.0);
+            continue;
+        }
+        assert!((0.0..=1.0).contains(&r.probabilities[i]), "{}", r.probabilities[i]);
+        // Whatever topic Transform picks, the fit score is its cosine to the fit's topic.
+        assert_eq!(
+            r.scores[i].to_bits(),
+            index.score(emb.row(i), topic).unwrap().to_bits(),
+            "doc {i}"
+        );
+        if t.topic_id == topic {
+            assert_eq!(r.scores[i].to_bits(), t.score.to_bits(), "doc {i}");
+            compared += 1;
+        }
+    }
+    assert!(compared > texts.len() / 2, "only {compared} documents kept their topic");
+}
+
+/// Input rows are L2-normalised inside `fit` (the server and `topics fit --embeddings` get the
+/// same treatment): rows scaled by powers of two (exact in floating point) give the same model
+/// bit for bit, and the same scores. Without the normalisation the topic embeddings (means of
+/// the input rows) would lean towards the longer rows.
+#[test]
+fn fit_normalises_input_embeddings() {
+    let (texts, emb, _) = synthetic(6, 40, 12);
+    let scaled: Vec<Vec<f32>> = emb
+        .iter_rows()
+        .enumerate()
+        .map(|(i, r)| {
+            let s = [0.5f32, 1.0, 2.0, 4.0, 8.0][i % 5];
+            r.iter().map(|v| v * s).collect()
+        })
+        .collect();
+    let scaled = Matrix::from_rows(&scaled).unwrap();
+    let a = run(&texts, &emb, &FitParams::default());
+    let b = run(&texts, &scaled, &FitParams::default());
+    assert_eq!(a.assignments, b.assignments);
+    assert_eq!(a.model, b.model);
+    assert_eq!(a.scores, b.scores);
+}
+
 #[test]
 fn not_cancelled_fit_cancellable_equals_fit() {
     // Small (exact kNN, dense spectral init) and 5,000 points (NN-descent, Lanczos), with
     // reduction so that every stage runs.
     for (k, per, epochs) in [(10, 40, None), (20, 250, Some(60))] {
         let (texts, emb, _) = synthetic(k, per, 3);
-        let params =
-            FitParams { n_epochs: epochs, nr_topics: NrTopics::Auto, ..Default::default() };
+        let mut params = FitParams::default();
+        params.n_epochs = epochs;
+        params.nr_topics = NrTopics::Auto;
         let input = FitInput {
             texts: &texts,
             embeddings: &emb,
@@ -120,8 +189,8 @@ fn not_cancelled_fit_cancellable_equals_fit() {
             day: day(),
             embedding_model: "synthetic",
         };
-        let a = fit(&input, &params, &Device::Cpu).unwrap();
-        let b = fit_cancellable(&input, &params, &Device::Cpu, &Cancel::new()).unwrap();
+        let a = fit(&input, &params, Device::Cpu).unwrap();
+        let b = fit_cancellable(&input, &params, Device::Cpu, &Cancel::new()).unwrap();
         assert_eq!(a.assignments, b.assignments);
         assert_eq!(a.model, b.model);
     }
@@ -132,14 +201,15 @@ fn cancelled_fit_returns_cancelled() {
     // 5,000 points (NN-descent) and far more epochs than any test would wait for: only a
     // working cancellation lets this test finish.
     let (texts, emb, _) = synthetic(20, 250, 4);
-    let params = FitParams { n_epochs: Some(1_000_000), ..Default::default() };
+    let mut params = FitParams::default();
+    params.n_epochs = Some(1_000_000);
     let input =
         FitInput { texts: &texts, embeddings: &emb, dates: None, day: day(), embedding_model: "s" };
 
     // Cancelled before the start: nothing runs.
     let cancel = Cancel::new();
     cancel.cancel();
-    let r = fit_cancellable(&input, &params, &Device::Cpu, &cancel);
+    let r = fit_cancellable(&input, &params, Device::Cpu, &cancel);
     assert!(matches!(r, Err(EngineError::Cancelled)), "{:?}", r.map(|_| ()));
 
     // Cancelled from another thread while it runs (early: kNN or the spectral init; later:
@@ -154,7 +224,7 @@ fn cancelled_fit_returns_cancelled() {
                 std::time::Instant::now()
             })
         };
-        let r = fit_cancellable(&input, &params, &Device::Cpu, &cancel);
+        let r = fit_cancellable(&input, &params, Device::Cpu, &cancel);
         let returned = std::time::Instant::now();
         let cancelled_at = canceller.join().unwrap();
         assert!(
@@ -172,15 +242,14 @@ fn cancelled_fit_returns_cancelled() {
 #[test]
 fn reduction_to_n_topics_and_auto() {
     let (texts, emb, _) = synthetic(8, 30, 2);
-    let fixed =
-        run(&texts, &emb, &FitParams { nr_topics: NrTopics::Fixed(4), ..Default::default() });
+    let fixed = run(&texts, &emb, &with_nr_topics(NrTopics::Fixed(4)));
     let has_outliers = fixed.assignments.contains(&-1);
     let expected = if has_outliers { 3 } else { 4 };
     assert_eq!(fixed.model.active_topics().count(), expected);
     fixed.model.validate().unwrap();
 
     let none = run(&texts, &emb, &FitParams::default());
-    let auto = run(&texts, &emb, &FitParams { nr_topics: NrTopics::Auto, ..Default::default() });
+    let auto = run(&texts, &emb, &with_nr_topics(NrTopics::Auto));
     assert!(auto.model.active_topics().count() <= none.model.active_topics().count());
     // A reduction never moves documents into or out of -1.
     for (x, y) in none.assignments.iter().zip(&auto.assignments) {
@@ -192,7 +261,7 @@ fn reduction_to_n_topics_and_auto() {
 fn tiny_and_degenerate_inputs_give_valid_models() {
     // Fewer documents than n_neighbors.
     let (texts, emb, _) = synthetic(2, 6, 3);
-    let m = run(&texts, &emb, &FitParams { min_topic_size: 3, ..Default::default() });
+    let m = run(&texts, &emb, &with_min_topic_size(3));
     assert_eq!(m.assignments.len(), 12);
     m.model.validate().unwrap();
 
@@ -207,7 +276,7 @@ fn tiny_and_degenerate_inputs_give_valid_models() {
     let (texts, emb, _) = synthetic(1, 10, 4);
     run(&texts, &emb, &FitParams::default()).model.validate().unwrap();
     let (texts, emb, _) = synthetic(1, 2, 5);
-    let m = run(&texts, &emb, &FitParams { min_topic_size: 2, ..Default::default() });
+    let m = run(&texts, &emb, &with_min_topic_size(2));
     m.model.validate().unwrap();
 
     // Texts with no usable token (stop words / non-Latin) still give a model.
@@ -218,20 +287,13 @@ fn tiny_and_degenerate_inputs_give_valid_models() {
 }
 
 /// CLINC150, every 7th of the 22,500 in-scope documents (≈ 21 per intent), with the shared
-/// reference embeddings. Skipped when the dataset is not on this machine
-/// (`CLINC150_DIR`, default `/work/shared/datasets/clinc150`).
+/// reference embeddings, found by `topicd_testing::locate` (fails, saying where it looked, when
+/// the dataset is missing).
 #[test]
 fn clinc150_subset() {
-    let dir =
-        std::env::var("CLINC150_DIR").unwrap_or_else(|_| "/work/shared/datasets/clinc150".into());
-    let dir = std::path::Path::new(&dir);
-    let (Ok(jsonl), Ok(npy)) = (
-        std::fs::read_to_string(dir.join("clinc150.jsonl")),
-        std::fs::read(dir.join("clinc150.npy")),
-    ) else {
-        eprintln!("skipping: CLINC150 not found in {}", dir.display());
-        return;
-    };
+    let dir = topicd_testing::locate::clinc150_dir();
+    let jsonl = std::fs::read_to_string(dir.join("clinc150.jsonl")).unwrap();
+    let npy = std::fs::read(dir.join("clinc150.npy")).unwrap();
     let rows: Vec<serde_json::Value> =
         jsonl.lines().take(22_500).map(|l| serde_json::from_str(l).unwrap()).collect();
     let npy = npyz::NpyFile::new(&npy[..]).unwrap();

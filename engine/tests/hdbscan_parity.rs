@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use topic_engine::hdbscan::{fit, HdbscanParams};
+use topic_engine::internals::hdbscan::{fit, HdbscanParams};
 use topic_engine::Matrix;
 
 fn load_npy<T: npyz::Deserialize>(name: &str) -> (Vec<T>, Vec<u64>) {

@@ -5,11 +5,6 @@ use async_trait::async_trait;
 
 use super::{LabelOutcome, Labeler, ProviderError, TopicToLabel};
 
-/// Parts in a keyword label.
-const MAX_PARTS: usize = 3;
-/// How far down the keyword list a phrase may sit and still lead the label.
-const PHRASE_WINDOW: usize = 5;
-
 /// Labels topics from their keywords, with no network: the default labeler.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct KeywordLabeler;
@@ -34,42 +29,12 @@ impl Labeler for KeywordLabeler {
     }
 }
 
-/// A short human-readable label from keywords (best first): a leading phrase (bigram) when one
-/// is near the top, then further keywords whose words are not already said, at most three parts,
-/// joined with " · ", first letter capitalised. `["card", "delivery", "arrive", "card delivery"]`
-/// gives "Card delivery · arrive". A topic without keywords is "Topic <id>".
+/// A short human-readable label from keywords (best first), in the README's format
+/// ("Card delivery · arrive"; "Topic <id>" without keywords). The rule lives in the engine
+/// ([`topic_engine::label::keyword_label`]), which also labels every topic a fit or merge
+/// produces, so the labeler and the engine always agree.
 pub fn keyword_label(topic_id: i64, keywords: &[String]) -> String {
-    let cleaned: Vec<String> = keywords
-        .iter()
-        .map(|k| k.replace('_', " ").split_whitespace().collect::<Vec<_>>().join(" "))
-        .filter(|k| !k.is_empty() && k.chars().any(char::is_alphanumeric))
-        .collect();
-    let mut parts: Vec<&str> = Vec::new();
-    let mut said: Vec<&str> = Vec::new();
-
-    if let Some(lead) = cleaned.iter().take(PHRASE_WINDOW).find(|k| k.contains(' ')) {
-        parts.push(lead.as_str());
-        said.extend(lead.split(' '));
-    }
-    for k in &cleaned {
-        if parts.len() >= MAX_PARTS {
-            break;
-        }
-        if k.split(' ').all(|w| said.contains(&w)) {
-            continue;
-        }
-        parts.push(k.as_str());
-        said.extend(k.split(' '));
-    }
-    if parts.is_empty() {
-        return format!("Topic {topic_id}");
-    }
-    let joined = parts.join(" · ");
-    let mut chars = joined.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => format!("Topic {topic_id}"),
-    }
+    topic_engine::label::keyword_label(topic_id, keywords)
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use tokio::sync::Semaphore;
-use topic_engine::embed::{self, EncoderOptions, LocalEncoder, MODEL_FILES};
+use topic_encoder::{self as embed, EncoderOptions, LocalEncoder, MODEL_FILES};
 use topic_engine::Matrix;
 
 use super::config::{EmbedProvider, EmbeddingConfig};

@@ -91,11 +91,13 @@ fn run(cli: Cli) -> Result<()> {
         bail!("split row {bad} is out of range ({} docs)", corpus.len());
     }
     let dev = device::select(cli.device.parse::<DevicePreference>().context("--device")?)?;
-    let fit_params =
-        FitParams { seed: cli.seed, min_topic_size: cli.min_topic_size, ..FitParams::default() };
-    let merge_params = MergeParams { min_similarity: cli.min_similarity, ..MergeParams::default() };
-    let transform_params =
-        TransformParams { outlier_threshold: cli.outlier_threshold, ..TransformParams::default() };
+    let mut fit_params = FitParams::default();
+    fit_params.seed = cli.seed;
+    fit_params.min_topic_size = cli.min_topic_size;
+    let mut merge_params = MergeParams::default();
+    merge_params.min_similarity = cli.min_similarity;
+    let mut transform_params = TransformParams::default();
+    transform_params.outlier_threshold = cli.outlier_threshold;
 
     let mut base: Option<TopicModel> = None;
     let mut days = Vec::new();
@@ -112,7 +114,7 @@ fn run(cli: Cli) -> Result<()> {
             base.as_ref(),
             &fit_params,
             &merge_params,
-            &dev,
+            topic_engine::Device::of(&dev),
         )
         .with_context(|| format!("day {day_no}"))?;
         if day_no == 1 {

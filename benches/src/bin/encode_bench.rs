@@ -16,8 +16,8 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::Parser;
+use topic_encoder::{EncoderOptions, LocalEncoder};
 use topic_engine::device::{self, DevicePreference};
-use topic_engine::embed::{EncoderOptions, LocalEncoder};
 
 #[derive(Debug, Parser)]
 #[command(name = "encode_bench", about = "Local encoder throughput on CLINC150 texts")]

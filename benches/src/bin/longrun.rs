@@ -123,7 +123,8 @@ fn run(cli: Cli) -> Result<()> {
     let noise = Normal::new(0.0f32, 0.01).context("noise")?;
 
     let dev = device::select(cli.device.parse::<DevicePreference>().context("--device")?)?;
-    let fit_params = FitParams { seed: cli.seed, ..FitParams::default() };
+    let mut fit_params = FitParams::default();
+    fit_params.seed = cli.seed;
     let mut merge_params = MergeParams::default();
     if let Some(n) = cli.max_terms_per_topic {
         merge_params.max_terms_per_topic = n;
@@ -162,7 +163,7 @@ fn run(cli: Cli) -> Result<()> {
             base.as_ref(),
             &fit_params,
             &merge_params,
-            &dev,
+            topic_engine::Device::of(&dev),
         )
         .with_context(|| format!("day {}", d + 1))?;
         let m = &outcome.model;

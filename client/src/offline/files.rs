@@ -8,8 +8,8 @@ use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
-use topic_engine::device::{self, Device, DevicePreference};
-use topic_engine::embed::LocalEncoder;
+use topic_encoder::LocalEncoder;
+use topic_engine::device::{self, DevicePreference, TensorDevice};
 use topic_engine::{Matrix, TopicModel};
 
 /// Where embeddings come from when `--embeddings` is not given.
@@ -27,7 +27,7 @@ pub struct EncoderArgs {
 
 impl EncoderArgs {
     /// Opens the device `--device` asks for.
-    pub fn device(&self) -> anyhow::Result<Device> {
+    pub fn device(&self) -> anyhow::Result<TensorDevice> {
         let pref = self.device.parse::<DevicePreference>().context("--device")?;
         Ok(device::select(pref)?)
     }
@@ -53,7 +53,7 @@ impl DocsArgs {
     pub fn read(
         &self,
         encoder: &EncoderArgs,
-        dev: &Device,
+        dev: &TensorDevice,
     ) -> anyhow::Result<(Vec<String>, Matrix, Option<String>)> {
         let texts = read_docs(&self.docs, self.limit)?;
         let (embeddings, name) =
@@ -70,7 +70,7 @@ pub fn embeddings_for(
     path: Option<&Path>,
     limited: bool,
     encoder: &EncoderArgs,
-    dev: &Device,
+    dev: &TensorDevice,
 ) -> anyhow::Result<(Matrix, Option<String>)> {
     if let Some(path) = path {
         return Ok((read_embeddings(path, texts.len(), limited)?, None));

@@ -58,12 +58,10 @@ pub fn run(args: FitArgs) -> anyhow::Result<ExitCode> {
     let dev = args.encoder.device()?;
     let (texts, embeddings, encoder_name) = args.input.read(&args.encoder, &dev)?;
     let embedding_model = encoder_name.unwrap_or(args.embedding_model);
-    let params = FitParams {
-        min_topic_size: args.min_topic_size,
-        nr_topics,
-        seed: args.seed,
-        ..FitParams::default()
-    };
+    let mut params = FitParams::default();
+    params.min_topic_size = args.min_topic_size;
+    params.nr_topics = nr_topics;
+    params.seed = args.seed;
     let day = args.day.unwrap_or_else(|| chrono::Utc::now().date_naive());
     let input = FitInput {
         texts: &texts,
@@ -81,7 +79,7 @@ pub fn run(args: FitArgs) -> anyhow::Result<ExitCode> {
         params.seed,
         device::name(&dev)
     );
-    let result = topic_engine::fit(&input, &params, &dev)?;
+    let result = topic_engine::fit(&input, &params, topic_engine::Device::of(&dev))?;
 
     print_timings(&result.timings);
     files::print_topics(&result.model, 20);

@@ -135,22 +135,19 @@ mod tests {
             max_terms_per_topic: Some(500),
             report: None,
         };
-        let base = MergeParams {
-            min_similarity: 0.6,
-            retire_after_days: 7,
-            history_days: 30,
-            max_terms_per_topic: 100,
+        let merge_params = |min_similarity, retire_after_days, history_days, max_terms| {
+            let mut p = MergeParams::default();
+            p.min_similarity = min_similarity;
+            p.retire_after_days = retire_after_days;
+            p.history_days = history_days;
+            p.max_terms_per_topic = max_terms;
+            p
         };
+        let base = merge_params(0.6, 7, 30, 100);
         let p = args.params(Some(&base));
-        let want = MergeParams {
-            min_similarity: 0.8,
-            retire_after_days: 7,
-            history_days: 30,
-            max_terms_per_topic: 500,
-        };
-        assert_eq!(p, want);
-        let want =
-            MergeParams { min_similarity: 0.8, max_terms_per_topic: 500, ..Default::default() };
+        assert_eq!(p, merge_params(0.8, 7, 30, 500));
+        let d = MergeParams::default();
+        let want = merge_params(0.8, d.retire_after_days, d.history_days, 500);
         assert_eq!(args.params(None), want);
     }
 }

@@ -42,10 +42,9 @@ pub struct TransformArgs {
 
 /// Runs `topics transform`.
 pub fn run(args: TransformArgs) -> anyhow::Result<ExitCode> {
-    let params = TransformParams {
-        outlier_threshold: args.outlier_threshold,
-        outlier_centroid: args.outlier_centroid,
-    };
+    let mut params = TransformParams::default();
+    params.outlier_threshold = args.outlier_threshold;
+    params.outlier_centroid = args.outlier_centroid;
     params.check().context("--outlier-threshold")?;
     let model = files::load_model(&args.model)?;
     let dev = args.encoder.device()?;

@@ -310,18 +310,3 @@ fn mismatched_embedding_models_are_rejected() {
     let bad = MergeParams { min_similarity: f32::NAN, ..p() };
     assert!(matches!(merge(Some(&base), &d, &bad), Err(EngineError::InvalidParam { .. })));
 }
-
-#[test]
-fn ctfidf_matches_bertopic_formula() {
-    // Two classes: c0 = {a:3, b:1}, c1 = {b:2, c:2}. f = (3, 3, 2), A = int(8/2) = 4.
-    let vocab: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
-    let c0 = [(0u32, 3u32), (1, 1)];
-    let c1 = [(1u32, 2u32), (2, 2)];
-    let kw = ctfidf_keywords(&[&c0, &c1], &vocab, 10);
-    let idf = |f: f64| (1.0 + 4.0 / f).ln();
-    assert_eq!(kw[0][0].word, "a");
-    assert!((kw[0][0].weight as f64 - 0.75 * idf(3.0)).abs() < 1e-6);
-    assert!((kw[0][1].weight as f64 - 0.25 * idf(3.0)).abs() < 1e-6);
-    assert_eq!(kw[1][0].word, "c");
-    assert!((kw[1][0].weight as f64 - 0.5 * idf(2.0)).abs() < 1e-6);
-}

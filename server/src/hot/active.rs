@@ -75,17 +75,7 @@ impl HotModel {
 
 /// Approximate heap size of a model (embeddings twice: in the topics and in the index).
 pub fn model_bytes(m: &TopicModel) -> u64 {
-    let mut b = 256u64;
-    b += m.vocabulary.iter().map(|w| w.len() as u64 + 24).sum::<u64>();
-    for t in &m.topics {
-        b += 256;
-        b += (t.embedding.len() as u64) * 4 * 2;
-        b += (t.term_counts.len() as u64) * 8;
-        b += t.keywords.iter().map(|k| k.word.len() as u64 + 32).sum::<u64>();
-        b += t.samples.iter().map(|s| s.len() as u64 + 24).sum::<u64>();
-        b += t.label.len() as u64 + (t.daily_counts.len() as u64) * 16;
-    }
-    b
+    m.heap_bytes() + m.topics.iter().map(|t| t.embedding.len() as u64 * 4).sum::<u64>()
 }
 
 /// The per-tenant cache of active models.

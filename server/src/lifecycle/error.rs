@@ -106,9 +106,8 @@ impl Error {
                 Self::internal(format!("stored model is unusable: {e}"))
             }
             EngineError::Cancelled => Self::cancelled(),
-            EngineError::Encoder(_) | EngineError::Backend(_) | EngineError::Io { .. } => {
-                Self::internal(format!("engine failure: {e}"))
-            }
+            // Encoder, Backend, Io, and whatever the engine adds later: ours, not the caller's.
+            _ => Self::internal(format!("engine failure: {e}")),
         }
     }
 

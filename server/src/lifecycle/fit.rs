@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
-use topic_engine::{FitInput, FitParams, Matrix, StageTimings, TopicModel, OUTLIER_TOPIC};
+use topic_engine::{FitInput, FitParams, StageTimings, TopicModel, OUTLIER_TOPIC};
 
 use super::contract::{fit_day, DayModelMetadata, DayWindow, Window};
 use super::error::{Error, Result};
@@ -97,10 +97,10 @@ impl Lifecycle {
 
         let day = fit_day(docs.window.as_ref(), docs.dates.as_deref());
         let cancel = guard.token();
-        let device = self.device.clone();
+        let device = topic_engine::Device::of(&self.device);
         let (texts, dates, params) = (docs.texts, docs.dates, docs.params.clone());
         let log_tenant = tenant.clone();
-        let (result, embeddings) = blocking(move || {
+        let result = blocking(move || {
             // `fit_cancellable` checks the token before anything else, then inside every stage.
             let input = FitInput {
                 texts: &texts,
@@ -109,8 +109,8 @@ impl Lifecycle {
                 day,
                 embedding_model: &model_name,
             };
-            match topic_engine::fit_cancellable(&input, &params, &device, &cancel) {
-                Ok(r) => Ok((r, embeddings)),
+            match topic_engine::fit_cancellable(&input, &params, device, &cancel) {
+                Ok(r) => Ok(r),
                 Err(topic_engine::EngineError::Cancelled) => {
                     crate::metrics::record_fit_cancelled();
                     tracing::info!(tenant = %log_tenant, docs = texts.len(),
@@ -141,7 +141,9 @@ impl Lifecycle {
                 .map(|(stage, d)| (stage.to_string(), d.as_secs_f64()))
                 .collect::<BTreeMap<_, _>>(),
         };
-        let scores = scores(&result.model, &result.assignments, &embeddings);
+        // The engine's scores: the same SIMD cosine Transform uses, so a training document's
+        // Transform score equals its Fit score.
+        let scores = result.scores;
         let model = Arc::new(result.model);
         let store_started = Instant::now();
         let record = {
@@ -162,20 +164,4 @@ impl Lifecycle {
             timings: FitTimings { embed: embed_secs, stages, total: started.elapsed() },
         })
     }
-}
-
-/// Cosine of each document to its assigned topic's embedding (rows and topic embeddings are
-/// unit vectors); 0 for outliers.
-fn scores(model: &TopicModel, assignments: &[i64], embeddings: &Matrix) -> Vec<f32> {
-    assignments
-        .iter()
-        .enumerate()
-        .map(|(i, &topic_id)| {
-            model
-                .topic(topic_id)
-                .filter(|t| !t.is_outlier())
-                .map(|t| embeddings.row(i).iter().zip(&t.embedding).map(|(x, y)| x * y).sum())
-                .unwrap_or(0.0)
-        })
-        .collect()
 }

@@ -1,4 +1,5 @@
-//! Embeddings sent by a caller: checked and turned into a row-normalised [`Matrix`]. Here, not
+//! Embeddings sent by a caller: checked and turned into a [`Matrix`] (the engine normalises
+//! rows itself, in fit and transform). Here, not
 //! in an API layer, because the checks depend on state (the embedder's or the active model's
 //! dimension) and every API sends the same rows.
 
@@ -10,7 +11,7 @@ use super::error::{Error, Result};
 pub const MAX_EMBEDDING_DIM: usize = 16_384;
 
 /// Precomputed embeddings: `n` rows of one dimension (`expected_dim` when known), finite and
-/// not all zero. Rows are L2-normalised. Messages name the field `embeddings[i]`.
+/// not all zero, passed on as sent. Messages name the field `embeddings[i]`.
 pub fn embeddings(rows: Vec<Vec<f32>>, n: usize, expected_dim: Option<usize>) -> Result<Matrix> {
     if rows.len() != n {
         return Err(Error::invalid_argument(format!(
@@ -50,10 +51,7 @@ pub fn embeddings(rows: Vec<Vec<f32>>, n: usize, expected_dim: Option<usize>) ->
         }
         data.extend_from_slice(&r);
     }
-    let mut m = Matrix::new(data, n, dim)
-        .map_err(|e| Error::invalid_argument(format!("embeddings: {e}")))?;
-    m.normalize_rows();
-    Ok(m)
+    Matrix::new(data, n, dim).map_err(|e| Error::invalid_argument(format!("embeddings: {e}")))
 }
 
 #[cfg(test)]
@@ -76,7 +74,8 @@ mod tests {
             .message()
             .contains("dimension 2"));
         assert!(embeddings(vec![vec![0.0, 0.0]], 1, None).is_err());
+        // Passed on as sent: the engine normalises (fit and transform).
         let m = embeddings(vec![vec![3.0, 4.0]], 1, Some(2)).unwrap();
-        assert!((m.row(0)[0] - 0.6).abs() < 1e-6);
+        assert_eq!(m.row(0), [3.0, 4.0]);
     }
 }

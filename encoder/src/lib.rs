@@ -1,4 +1,6 @@
-//! The local sentence encoder (BERT / MiniLM on candle), the offline default embedding provider.
+//! `topic-encoder`: the local sentence encoder (BERT / MiniLM on candle), the offline default
+//! embedding provider. Its own crate so that a `topic-engine` user who brings embeddings does
+//! not compile a transformer stack (tokenizers, candle-nn, candle-transformers, gemm).
 //!
 //! [`LocalEncoder`] reproduces `sentence-transformers` for BERT-family models such as
 //! `all-MiniLM-L6-v2`: WordPiece tokenisation with the model's own `tokenizer.json`, truncation at
@@ -13,7 +15,7 @@
 //!
 //! Weights come from a directory holding `config.json`, `tokenizer.json` and `model.safetensors`
 //! (what `scripts/fetch-model.sh` installs), or from a model-hub id (`org/name`) already present in
-//! the local Hugging Face cache. The engine itself never touches the network: the server's local
+//! the local Hugging Face cache. The encoder itself never touches the network: the server's local
 //! provider downloads a hub id into that cache first when it is allowed to.
 
 mod cpu;
@@ -26,8 +28,7 @@ use candle_transformers::models::bert::{BertModel, Config as BertConfig};
 use rayon::prelude::*;
 use tokenizers::{Tokenizer, TruncationDirection, TruncationParams, TruncationStrategy};
 
-use crate::error::{EngineError, Result};
-use crate::matrix::Matrix;
+use topic_engine::{EngineError, Matrix, Result};
 
 /// Longest input in tokens (special tokens included); longer texts are truncated, as
 /// `sentence-transformers` does with `max_seq_length = 256` for all-MiniLM-L6-v2.
@@ -75,7 +76,7 @@ impl std::fmt::Debug for LocalEncoder {
         f.debug_struct("LocalEncoder")
             .field("name", &self.name)
             .field("dim", &self.dim)
-            .field("device", &crate::device::name(&self.device))
+            .field("device", &topic_engine::device::name(&self.device))
             .field("backend", &self.backend_name())
             .field("options", &self.options)
             .finish()
@@ -209,7 +210,7 @@ impl LocalEncoder {
             options: EncoderOptions { max_tokens, batch_size: options.batch_size },
         };
         tracing::info!(model = %encoder.name, dim, max_tokens, batch_size = options.batch_size,
-            device = %crate::device::name(device), backend = encoder.backend_name(),
+            device = %topic_engine::device::name(device), backend = encoder.backend_name(),
             "loaded local encoder");
         Ok(encoder)
     }
@@ -497,26 +498,10 @@ mod tests {
         assert!(err.contains("does not exist"), "{err}");
     }
 
-    /// The weights for tests that need them (`scripts/fetch-model.sh`), if present.
-    fn test_model_dir() -> Option<PathBuf> {
-        [
-            std::env::var_os("TOPICD_EMBED_MODEL").map(PathBuf::from),
-            std::env::var_os("TOPICD_MODEL_DIR").map(PathBuf::from),
-            Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/all-MiniLM-L6-v2")),
-        ]
-        .into_iter()
-        .flatten()
-        .find(|p| has_model_files(p))
-    }
-
     #[test]
     fn cpu_forward_pass_matches_candle_bert() {
-        let Some(dir) = test_model_dir() else {
-            eprintln!(
-                "NOTICE: skipping CPU vs candle check: no weights (run scripts/fetch-model.sh)"
-            );
-            return;
-        };
+        // Fails with instructions when the weights are missing (scripts/fetch-model.sh).
+        let dir = topicd_testing::locate::model_dir();
         let texts: Vec<String> = [
             "what expression would i use to say i love you if i were an italian",
             "how do i reset my pin",
@@ -555,12 +540,7 @@ mod tests {
 
     #[test]
     fn bad_weights_are_errors_not_panics() {
-        let Some(dir) = test_model_dir() else {
-            eprintln!(
-                "NOTICE: skipping bad-weights check: no weights (run scripts/fetch-model.sh)"
-            );
-            return;
-        };
+        let dir = topicd_testing::locate::model_dir();
         let tmp = tempfile::tempdir().unwrap();
         for f in ["config.json", "tokenizer.json"] {
             std::fs::copy(dir.join(f), tmp.path().join(f)).unwrap();

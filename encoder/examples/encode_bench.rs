@@ -1,12 +1,12 @@
 //! Local encoder throughput and fidelity on a JSONL corpus with reference embeddings.
 //!
-//! `cargo run --release -p topic-engine --example encode_bench -- MODEL_DIR DOCS.jsonl [REF.npy]
+//! `cargo run --release -p topic-encoder --example encode_bench -- MODEL_DIR DOCS.jsonl [REF.npy]
 //! [--batch-size 64] [--limit N]` encodes the `text` field of every line, prints sentences/s and,
 //! with a reference `.npy` (same order), the minimum and mean cosine to it.
 
 use std::time::Instant;
 
-use topic_engine::embed::{EncoderOptions, LocalEncoder};
+use topic_encoder::{EncoderOptions, LocalEncoder};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut positional = Vec::new();

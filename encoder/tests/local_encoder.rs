@@ -1,38 +1,12 @@
 //! The local encoder against the reference all-MiniLM-L6-v2 embeddings of CLINC150 (made with
-//! `sentence-transformers`). Skipped, with a notice, when the weights or the data set are absent;
-//! `scripts/test.sh` fetches the weights first.
+//! `sentence-transformers`). Fails, saying what is missing, when the weights or the data set are
+//! absent (`topicd_testing::locate`); `scripts/test.sh` fetches the weights first.
 #![allow(clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use candle_core::Device;
-use topic_engine::embed::{has_model_files, EncoderOptions, LocalEncoder};
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn model_dir() -> Option<PathBuf> {
-    let candidates = [
-        std::env::var_os("TOPICD_EMBED_MODEL").map(PathBuf::from),
-        std::env::var_os("TOPICD_MODEL_DIR").map(PathBuf::from),
-        Some(repo_root().join("models/all-MiniLM-L6-v2")),
-    ];
-    candidates.into_iter().flatten().find(|p| has_model_files(p))
-}
-
-fn clinc_dir() -> Option<PathBuf> {
-    let candidates = [
-        std::env::var_os("TOPICD_SHARED_DIR").map(|p| PathBuf::from(p).join("datasets/clinc150")),
-        Some(repo_root().join("../shared/datasets/clinc150")),
-        Some(repo_root().join("../../shared/datasets/clinc150")),
-        Some(PathBuf::from("/work/shared/datasets/clinc150")),
-    ];
-    candidates
-        .into_iter()
-        .flatten()
-        .find(|p| p.join("clinc150.npy").is_file() && p.join("clinc150.jsonl").is_file())
-}
+use topic_encoder::{EncoderOptions, LocalEncoder};
 
 fn load_texts(dir: &Path) -> Vec<String> {
     let raw = std::fs::read_to_string(dir.join("clinc150.jsonl")).unwrap();
@@ -64,10 +38,9 @@ fn cosine(a: &[f32], b: &[f32]) -> f32 {
 
 #[test]
 fn matches_sentence_transformers_on_clinc150_sample() {
-    let (Some(model), Some(data)) = (model_dir(), clinc_dir()) else {
-        eprintln!("NOTICE: skipping local encoder check: weights (run scripts/fetch-model.sh) or CLINC150 data absent");
-        return;
-    };
+    // Both fail with instructions when missing (scripts/fetch-model.sh, $TOPICD_DATASETS).
+    let model = topicd_testing::locate::model_dir();
+    let data = topicd_testing::locate::clinc150_dir();
     let texts = load_texts(&data);
     let (reference, dim) = load_reference(&data);
     assert_eq!(reference.len(), texts.len() * dim);

@@ -14,7 +14,7 @@
 use candle_transformers::models::bert::{Config as BertConfig, HiddenAct};
 use safetensors::{Dtype, SafeTensors};
 
-use crate::error::{EngineError, Result};
+use topic_engine::{EngineError, Result};
 
 /// Sizes of the model, checked against each other and against every tensor.
 #[derive(Debug, Clone, Copy)]
