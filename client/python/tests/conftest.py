@@ -79,8 +79,10 @@ class Server:
     """One topicd process; ``stop()`` and ``start()`` again reuse the port and data."""
 
     def __init__(self, data_dir: Path, tokens: Optional[str] = None, encoder: Optional[Path] = None,
-                 extra_args: Optional[List[str]] = None):
+                 extra_args: Optional[List[str]] = None, tls_ca: Optional[Path] = None):
         self.data_dir = data_dir
+        #: CA of a TLS server's certificate (the readiness probe then speaks TLS).
+        self.tls_ca = tls_ca
         self.port = free_port()
         self.target = f"127.0.0.1:{self.port}"
         self.encoder = encoder
@@ -113,7 +115,12 @@ class Server:
                                      stdout=logf, stderr=subprocess.STDOUT)
         logf.close()
         deadline = time.monotonic() + timeout
-        with grpc.insecure_channel(self.target) as ch:
+        if self.tls_ca is not None:
+            creds = grpc.ssl_channel_credentials(root_certificates=self.tls_ca.read_bytes())
+            ch = grpc.secure_channel(self.target, creds)
+        else:
+            ch = grpc.insecure_channel(self.target)
+        with ch:
             stub = health_pb2_grpc.HealthStub(ch)
             while True:
                 if self.proc.poll() is not None:

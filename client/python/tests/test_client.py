@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import socket
+import time
 
 import numpy as np
 import pytest
@@ -225,10 +227,20 @@ def test_client_side_argument_errors(client, data):
         client.fit("acme", data.texts, embeddings=data.embeddings, params={"min_cluster": 3})
 
 
-def test_deadline_exceeded(server):
-    with topicd.Client(server.target, timeout=1e-6) as c:
-        with pytest.raises(topicd.DeadlineExceeded):
-            c.list_models("acme")
+def test_deadline_exceeded():
+    # A listener that never speaks HTTP/2: the call waits for the connection until its deadline.
+    with socket.socket() as hole:
+        hole.bind(("127.0.0.1", 0))
+        hole.listen(8)
+        target = "127.0.0.1:%d" % hole.getsockname()[1]
+        with topicd.Client(target, timeout=0.5) as c:
+            t0 = time.monotonic()
+            with pytest.raises(topicd.DeadlineExceeded) as e:
+                c.list_models("acme")
+            assert e.value.attempts == 1  # only UNAVAILABLE is retried
+            assert 0.4 <= time.monotonic() - t0 < 5
+            with pytest.raises(topicd.DeadlineExceeded):
+                c.top_topics("acme", timeout=0.2)  # a per-call deadline
 
 
 def test_closed_client_raises(server):
