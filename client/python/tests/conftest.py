@@ -8,9 +8,12 @@ turned on for the plain server when weights are found (``TOPICD_TEST_EMBED_MODEL
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 from typing import Dict, List, Optional
@@ -48,7 +51,14 @@ role = "write"
 """
 
 
+_BIN: List[Path] = []
+
+
 def topicd_bin() -> Path:
+    """The binary, copied once per session so that a rebuild during the run cannot mix two
+    versions of the server."""
+    if _BIN:
+        return _BIN[0]
     p = Path(os.environ.get("TOPICD_BIN") or REPO / "target" / "debug" / "topicd")
     if not p.is_file():
         pytest.exit(
@@ -56,7 +66,23 @@ def topicd_bin() -> Path:
             "or set TOPICD_BIN",
             returncode=2,
         )
-    return p
+    copy = Path(tempfile.mkdtemp(prefix="topicd-bin-")) / "topicd"
+    shutil.copy2(p, copy)
+    atexit.register(shutil.rmtree, copy.parent, True)
+    _BIN.append(copy)
+    return copy
+
+
+_HELP: Dict[str, str] = {}
+
+
+def off_switches(binary: Path) -> List[str]:
+    """Flags that turn off listeners a test does not use (and whose fixed default ports could
+    clash between parallel servers), among those this binary knows."""
+    if str(binary) not in _HELP:
+        out = subprocess.run([str(binary), "--help"], capture_output=True, text=True, timeout=60)
+        _HELP[str(binary)] = out.stdout
+    return [f for f in ("--no-metrics", "--no-http") if f in _HELP[str(binary)]]
 
 
 def encoder_dir() -> Optional[Path]:
@@ -86,13 +112,13 @@ class Server:
         self.port = free_port()
         self.target = f"127.0.0.1:{self.port}"
         self.encoder = encoder
+        binary = topicd_bin()
         self.args = [
-            str(topicd_bin()),
+            str(binary),
             "--listen", self.target,
             "--data-dir", str(data_dir),
             "--device", "cpu",
-            "--no-metrics",
-        ] + (extra_args or [])
+        ] + off_switches(binary) + (extra_args or [])
         if tokens is not None:
             f = data_dir / "tokens.toml"
             f.write_text(tokens)

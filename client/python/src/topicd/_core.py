@@ -75,9 +75,9 @@ def channel_options(extra: Optional[Sequence[Tuple[str, Any]]]) -> List[Tuple[st
         "grpc.max_send_message_length": MAX_MESSAGE_BYTES,
         "grpc.max_receive_message_length": MAX_MESSAGE_BYTES,
         # Reconnect soon after a server restart instead of gRPC's 1 s .. 120 s default, so the
-        # client's own retries can reach a server that came back.
+        # client's own retries can reach a server that came back. (Not min_reconnect_backoff_ms:
+        # gRPC uses that as the connect timeout, 20 s by default.)
         "grpc.initial_reconnect_backoff_ms": 200,
-        "grpc.min_reconnect_backoff_ms": 200,
         "grpc.max_reconnect_backoff_ms": 5000,
     }
     for k, v in extra or ():
