@@ -47,8 +47,8 @@ def proto_root() -> Path:
 
 def generate(out_pkg_dir: Path) -> None:
     """Runs protoc and installs the stubs under ``out_pkg_dir`` (the ``topicd`` package dir)."""
-    from grpc_tools import protoc  # a build requirement
     import grpc_tools
+    from grpc_tools import protoc  # a build requirement
 
     root = proto_root()
     well_known = Path(grpc_tools.__file__).resolve().parent / "_proto"

@@ -104,8 +104,14 @@ def free_port() -> int:
 class Server:
     """One topicd process; ``stop()`` and ``start()`` again reuse the port and data."""
 
-    def __init__(self, data_dir: Path, tokens: Optional[str] = None, encoder: Optional[Path] = None,
-                 extra_args: Optional[List[str]] = None, tls_ca: Optional[Path] = None):
+    def __init__(
+        self,
+        data_dir: Path,
+        tokens: Optional[str] = None,
+        encoder: Optional[Path] = None,
+        extra_args: Optional[List[str]] = None,
+        tls_ca: Optional[Path] = None,
+    ):
         self.data_dir = data_dir
         #: CA of a TLS server's certificate (the readiness probe then speaks TLS).
         self.tls_ca = tls_ca
@@ -113,12 +119,19 @@ class Server:
         self.target = f"127.0.0.1:{self.port}"
         self.encoder = encoder
         binary = topicd_bin()
-        self.args = [
-            str(binary),
-            "--listen", self.target,
-            "--data-dir", str(data_dir),
-            "--device", "cpu",
-        ] + off_switches(binary) + (extra_args or [])
+        self.args = (
+            [
+                str(binary),
+                "--listen",
+                self.target,
+                "--data-dir",
+                str(data_dir),
+                "--device",
+                "cpu",
+            ]
+            + off_switches(binary)
+            + (extra_args or [])
+        )
         if tokens is not None:
             f = data_dir / "tokens.toml"
             f.write_text(tokens)
@@ -131,14 +144,17 @@ class Server:
         env["RUST_LOG"] = env.get("RUST_LOG", "warn")
         # Without weights the server has no embedder: precomputed embeddings only. The default
         # model path is relative to the working directory (the temp dir), so it is not found.
-        env["TOPICD_EMBED_MODEL"] = str(self.encoder) if self.encoder else str(self.data_dir / "no-model")
+        env["TOPICD_EMBED_MODEL"] = (
+            str(self.encoder) if self.encoder else str(self.data_dir / "no-model")
+        )
         return env
 
     def start(self, timeout: float = 60.0) -> "Server":
         self.data_dir.mkdir(parents=True, exist_ok=True)
         logf = open(self.log, "ab")
-        self.proc = subprocess.Popen(self.args, cwd=self.data_dir, env=self.env(),
-                                     stdout=logf, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            self.args, cwd=self.data_dir, env=self.env(), stdout=logf, stderr=subprocess.STDOUT
+        )
         logf.close()
         deadline = time.monotonic() + timeout
         if self.tls_ca is not None:
@@ -150,7 +166,9 @@ class Server:
             stub = health_pb2_grpc.HealthStub(ch)
             while True:
                 if self.proc.poll() is not None:
-                    raise RuntimeError(f"topicd exited ({self.proc.returncode}):\n{self.log.read_text()}")
+                    raise RuntimeError(
+                        f"topicd exited ({self.proc.returncode}):\n{self.log.read_text()}"
+                    )
                 try:
                     r = stub.Check(health_pb2.HealthCheckRequest(), timeout=1.0)
                     if r.status == health_pb2.HealthCheckResponse.SERVING:

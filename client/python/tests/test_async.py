@@ -8,6 +8,7 @@ import time
 import pytest
 
 import topicd
+
 from conftest import ACME_WRITE, free_port
 
 
@@ -20,9 +21,14 @@ def test_async_lifecycle(server, data):
         async with topicd.AsyncClient(server.target, timeout=60) as c:
             assert await c.health() == "SERVING"
             tenant = "async-acme"
-            fit = await c.fit(tenant, data.texts, created_at="2026-11-24T12:00:00Z",
-                              window=("2026-11-24T00:00:00Z", "2026-11-25T00:00:00Z"),
-                              embeddings=data.embeddings, params=topicd.FitParams(seed=3))
+            fit = await c.fit(
+                tenant,
+                data.texts,
+                created_at="2026-11-24T12:00:00Z",
+                window=("2026-11-24T00:00:00Z", "2026-11-25T00:00:00Z"),
+                embeddings=data.embeddings,
+                params=topicd.FitParams(seed=3),
+            )
             assert isinstance(fit, topicd.FitResult) and len(fit.topics) == 3
             m = await c.merge(tenant, fit.version)
             assert isinstance(m, topicd.MergeResult) and m.new_topics == 3

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import topicd
+
 from conftest import ACME_READ, ACME_WRITE, ADMIN, DIM
 
 
@@ -31,9 +32,13 @@ def test_health_needs_no_token(auth_server):
 
 def test_scopes_and_roles(auth_server, data):
     with topicd.Client(auth_server.target, token=ACME_WRITE) as w:
-        fit = w.fit("acme", data.texts, created_at="2026-11-24T12:00:00Z",
-                    window=("2026-11-24T00:00:00Z", "2026-11-25T00:00:00Z"),
-                    embeddings=data.embeddings)
+        fit = w.fit(
+            "acme",
+            data.texts,
+            created_at="2026-11-24T12:00:00Z",
+            window=("2026-11-24T00:00:00Z", "2026-11-25T00:00:00Z"),
+            embeddings=data.embeddings,
+        )
         w.merge("acme", fit.version)
         # Scoped to acme: globex is PERMISSION_DENIED.
         with pytest.raises(topicd.PermissionDenied) as e:

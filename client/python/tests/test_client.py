@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 import topicd
-from conftest import DIM, encoder_dir
+
+from conftest import DIM
 
 DAY1 = ("2026-11-24T00:00:00Z", "2026-11-25T00:00:00Z")
 DAY2 = (dt.datetime(2026, 11, 25, tzinfo=dt.timezone.utc), dt.datetime(2026, 11, 26))  # naive = UTC
@@ -119,8 +120,13 @@ def test_lifecycle_merge_transform_top_topics_models_activate_delete(client, dat
     assert client.top_topics(tenant).topics[0].trend == []  # no trend unless asked
 
     # Day 2 merges on top of day 1.
-    fit2 = client.fit(tenant, data.texts, created_at="2026-11-25T10:00:00Z", window=DAY2,
-                      embeddings=data.embeddings)
+    fit2 = client.fit(
+        tenant,
+        data.texts,
+        created_at="2026-11-25T10:00:00Z",
+        window=DAY2,
+        embeddings=data.embeddings,
+    )
     m2 = client.merge(tenant, fit2.version)
     assert m2.previous_version == m1.version
     assert m2.matched_topics == 3 and m2.new_topics == 0
@@ -130,7 +136,10 @@ def test_lifecycle_merge_transform_top_topics_models_activate_delete(client, dat
     assert e.value.code.name == "ALREADY_EXISTS" and "force" in e.value.message
     windows = client.list_merged_windows(tenant)
     assert all(isinstance(w, topicd.MergedWindow) for w in windows)
-    assert {(w.start, w.end) for w in windows} == {DAY1, ("2026-11-25T00:00:00Z", "2026-11-26T00:00:00Z")}
+    assert {(w.start, w.end) for w in windows} == {
+        DAY1,
+        ("2026-11-25T00:00:00Z", "2026-11-26T00:00:00Z"),
+    }
 
     models = client.list_models(tenant)
     assert all(isinstance(m, topicd.ModelInfo) for m in models)
@@ -147,7 +156,9 @@ def test_lifecycle_merge_transform_top_topics_models_activate_delete(client, dat
 
     # Rollback to day 1, then forward again.
     act = client.activate(tenant, m1.version)
-    assert act == topicd.ActivateResult(tenant=tenant, version=m1.version, previous_version=m2.version)
+    assert act == topicd.ActivateResult(
+        tenant=tenant, version=m1.version, previous_version=m2.version
+    )
     assert client.get_model(tenant).info.version == m1.version
     assert client.transform(tenant, embeddings=data.centres[:1]).version == m1.version
 
@@ -161,7 +172,9 @@ def test_lifecycle_merge_transform_top_topics_models_activate_delete(client, dat
 
 def test_transform_texts_with_local_encoder(server, client, data):
     if server.encoder is None:
-        pytest.skip("no encoder weights (set TOPICD_TEST_EMBED_MODEL or run scripts/fetch-model.sh)")
+        pytest.skip(
+            "no encoder weights (set TOPICD_TEST_EMBED_MODEL or run scripts/fetch-model.sh)"
+        )
     tenant = "acme-text"
     fit = fit_day1(client, tenant, data)
     client.merge(tenant, fit.version)
@@ -197,8 +210,12 @@ def test_server_errors_carry_code_and_message(client, data):
     assert "embeddings[7] has dimension 10" in e.value.message
 
     with pytest.raises(topicd.InvalidArgument) as e:
-        client.fit("acme-bad", data.texts, window=("2026-11-25T00:00:00Z", "yesterday"),
-                   embeddings=data.embeddings)
+        client.fit(
+            "acme-bad",
+            data.texts,
+            window=("2026-11-25T00:00:00Z", "yesterday"),
+            embeddings=data.embeddings,
+        )
     assert "window.end" in e.value.message and "RFC 3339" in e.value.message
 
     with pytest.raises(topicd.InvalidArgument) as e:
@@ -222,7 +239,9 @@ def test_client_side_argument_errors(client, data):
     with pytest.raises(topicd.InvalidArgument, match="texts or embeddings"):
         client.transform("acme")
     with pytest.raises(topicd.InvalidArgument, match="one per document"):
-        client.fit("acme", data.texts, created_at=["2026-11-24T00:00:00Z"], embeddings=data.embeddings)
+        client.fit(
+            "acme", data.texts, created_at=["2026-11-24T00:00:00Z"], embeddings=data.embeddings
+        )
     with pytest.raises(topicd.InvalidArgument, match="unknown fit params"):
         client.fit("acme", data.texts, embeddings=data.embeddings, params={"min_cluster": 3})
 

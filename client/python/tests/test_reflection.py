@@ -18,13 +18,24 @@ def test_reflection_v1alpha_lists_and_describes(server):
         pool = DescriptorPool(db)
         fit = pool.FindMessageTypeByName("topics.v1.FitRequest")
         assert [f.name for f in fit.fields] == [
-            "tenant_id", "documents", "window", "params", "embeddings"
+            "tenant_id",
+            "documents",
+            "window",
+            "params",
+            "embeddings",
         ]
         assert fit.fields_by_name["documents"].message_type.full_name == "topics.v1.Document"
         svc = pool.FindServiceByName("topics.v1.Topics")
         assert {m.name for m in svc.methods} == {
-            "Fit", "Merge", "Transform", "GetTopTopics", "ListModels", "GetModel",
-            "ActivateModel", "DeleteTenant", "ListMergedWindows",
+            "Fit",
+            "Merge",
+            "Transform",
+            "GetTopTopics",
+            "ListModels",
+            "GetModel",
+            "ActivateModel",
+            "DeleteTenant",
+            "ListMergedWindows",
         }
 
 

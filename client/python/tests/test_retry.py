@@ -9,11 +9,14 @@ import time
 import pytest
 
 import topicd
+
 from conftest import free_port
 
 
 def test_backoff_grows_exponentially_with_jitter_and_is_capped():
-    p = topicd.RetryPolicy(max_attempts=10, initial_backoff=0.1, max_backoff=1.0, multiplier=2.0, jitter=0.5)
+    p = topicd.RetryPolicy(
+        max_attempts=10, initial_backoff=0.1, max_backoff=1.0, multiplier=2.0, jitter=0.5
+    )
     for n, base in [(1, 0.1), (2, 0.2), (3, 0.4), (4, 0.8), (5, 1.0), (9, 1.0)]:
         waits = [p.backoff(n) for _ in range(200)]
         assert all(base * 0.5 <= w <= base for w in waits), (n, min(waits), max(waits))
@@ -26,10 +29,14 @@ def test_stopped_server_is_unavailable_after_all_attempts():
     target = f"127.0.0.1:{free_port()}"  # nothing listens here
     policy = topicd.RetryPolicy(max_attempts=4, initial_backoff=0.1, multiplier=2.0, jitter=0.0)
     with topicd.Client(target, timeout=5, retry=policy) as c:
-        for call in (lambda: c.top_topics("acme"), lambda: c.list_models("acme"),
-                     lambda: c.get_model("acme"), c.health,
-                     lambda: c.transform("acme", embeddings=[[1.0, 0.0]]),
-                     lambda: c.list_merged_windows("acme")):
+        for call in (
+            lambda: c.top_topics("acme"),
+            lambda: c.list_models("acme"),
+            lambda: c.get_model("acme"),
+            c.health,
+            lambda: c.transform("acme", embeddings=[[1.0, 0.0]]),
+            lambda: c.list_merged_windows("acme"),
+        ):
             t0 = time.monotonic()
             with pytest.raises(topicd.Unavailable) as e:
                 call()
@@ -44,10 +51,12 @@ def test_writes_are_not_retried(data):
     target = f"127.0.0.1:{free_port()}"
     policy = topicd.RetryPolicy(max_attempts=5, initial_backoff=0.5)
     with topicd.Client(target, timeout=5, retry=policy) as c:
-        for call in (lambda: c.fit("acme", data.texts, embeddings=data.embeddings),
-                     lambda: c.merge("acme", "20261124_120000"),
-                     lambda: c.activate("acme", "20261124_120000"),
-                     lambda: c.delete_tenant("acme")):
+        for call in (
+            lambda: c.fit("acme", data.texts, embeddings=data.embeddings),
+            lambda: c.merge("acme", "20261124_120000"),
+            lambda: c.activate("acme", "20261124_120000"),
+            lambda: c.delete_tenant("acme"),
+        ):
             t0 = time.monotonic()
             with pytest.raises(topicd.Unavailable) as e:
                 call()
@@ -60,8 +69,12 @@ def test_retries_reach_a_server_that_comes_back(restartable_server, data, caplog
     policy = topicd.RetryPolicy(max_attempts=30, initial_backoff=0.1, max_backoff=0.5)
     # One client (one channel) across the outage.
     with topicd.Client(s.target, timeout=5, retry=policy) as c:
-        fit = c.fit("acme", data.texts, embeddings=data.embeddings,
-                    window=("2026-11-24T00:00:00Z", "2026-11-25T00:00:00Z"))
+        fit = c.fit(
+            "acme",
+            data.texts,
+            embeddings=data.embeddings,
+            window=("2026-11-24T00:00:00Z", "2026-11-25T00:00:00Z"),
+        )
         version = c.merge("acme", fit.version).version
         s.stop()
         with topicd.Client(s.target, retry=topicd.NO_RETRY) as once:

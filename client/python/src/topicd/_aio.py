@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import logging
 import asyncio
+import logging
 from typing import Any, Callable, Iterable, List, Mapping, Optional, Sequence, Tuple, TypeVar, Union
 
 import grpc
@@ -178,7 +178,9 @@ class AsyncClient:
     ) -> t.ModelDetails:
         """One model version (default: the active one) with its topics."""
         req = _core.get_model_request(tenant, version, include_retired)
-        return await self._call("GetModel", self._stub.GetModel, req, conv.model_details, True, timeout)
+        return await self._call(
+            "GetModel", self._stub.GetModel, req, conv.model_details, True, timeout
+        )
 
     async def activate(
         self, tenant: str, version: str, *, timeout: Optional[float] = None
@@ -189,7 +191,9 @@ class AsyncClient:
             "ActivateModel", self._stub.ActivateModel, req, conv.activate_result, False, timeout
         )
 
-    async def delete_tenant(self, tenant: str, *, timeout: Optional[float] = None) -> t.DeleteResult:
+    async def delete_tenant(
+        self, tenant: str, *, timeout: Optional[float] = None
+    ) -> t.DeleteResult:
         """Deletes every model, file and row of the tenant (not retried)."""
         req = pb.DeleteTenantRequest(tenant_id=tenant)
         return await self._call(

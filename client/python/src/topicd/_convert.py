@@ -219,7 +219,9 @@ def transform_result(m: pb.TransformResponse) -> t.TransformResult:
     return t.TransformResult(
         tenant=m.tenant_id,
         version=m.version,
-        results=[t.TopicMatch(topic_id=r.topic_id, label=r.label, score=r.score) for r in m.results],
+        results=[
+            t.TopicMatch(topic_id=r.topic_id, label=r.label, score=r.score) for r in m.results
+        ],
     )
 
 

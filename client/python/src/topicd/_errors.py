@@ -10,7 +10,8 @@ import grpc
 
 
 class TopicdError(Exception):
-    """A failed topicd call. ``message`` is the server's (or gRPC's) message, ``code`` the status."""
+    """A failed topicd call: ``message`` is the server's (or gRPC's) message, ``code`` the
+    status, ``method`` the RPC and ``attempts`` how often it was tried."""
 
     code: grpc.StatusCode = grpc.StatusCode.UNKNOWN
 
@@ -35,7 +36,8 @@ class TopicdError(Exception):
         return f"{where}{self.code.name}: {self.message}{tries}"
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.message!r}, code={self.code.name}, method={self.method!r})"
+        name = type(self).__name__
+        return f"{name}({self.message!r}, code={self.code.name}, method={self.method!r})"
 
 
 class Cancelled(TopicdError):
@@ -133,7 +135,9 @@ def error_for(
     return cls(message, code=code or grpc.StatusCode.UNKNOWN, method=method, attempts=attempts)
 
 
-def from_rpc_error(e: grpc.RpcError, method: Optional[str] = None, attempts: int = 1) -> TopicdError:
+def from_rpc_error(
+    e: grpc.RpcError, method: Optional[str] = None, attempts: int = 1
+) -> TopicdError:
     """Converts a ``grpc.RpcError`` (sync or aio) into the matching :class:`TopicdError`."""
     code = e.code() if hasattr(e, "code") else None
     details = e.details() if hasattr(e, "details") else None
