@@ -14,3 +14,6 @@ cargo test --workspace --locked
 # FailScenario, which the rest of the suite (already run above) does not.
 cargo test -p topicd --features failpoints --locked --lib -- store::fault_tests::failpoints
 cargo test -p topicd --features failpoints --locked --test merge_faults
+# The Python client (client/python): pip-installs it into target/py-venv (stubs generated from
+# proto/ at build time) and runs its pytest suite against a real topicd.
+scripts/test-python.sh

@@ -1,0 +1,226 @@
+"""The blocking client."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, Callable, Iterable, List, Mapping, Optional, Sequence, Tuple, TypeVar, Union
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from . import _convert as conv
+from . import _core
+from . import _types as t
+from ._errors import from_rpc_error
+from ._proto.topics.v1 import topics_pb2 as pb
+from ._proto.topics.v1 import topics_pb2_grpc as pb_grpc
+
+log = logging.getLogger("topicd")
+
+R = TypeVar("R")
+
+
+class Client:
+    """A blocking topicd client.
+
+    ``target`` is ``host:port``; ``token`` is sent as ``authorization: Bearer <token>``;
+    ``tls`` is None (plaintext), True (system roots), a CA bundle path or
+    ``grpc.ChannelCredentials``; ``timeout`` is each attempt's deadline in seconds (None: none).
+    ``retry`` governs retries of idempotent calls on UNAVAILABLE (:class:`RetryPolicy`);
+    ``options`` are extra gRPC channel options. Use as a context manager or call :meth:`close`.
+    """
+
+    def __init__(
+        self,
+        target: str = "localhost:50051",
+        token: Optional[str] = None,
+        tls: _core.TlsArg = None,
+        timeout: Optional[float] = 30.0,
+        *,
+        retry: Optional[_core.RetryPolicy] = None,
+        options: Optional[Sequence[Tuple[str, Any]]] = None,
+    ) -> None:
+        self.target = target
+        self.timeout = timeout
+        self.retry = retry if retry is not None else _core.RetryPolicy()
+        self._metadata = _core.metadata(token)
+        creds = _core.credentials(tls)
+        opts = _core.channel_options(options)
+        if creds is None:
+            self._channel = grpc.insecure_channel(target, options=opts)
+        else:
+            self._channel = grpc.secure_channel(target, creds, options=opts)
+        self._stub = pb_grpc.TopicsStub(self._channel)
+        self._health = health_pb2_grpc.HealthStub(self._channel)
+
+    # --- plumbing ---------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Closes the channel; calls after this fail."""
+        self._channel.close()
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def _call(
+        self,
+        name: str,
+        fn: Callable[..., Any],
+        request: Any,
+        convert: Callable[[Any], R],
+        idempotent: bool,
+        timeout: Optional[float],
+    ) -> R:
+        policy = self.retry if idempotent else _core.NO_RETRY
+        deadline = self.timeout if timeout is None else timeout
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                resp = fn(request, timeout=deadline, metadata=self._metadata)
+            except grpc.RpcError as e:
+                code = e.code() if hasattr(e, "code") else None
+                if code in _core.RETRYABLE and attempt < policy.max_attempts:
+                    wait = policy.backoff(attempt)
+                    log.debug("%s: %s, retry %d in %.2fs", name, code, attempt, wait)
+                    time.sleep(wait)
+                    continue
+                raise from_rpc_error(e, method=name, attempts=attempt) from None
+            return convert(resp)
+
+    # --- the API ----------------------------------------------------------------------------
+
+    def fit(
+        self,
+        tenant: str,
+        texts: Iterable[Union[str, t.Document, Mapping[str, Any]]],
+        created_at: Any = None,
+        window: Any = None,
+        embeddings: Any = None,
+        params: Union[None, t.FitParams, Mapping[str, Any]] = None,
+        *,
+        timeout: Optional[float] = None,
+    ) -> t.FitResult:
+        """Fits a day model on ``texts`` and stores it as a candidate version (not retried).
+
+        ``texts``: strings (ids become their indexes), :class:`Document` or dicts.
+        ``created_at``: one timestamp for all, or one per document. ``window``: a
+        :class:`Window` or ``(start, end)``. ``embeddings``: a 2-D numpy array or lists of floats,
+        one row per document (the server embeds the texts when omitted). ``params``:
+        :class:`FitParams` or a dict of its fields.
+        """
+        req = _core.fit_request(tenant, texts, created_at, window, embeddings, params)
+        return self._call("Fit", self._stub.Fit, req, conv.fit_result, False, timeout)
+
+    def merge(
+        self,
+        tenant: str,
+        day_version: str,
+        force: bool = False,
+        *,
+        base_version: Optional[str] = None,
+        timeout: Optional[float] = None,
+    ) -> t.MergeResult:
+        """Merges a candidate day model into the active one and activates the result (not
+        retried). A window merged before raises AlreadyExists unless ``force``."""
+        req = _core.merge_request(tenant, day_version, force, base_version)
+        return self._call("Merge", self._stub.Merge, req, conv.merge_result, False, timeout)
+
+    def transform(
+        self,
+        tenant: str,
+        texts: Optional[Sequence[str]] = None,
+        embeddings: Any = None,
+        *,
+        timeout: Optional[float] = None,
+    ) -> t.TransformResult:
+        """Tags texts (or precomputed embeddings) with the active model's topics."""
+        req = _core.transform_request(tenant, texts, embeddings)
+        return self._call(
+            "Transform", self._stub.Transform, req, conv.transform_result, True, timeout
+        )
+
+    def top_topics(
+        self, tenant: str, limit: int = 10, trend: bool = False, *, timeout: Optional[float] = None
+    ) -> t.TopTopics:
+        """The tenant's top topics (the dashboard snapshot); ``trend`` adds daily counts."""
+        req = _core.top_topics_request(tenant, limit, trend)
+        return self._call(
+            "GetTopTopics", self._stub.GetTopTopics, req, conv.top_topics, True, timeout
+        )
+
+    def list_models(
+        self, tenant: Optional[str], limit: int = 0, *, timeout: Optional[float] = None
+    ) -> List[t.ModelInfo]:
+        """The tenant's model versions (``tenant=None``: every tenant's, admin only)."""
+        req = _core.list_models_request(tenant, limit)
+        return self._call(
+            "ListModels",
+            self._stub.ListModels,
+            req,
+            lambda m: [conv.model_info(x) for x in m.models],
+            True,
+            timeout,
+        )
+
+    def get_model(
+        self,
+        tenant: str,
+        version: Optional[str] = None,
+        *,
+        include_retired: bool = False,
+        timeout: Optional[float] = None,
+    ) -> t.ModelDetails:
+        """One model version (default: the active one) with its topics."""
+        req = _core.get_model_request(tenant, version, include_retired)
+        return self._call("GetModel", self._stub.GetModel, req, conv.model_details, True, timeout)
+
+    def activate(
+        self, tenant: str, version: str, *, timeout: Optional[float] = None
+    ) -> t.ActivateResult:
+        """Makes ``version`` the tenant's active model (rollback; not retried)."""
+        req = pb.ActivateModelRequest(tenant_id=tenant, version=version)
+        return self._call(
+            "ActivateModel", self._stub.ActivateModel, req, conv.activate_result, False, timeout
+        )
+
+    def delete_tenant(self, tenant: str, *, timeout: Optional[float] = None) -> t.DeleteResult:
+        """Deletes every model, file and row of the tenant (not retried)."""
+        req = pb.DeleteTenantRequest(tenant_id=tenant)
+        return self._call(
+            "DeleteTenant", self._stub.DeleteTenant, req, conv.delete_result, False, timeout
+        )
+
+    def list_merged_windows(
+        self, tenant: str, *, timeout: Optional[float] = None
+    ) -> List[t.MergedWindow]:
+        """Windows already merged for the tenant."""
+        req = pb.ListMergedWindowsRequest(tenant_id=tenant)
+        return self._call(
+            "ListMergedWindows",
+            self._stub.ListMergedWindows,
+            req,
+            conv.merged_windows,
+            True,
+            timeout,
+        )
+
+    def health(self, service: str = "", *, timeout: Optional[float] = None) -> str:
+        """grpc.health.v1 status of ``service`` ("" = the server, or "topics.v1.Topics"):
+        "SERVING", "NOT_SERVING", ... Unreachable servers raise :class:`Unavailable`."""
+        req = health_pb2.HealthCheckRequest(service=service)
+        return self._call(
+            "Health.Check",
+            self._health.Check,
+            req,
+            lambda m: health_pb2.HealthCheckResponse.ServingStatus.Name(m.status),
+            True,
+            timeout,
+        )
+
+
+__all__ = ["Client"]

@@ -1,0 +1,229 @@
+"""Plain dataclasses for what the client sends and gets back (no protobuf objects leak out)."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+from typing import Iterator, List, Optional, Union
+
+#: A timestamp argument: an RFC 3339 string, or a datetime (naive ones are taken as UTC).
+Timestamp = Union[str, _dt.datetime, _dt.date]
+
+
+# --- inputs -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Document:
+    """A document to fit: its text, an optional id (echoed back in assignments) and time."""
+
+    text: str
+    id: str = ""
+    created_at: Optional[Timestamp] = None
+
+
+@dataclass
+class Window:
+    """The period a Fit's documents come from: inclusive ``start``, exclusive ``end``."""
+
+    start: Timestamp
+    end: Timestamp
+
+
+@dataclass
+class FitParams:
+    """Overrides of the server's fit parameters; ``None`` keeps the server's default."""
+
+    min_topic_size: Optional[int] = None
+    #: "none", "auto" or a number of topics (an int or its text).
+    nr_topics: Optional[Union[str, int]] = None
+    top_n_words: Optional[int] = None
+    seed: Optional[int] = None
+    n_neighbors: Optional[int] = None
+    n_components: Optional[int] = None
+
+
+# --- results ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Keyword:
+    word: str
+    weight: float
+
+
+@dataclass(frozen=True)
+class Topic:
+    """A topic of a model (Fit, GetModel). ``topic_id`` is stable within a tenant."""
+
+    topic_id: int
+    label: str
+    keywords: List[Keyword]
+    size: int
+    sample_messages: List[str]
+    first_seen: str
+    last_seen: str
+    #: "active" or "retired" (empty for a fresh day model).
+    status: str
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """The topic Fit gave one document (``topic_id`` -1 = outlier)."""
+
+    document_id: str
+    topic_id: int
+    score: float
+
+
+@dataclass(frozen=True)
+class StageTimings:
+    embed_seconds: float
+    knn_seconds: float
+    umap_seconds: float
+    hdbscan_seconds: float
+    ctfidf_seconds: float
+    reduction_seconds: float
+    total_seconds: float
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """A fitted day model, stored as a candidate ``version``: pass it to ``merge``."""
+
+    tenant: str
+    version: str
+    topics: List[Topic]
+    assignments: List[Assignment]
+    outliers: int
+    timings: StageTimings
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    tenant: str
+    #: The new active version.
+    version: str
+    total_topics: int
+    new_topics: int
+    matched_topics: int
+    retired_topics: int
+    #: The version active before (None for a tenant's first model).
+    previous_version: Optional[str]
+
+
+@dataclass(frozen=True)
+class TopicMatch:
+    """The topic Transform gave one input (``topic_id`` -1 and an empty label = no topic)."""
+
+    topic_id: int
+    label: str
+    score: float
+
+
+@dataclass(frozen=True)
+class TransformResult:
+    """Transform's answer: one :class:`TopicMatch` per input, in input order (iterable)."""
+
+    tenant: str
+    version: str
+    results: List[TopicMatch]
+
+    def __iter__(self) -> Iterator[TopicMatch]:
+        return iter(self.results)
+
+    def __len__(self) -> int:
+        return len(self.results)
+
+    def __getitem__(self, i: int) -> TopicMatch:
+        return self.results[i]
+
+
+@dataclass(frozen=True)
+class DailyCount:
+    date: str
+    count: int
+
+
+@dataclass(frozen=True)
+class TopTopic:
+    topic_id: int
+    label: str
+    keywords: List[Keyword]
+    message_count: int
+    sample_messages: List[str]
+    first_seen: str
+    last_seen: str
+    rank: int
+    #: Daily counts, filled only with ``trend=True``.
+    trend: List[DailyCount] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TopTopics:
+    """The tenant's dashboard snapshot (iterable over its :class:`TopTopic` rows)."""
+
+    tenant: str
+    version: str
+    analysis_date: str
+    date_range_start: str
+    date_range_end: str
+    topics: List[TopTopic]
+
+    def __iter__(self) -> Iterator[TopTopic]:
+        return iter(self.topics)
+
+    def __len__(self) -> int:
+        return len(self.topics)
+
+    def __getitem__(self, i: int) -> TopTopic:
+        return self.topics[i]
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    tenant: str
+    version: str
+    storage_path: str
+    total_topics: int
+    total_documents: int
+    date_range_start: str
+    date_range_end: str
+    is_active: bool
+    #: "candidate" (a fitted day model) or "merged".
+    kind: str
+    created_at: str
+    #: Free-form JSON metadata (params, timings, provider names), as text.
+    metadata_json: str
+
+
+@dataclass(frozen=True)
+class ModelDetails:
+    """GetModel's answer: the model's row, its topics and its embedding model."""
+
+    info: ModelInfo
+    topics: List[Topic]
+    embedding_model: str
+    embedding_dim: int
+
+
+@dataclass(frozen=True)
+class ActivateResult:
+    tenant: str
+    version: str
+    previous_version: Optional[str]
+
+
+@dataclass(frozen=True)
+class DeleteResult:
+    tenant: str
+    models_deleted: int
+    files_deleted: int
+
+
+@dataclass(frozen=True)
+class MergedWindow:
+    start: str
+    end: str
+    version: str
+    merged_at: str
