@@ -15,12 +15,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .file_descriptor_set_path(&descriptor_path)
         .compile_protos(&[proto], &[root])?;
     // Feature `serde`: serde impls in the proto3 JSON mapping (for the HTTP/JSON API), with the
-    // proto's own snake_case field names on output (camelCase is accepted on input too).
+    // proto's own snake_case field names on output (camelCase is accepted on input too) and
+    // every field emitted, defaults included (topic 0 is a topic, not a missing field).
     if std::env::var_os("CARGO_FEATURE_SERDE").is_some() {
         let descriptors = std::fs::read(&descriptor_path)?;
         pbjson_build::Builder::new()
             .register_descriptors(&descriptors)?
             .preserve_proto_field_names()
+            .emit_fields()
             .build(&[".topics.v1"])?;
     }
     Ok(())

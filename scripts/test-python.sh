@@ -23,7 +23,7 @@ fi
 # A fresh build every time: stale build/ output must not hide a broken stub generation.
 rm -rf client/python/build
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-    ./client/python pytest grpcio-reflection numpy
+    ./client/python pytest grpcio-reflection numpy openapi-spec-validator
 # pip skips a local package whose version it already has: reinstall ours from this tree.
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
     --force-reinstall --no-deps ./client/python

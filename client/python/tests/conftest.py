@@ -111,6 +111,7 @@ class Server:
         encoder: Optional[Path] = None,
         extra_args: Optional[List[str]] = None,
         tls_ca: Optional[Path] = None,
+        http: bool = False,
     ):
         self.data_dir = data_dir
         #: CA of a TLS server's certificate (the readiness probe then speaks TLS).
@@ -119,6 +120,13 @@ class Server:
         self.target = f"127.0.0.1:{self.port}"
         self.encoder = encoder
         binary = topicd_bin()
+        #: The HTTP/JSON API's base URL when started with ``http=True``.
+        self.http_url: Optional[str] = None
+        off = off_switches(binary)
+        if http:
+            http_port = free_port()
+            self.http_url = f"http://127.0.0.1:{http_port}"
+            off = [f for f in off if f != "--no-http"] + ["--http-listen", f"127.0.0.1:{http_port}"]
         self.args = (
             [
                 str(binary),
@@ -129,7 +137,7 @@ class Server:
                 "--device",
                 "cpu",
             ]
-            + off_switches(binary)
+            + off
             + (extra_args or [])
         )
         if tokens is not None:
