@@ -1,7 +1,7 @@
 //! Issue 21 through the real server: personal data planted in CLINC150 messages never reaches
 //! the stored model files, the database, the top-topics snapshot or the label provider's prompt
 //! (a fake Gemini captures it); small talk ("hi", "thanks!", "ok", "merci") is counted by Fit,
-//! assigned -2 and never a topic.
+//! assigned -2, never a topic, and Transform tags it "small talk" (with the local encoder).
 
 #![allow(clippy::unwrap_used)] // tests may unwrap
 
@@ -80,6 +80,13 @@ async fn personal_data_never_leaves_the_fit_and_small_talk_is_set_aside() {
         api_key: Some(ApiKey::new("test-key")),
         ..Default::default()
     };
+    // The local encoder (when its weights are here) makes Transform with texts possible.
+    let model_dir = std::env::var("TOPICD_MODEL_DIR").ok().filter(|d| Path::new(d).is_dir());
+    if let Some(dir) = &model_dir {
+        cfg.embedding.model = Some(dir.clone());
+        cfg.embedding.device = "cpu".into();
+        cfg.embedding.allow_download = false;
+    }
     let server = TestServer::start(cfg).await;
     let mut c = server.client().await;
 
@@ -157,6 +164,27 @@ async fn personal_data_never_leaves_the_fit_and_small_talk_is_set_aside() {
             let bare = g.trim_end_matches('!');
             assert!(!t.keywords.iter().any(|k| k.word == bare), "{g:?} a keyword of {t:?}");
         }
+    }
+
+    // Transform with texts: small talk is tagged -2 "small talk", content gets a topic.
+    if model_dir.is_some() {
+        let texts = vec!["thanks!".to_string(), "ok".to_string(), data.texts[rows[100]].clone()];
+        let tagged = c
+            .transform(proto::TransformRequest {
+                tenant_id: "acme".into(),
+                texts,
+                embeddings: vec![],
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(tagged.results.len(), 3);
+        for r in &tagged.results[..2] {
+            assert_eq!((r.topic_id, r.label.as_str(), r.score), (-2, "small talk", 0.0));
+        }
+        assert!(tagged.results[2].topic_id >= -1);
+    } else {
+        eprintln!("TOPICD_MODEL_DIR not set: Transform with texts not checked");
     }
 
     server.stop().await;
