@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use topic_engine::text::TextAnalyzer;
 use topic_engine::{TopicModel, OUTLIER_TOPIC, SMALL_TALK_LABEL, SMALL_TALK_TOPIC};
 
 use super::error::{Error, Result};
@@ -108,9 +107,7 @@ impl Lifecycle {
         let mut small_talk: Vec<bool> = Vec::new();
         let embeddings = match input {
             TransformInput::Texts(texts) => {
-                let text_options = &hot.model.fit_params.text;
-                if text_options.small_talk {
-                    let analyzer = TextAnalyzer::new(text_options)?;
+                if let Some(analyzer) = &hot.small_talk {
                     small_talk = texts.iter().map(|t| analyzer.is_small_talk(t)).collect();
                 }
                 let e = self.embedder()?;
