@@ -134,8 +134,11 @@ for S in $SETTINGS; do
         for r in $(seq 1 "$RUST_RUNS"); do
             echo "== rust nr_topics=$S run $r/$RUST_RUNS"
             rm -rf "$D/model"
+            # BERTopic's preprocessing on every document (no small-talk filter, no masking), so
+            # both systems fit the same input with the same vectorizer.
             "$TIME" -v -o "$D/run$r.time" "$TOPICS" fit --docs "$DOCS_IN" --embeddings "$EMB_IN" \
                 --out "$D/model" --assignments "$D/assignments$r.json" --nr-topics "$S" --seed 42 \
+                --bertopic-compat --no-small-talk --no-mask \
                 > "$D/run$r.stdout" 2> "$D/run$r.stderr" || { tail -5 "$D/run$r.stderr"; die "topics fit failed ($D)"; }
             grep -iE "knn|umap|hdbscan|tf-?idf|reduc|total" "$D/run$r.stdout" | head -8 || true
         done

@@ -74,7 +74,9 @@ pub use error::{BackendError, EngineError, Result};
 pub use io::{load, save};
 pub use matrix::Matrix;
 pub use merge::{merge, MergeOutcome};
-pub use model::{Keyword, Topic, TopicAssignment, TopicModel, OUTLIER_TOPIC};
+pub use model::{
+    Keyword, Topic, TopicAssignment, TopicModel, OUTLIER_TOPIC, SMALL_TALK_LABEL, SMALL_TALK_TOPIC,
+};
 pub use params::{FitParams, KnnMethod, MergeParams, NrTopics, TransformParams};
 pub use pipeline::{fit, fit_cancellable, FitInput, FitResult, StageTimings};
 pub use transform::{transform, transform_one, TopicIndex};

@@ -16,6 +16,13 @@ use crate::params::{FitParams, MergeParams};
 /// Topic id of outliers (documents in no topic), as in BERTopic.
 pub const OUTLIER_TOPIC: i64 = -1;
 
+/// Topic id of small talk ("hi", "thanks!", "ok", emoji only): documents left out of topic
+/// discovery when [`crate::text::TextOptions::small_talk`] is on. Never a topic of a model.
+pub const SMALL_TALK_TOPIC: i64 = -2;
+
+/// Label reported for [`SMALL_TALK_TOPIC`].
+pub const SMALL_TALK_LABEL: &str = "small talk";
+
 /// Whether a topic is still matched and served.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]

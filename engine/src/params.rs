@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{EngineError, Result};
+use crate::text::TextOptions;
 
 /// How many topics to keep after clustering (BERTopic's `nr_topics`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -101,6 +102,12 @@ pub struct FitParams {
     pub english_stop_words: bool,
     /// Seed for every random step (default 42).
     pub seed: u64,
+    /// Text handling (issue 21): tokenisation and stop words per language, small talk left
+    /// out of topic discovery, personal data masked in samples and keywords. Default
+    /// [`TextOptions::default`] (Unicode mode); a model file written before this field existed
+    /// loads with [`TextOptions::legacy`], the behaviour it was fitted with.
+    /// With [`TextOptions::bertopic_compat`], `english_stop_words` applies as before.
+    pub text: TextOptions,
 }
 
 impl Default for FitParams {
@@ -121,6 +128,7 @@ impl Default for FitParams {
             exact_knn_max: 4096,
             english_stop_words: true,
             seed: 42,
+            text: TextOptions::default(),
         }
     }
 }
@@ -155,7 +163,7 @@ impl FitParams {
         if self.n_epochs == Some(0) {
             return Err(EngineError::param("n_epochs", "must be at least 1"));
         }
-        Ok(())
+        self.text.validate()
     }
 }
 

@@ -22,10 +22,13 @@ use crate::hdbscan::{self, HdbscanParams};
 use crate::knn;
 use crate::label::keyword_label;
 use crate::matrix::Matrix;
-use crate::model::{DailyCount, LabelSource, Topic, TopicModel, TopicStatus, OUTLIER_TOPIC};
+use crate::model::{
+    DailyCount, LabelSource, Topic, TopicModel, TopicStatus, OUTLIER_TOPIC, SMALL_TALK_TOPIC,
+};
 use crate::params::{FitParams, MergeParams, NrTopics};
 use crate::reduce;
 use crate::representative::representative_docs;
+use crate::text::TextAnalyzer;
 use crate::transform::TopicIndex;
 use crate::umap::{self, UmapParams};
 use crate::vectorize::{DocTerms, Tokenizer};
@@ -84,17 +87,22 @@ impl StageTimings {
 pub struct FitResult {
     /// The fitted day model.
     pub model: TopicModel,
-    /// Topic id per input document (`-1` = outlier), in input order.
+    /// Topic id per input document (`-1` = outlier, `-2` = [`SMALL_TALK_TOPIC`]), in input
+    /// order.
     pub assignments: Vec<i64>,
     /// Per document, the cosine of its input embedding with its topic's embedding, computed
     /// by [`TopicIndex::score`] (the same SIMD dot as Transform, so a training document's
     /// Transform score equals this bit for bit when Transform picks the same topic); 0 for
-    /// outliers.
+    /// outliers and small talk.
     pub scores: Vec<f32>,
     /// Per document, HDBSCAN's membership strength in `[0, 1]` (0 for outliers), as
-    /// BERTopic's `probabilities_` with `calculate_probabilities=False`. A topic reduction
+    /// BERTopic's `probabilities_` with `calculate_probabilities=False` (0 for small talk). A topic reduction
     /// keeps them, as BERTopic does for 1-D probabilities.
     pub probabilities: Vec<f32>,
+    /// Documents recognised as small talk ([`crate::text::TextAnalyzer::is_small_talk`]) and
+    /// left out of topic discovery (assigned [`SMALL_TALK_TOPIC`]); 0 when
+    /// [`crate::text::TextOptions::small_talk`] is off.
+    pub small_talk: u64,
     /// Wall time per stage.
     pub timings: StageTimings,
 }
@@ -167,8 +175,67 @@ pub fn fit_cancellable(
 ) -> Result<FitResult> {
     cancel.check()?;
     validate(input, params)?;
-    let device = device::select(device)?;
     let started = Instant::now();
+    if !params.text.small_talk {
+        return fit_topics(input, params, device, cancel, started);
+    }
+    // Small talk ("hi", "thanks!", "ok", emoji only) says nothing about a topic: it is left
+    // out of kNN, UMAP, HDBSCAN and c-TF-IDF and comes back as SMALL_TALK_TOPIC.
+    let analyzer = TextAnalyzer::new(&params.text)?;
+    let small: Vec<bool> = input.texts.iter().map(|t| analyzer.is_small_talk(t)).collect();
+    let n_small = small.iter().filter(|&&s| s).count();
+    if n_small == 0 {
+        return fit_topics(input, params, device, cancel, started);
+    }
+    let kept: Vec<usize> = (0..input.texts.len()).filter(|&i| !small[i]).collect();
+    if kept.len() < params.min_topic_size {
+        return Err(EngineError::input(format!(
+            "{} documents, {n_small} of them small talk: the {} left are fewer than \
+             min_topic_size = {}: no topic could be formed; pass more documents or lower \
+             min_topic_size",
+            input.texts.len(),
+            kept.len(),
+            params.min_topic_size
+        )));
+    }
+    let texts: Vec<String> = kept.iter().map(|&i| input.texts[i].clone()).collect();
+    let embeddings = input.embeddings.select_rows(&kept);
+    let dates: Option<Vec<NaiveDate>> = input.dates.map(|ds| kept.iter().map(|&i| ds[i]).collect());
+    let sub =
+        FitInput { texts: &texts, embeddings: &embeddings, dates: dates.as_deref(), ..*input };
+    let inner = fit_topics(&sub, params, device, cancel, started)?;
+    // Back to input order: small talk gets SMALL_TALK_TOPIC, score and probability 0.
+    let n = input.texts.len();
+    let mut assignments = vec![SMALL_TALK_TOPIC; n];
+    let mut scores = vec![0.0; n];
+    let mut probabilities = vec![0.0; n];
+    for (j, &i) in kept.iter().enumerate() {
+        assignments[i] = inner.assignments[j];
+        scores[i] = inner.scores[j];
+        probabilities[i] = inner.probabilities[j];
+    }
+    let mut timings = inner.timings;
+    timings.total = started.elapsed();
+    tracing::info!(small_talk = n_small, "small talk left out of the fit");
+    Ok(FitResult {
+        model: inner.model,
+        assignments,
+        scores,
+        probabilities,
+        small_talk: n_small as u64,
+        timings,
+    })
+}
+
+/// The fit proper on documents that are all kept (validated, small talk already removed).
+fn fit_topics(
+    input: &FitInput<'_>,
+    params: &FitParams,
+    device: Device,
+    cancel: &Cancel,
+    started: Instant,
+) -> Result<FitResult> {
+    let device = device::select(device)?;
     let mut timings = StageTimings::default();
     let n = input.texts.len();
 
@@ -275,7 +342,7 @@ pub fn fit_cancellable(
         total_ms = timings.total.as_millis() as u64,
         "fit done"
     );
-    Ok(FitResult { model, assignments, scores, probabilities, timings })
+    Ok(FitResult { model, assignments, scores, probabilities, small_talk: 0, timings })
 }
 
 /// A row whose norm is within this of 1 is already unit length (an encoder's or numpy's
@@ -303,6 +370,17 @@ fn unit_rows(embeddings: &Matrix) -> Cow<'_, Matrix> {
     Cow::Owned(out)
 }
 
+/// The strings in order, each kept once (two samples can mask to the same text).
+fn unique(strings: impl Iterator<Item = String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for s in strings {
+        if !out.contains(&s) {
+            out.push(s);
+        }
+    }
+    out
+}
+
 /// Keywords, term counts, samples, embeddings and daily counts for the final topics.
 fn build_model(
     input: &FitInput<'_>,
@@ -322,7 +400,14 @@ fn build_model(
         members[c].push(d);
     }
 
-    let tokenizer = Tokenizer::new(params.english_stop_words)?;
+    // Compat mode: BERTopic's English preprocessing, exactly; else Unicode terms per language,
+    // personal data left out of the vocabulary when masking is on.
+    let tokenizer = Tokenizer::with_options(params.english_stop_words, &params.text)?;
+    let masker = if params.text.mask { Some(TextAnalyzer::new(&params.text)?) } else { None };
+    let sample_text = |d: usize| match &masker {
+        Some(a) => a.mask(&input.texts[d]).into_owned(),
+        None => input.texts[d].clone(),
+    };
     // BERTopic strips non-[A-Za-z0-9 ] characters when its language is "english" (the default).
     let terms = DocTerms::count(input.texts, true, &tokenizer);
     let topic_terms = TopicTerms::extract(&terms, &class_of, n_classes)?;
@@ -359,7 +444,7 @@ fn build_model(
             size: members[c].len() as u64,
             embedding,
             term_counts: topic_terms.counts.rows[c].clone(),
-            samples: samples[c].iter().map(|&d| input.texts[d].clone()).collect(),
+            samples: unique(samples[c].iter().map(|&d| sample_text(d))),
             first_seen: input.day,
             last_seen: input.day,
             status: TopicStatus::Active,

@@ -319,3 +319,68 @@ fn clinc150_subset() {
     assert!(p > 0.7, "purity {p}");
     r.model.validate().unwrap();
 }
+
+/// Issue 21: small talk is left out of topic discovery (assigned -2, aligned with the input),
+/// personal data never reaches samples or keywords, and too little content left is an error.
+#[test]
+fn small_talk_is_set_aside_and_personal_data_masked() {
+    use topic_engine::text::TextOptions;
+    use topic_engine::SMALL_TALK_TOPIC;
+    let (mut texts, emb, truth) = synthetic(4, 30, 21);
+    // Plant personal data in every document of topic 0.
+    for (t, &k) in texts.iter_mut().zip(&truth) {
+        if k == 0 {
+            t.push_str(" write to jean.dupont@exemple.fr or call +33 6 12 34 56 78");
+        }
+    }
+    // Small talk at known positions, embedded near topic 1 so it would join a topic if kept.
+    let chatter = ["hi", "thanks!", "ok", "merci", "Bonjour !", "👍"];
+    let mut rows: Vec<Vec<f32>> = emb.iter_rows().map(<[f32]>::to_vec).collect();
+    let anchor = truth.iter().position(|&k| k == 1).unwrap();
+    let mut positions = Vec::new();
+    for (j, c) in chatter.iter().enumerate() {
+        let at = 7 + j * 13;
+        texts.insert(at, c.to_string());
+        rows.insert(at, rows[anchor].clone());
+        positions.push(at);
+    }
+    let emb = Matrix::from_rows(&rows).unwrap();
+    let r = run(&texts, &emb, &FitParams::default());
+    assert_eq!(r.small_talk, chatter.len() as u64);
+    assert_eq!(r.assignments.len(), texts.len());
+    for (i, &a) in r.assignments.iter().enumerate() {
+        if positions.contains(&i) {
+            assert_eq!(a, SMALL_TALK_TOPIC, "{:?}", texts[i]);
+            assert_eq!((r.scores[i], r.probabilities[i]), (0.0, 0.0));
+        } else {
+            assert!(a >= -1, "{:?} assigned {a}", texts[i]);
+        }
+    }
+    assert!(r.model.topics.iter().all(|t| t.id >= -1));
+    let kept: u64 = r.model.topics.iter().map(|t| t.size).sum();
+    assert_eq!(kept, (texts.len() - chatter.len()) as u64);
+    let config =
+        String::from_utf8(topic_engine::io::to_files(&r.model).unwrap().config_json).unwrap();
+    for planted in ["jean", "dupont", "exemple", "12 34 56"] {
+        assert!(!config.contains(planted), "{planted} in the model");
+    }
+    assert!(r.model.topics.iter().flat_map(|t| &t.samples).any(|s| s.contains("[email]")));
+
+    // Off: the old behaviour, small talk clustered like anything else, samples verbatim.
+    let mut p = FitParams::default();
+    p.text = TextOptions::default().with_small_talk(false).with_mask(false);
+    let off = run(&texts, &emb, &p);
+    assert_eq!(off.small_talk, 0);
+    assert!(off.assignments.iter().all(|&a| a >= -1));
+
+    // Too little left once small talk is out: the too-few-documents error.
+    let few: Vec<String> = (0..12)
+        .map(|i| if i < 4 { format!("refund order {i}") } else { "thanks!".into() })
+        .collect();
+    let emb = Matrix::from_rows(&(0..12).map(|i| [1.0, i as f32]).collect::<Vec<_>>()).unwrap();
+    let input =
+        FitInput { texts: &few, embeddings: &emb, dates: None, day: day(), embedding_model: "s" };
+    let e = fit(&input, &FitParams::default(), Device::Cpu).unwrap_err();
+    assert!(matches!(e, EngineError::InvalidInput(_)), "{e:?}");
+    assert!(e.to_string().contains("small talk") && e.to_string().contains("min_topic_size"));
+}

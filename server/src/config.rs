@@ -29,6 +29,13 @@
 //!
 //! [fit]                                # topic_engine::FitParams defaults for Fit
 //! min_topic_size = 10
+//! [fit.text]                           # text handling (topic_engine::text::TextOptions)
+//! language = "auto"                    # auto | en | fr | de | es | it | pt | nl
+//! default_language = "en"              # for texts too short to detect
+//! small_talk = true                    # "hi", "thanks!", "ok" left out of topics (topic -2)
+//! mask = true                          # e-mails, phones, cards, IBANs, IPs, URLs masked
+//! bertopic_compat = false              # BERTopic's exact English preprocessing
+//! # extra_patterns = [{ name = "order", pattern = "ORD-\\d+" }]
 //! [merge]                              # topic_engine::MergeParams
 //! min_similarity = 0.7
 //! retire_after_days = 30
@@ -616,7 +623,16 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.fit.min_topic_size, 5);
+        assert_eq!(c.fit.text, topic_engine::text::TextOptions::default());
         assert_eq!(c.cache.max_bytes, 2 << 20);
+        let t = Config::from_toml(
+            "[fit.text]\nlanguage = \"fr\"\ndefault_language = \"fr\"\nmask = false\nsmall_talk = false\n",
+        )
+        .unwrap();
+        assert!(!t.fit.text.mask && !t.fit.text.small_talk);
+        assert_eq!(t.fit.text.default_language, topic_engine::text::Language::Fr);
+        assert!(Config::from_toml("[fit.text]\nlanguage = \"xx\"\n").is_err());
+        assert!(Config::from_toml("[fit.text]\nmasking = false\n").is_err());
         let mut c2 = c.clone();
         c2.apply(&Overrides {
             listen: Some("127.0.0.1:7000".parse().unwrap()),

@@ -165,6 +165,13 @@ async fn bad_inputs_get_the_right_status() {
     p.params = Some(proto::FitParams { nr_topics: Some("many".into()), ..Default::default() });
     assert_status(c.fit(p).await, Code::InvalidArgument, "nr_topics");
     let mut p = fit(docs20.clone(), good.clone());
+    p.params = Some(proto::FitParams { language: Some("klingon".into()), ..Default::default() });
+    assert_status(
+        c.fit(p).await,
+        Code::InvalidArgument,
+        "params.language = \"klingon\"; expected \"auto\" or one of en, fr, de, es, it, pt, nl",
+    );
+    let mut p = fit(docs20.clone(), good.clone());
     p.window = Some(proto::Window {
         start: "2026-11-25T00:00:00Z".into(),
         end: "2026-11-24T00:00:00Z".into(),

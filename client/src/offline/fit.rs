@@ -4,7 +4,10 @@
 //! topics fit --docs D.jsonl [--embeddings E.npy] --out DIR [--assignments A.json]
 //!            [--limit N] [--min-topic-size 10] [--nr-topics none|auto|N] [--seed 42]
 //!            [--day YYYY-MM-DD] [--encoder DIR|HUB-ID] [--device auto|cpu|cuda:N]
+//!            [--language auto|en|fr|de|es|it|pt|nl] [--no-small-talk] [--no-mask]
+//!            [--bertopic-compat]
 //! ```
+//! Small talk is assigned `-2` in `A.json` (see `topic_engine::SMALL_TALK_TOPIC`).
 //! Without `--embeddings` the documents are encoded in-process by the local encoder
 //! (`--encoder`, default `./models/all-MiniLM-L6-v2`), whose name the model then records.
 //! `A.json` is `{"assignments": [topic per doc, -1 = outlier], "topic_words": {"<id>": [...]}}`,
@@ -17,6 +20,7 @@ use std::time::Duration;
 use anyhow::Context;
 use chrono::NaiveDate;
 use topic_engine::device;
+use topic_engine::text::{LanguageSetting, TextOptions};
 use topic_engine::{FitInput, FitParams, NrTopics, TopicModel};
 
 use super::files::{self, DocsArgs, EncoderArgs};
@@ -50,6 +54,18 @@ pub struct FitArgs {
     pub embedding_model: String,
     #[command(flatten)]
     pub encoder: EncoderArgs,
+    /// Document language: auto (detected per document) or en, fr, de, es, it, pt, nl.
+    #[arg(long, default_value = "auto")]
+    pub language: String,
+    /// Keep small talk ("hi", "thanks!") in topic discovery instead of assigning it -2.
+    #[arg(long)]
+    pub no_small_talk: bool,
+    /// Do not mask personal data in samples and keywords.
+    #[arg(long)]
+    pub no_mask: bool,
+    /// BERTopic's exact English preprocessing (ASCII-only tokens, scikit-learn stop words).
+    #[arg(long)]
+    pub bertopic_compat: bool,
 }
 
 /// Runs `topics fit`.
@@ -62,6 +78,14 @@ pub fn run(args: FitArgs) -> anyhow::Result<ExitCode> {
     params.min_topic_size = args.min_topic_size;
     params.nr_topics = nr_topics;
     params.seed = args.seed;
+    let language = LanguageSetting::try_from(args.language.clone())
+        .map_err(anyhow::Error::msg)
+        .context("--language")?;
+    let mut text =
+        if args.bertopic_compat { TextOptions::compat() } else { TextOptions::default() };
+    text =
+        text.with_language(language).with_small_talk(!args.no_small_talk).with_mask(!args.no_mask);
+    params.text = text;
     let day = args.day.unwrap_or_else(|| chrono::Utc::now().date_naive());
     let input = FitInput {
         texts: &texts,
@@ -80,6 +104,9 @@ pub fn run(args: FitArgs) -> anyhow::Result<ExitCode> {
         device::name(&dev)
     );
     let result = topic_engine::fit(&input, &params, topic_engine::Device::of(&dev))?;
+    if result.small_talk > 0 {
+        println!("small talk: {} documents (topic -2)", result.small_talk);
+    }
 
     print_timings(&result.timings);
     files::print_topics(&result.model, 20);

@@ -154,7 +154,9 @@ pub fn import_as_of(dir: &Path, day: NaiveDate) -> Result<TopicModel> {
         (Vec::new(), vec![Vec::new(); n])
     };
 
-    let mut fit_params = FitParams::default();
+    // BERTopic's own preprocessing: what the imported topics were fitted with.
+    let mut fit_params =
+        FitParams { text: crate::text::TextOptions::legacy(), ..FitParams::default() };
     if let Some(v) = config.top_n_words {
         fit_params.top_n_words = v;
     }

@@ -42,6 +42,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{EngineError, Result};
 use crate::model::{DailyCount, Keyword, LabelSource, Topic, TopicModel, TopicStatus};
 use crate::params::{FitParams, MergeParams};
+use crate::text::TextOptions;
 
 /// Version of the file format written by [`to_files`]; [`from_files`] accepts only this one.
 pub const FORMAT_VERSION: u32 = 1;
@@ -72,6 +73,7 @@ struct ConfigFile {
     format_version: u32,
     embedding_model: String,
     dim: usize,
+    #[serde(deserialize_with = "fit_params_of_file")]
     fit_params: FitParams,
     merge_params: MergeParams,
     next_topic_id: i64,
@@ -93,6 +95,23 @@ struct TopicConfig {
     last_seen: NaiveDate,
     keywords: Vec<String>,
     samples: Vec<String>,
+}
+
+/// `fit_params` of a model file; one written before issue 21 has no `text` and was fitted
+/// with [`TextOptions::legacy`], which it keeps (an absent field would otherwise take the new
+/// default).
+fn fit_params_of_file<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<FitParams, D::Error> {
+    let mut value = serde_json::Value::deserialize(d)?;
+    if let serde_json::Value::Object(fields) = &mut value {
+        if !fields.contains_key("text") {
+            let legacy =
+                serde_json::to_value(TextOptions::legacy()).map_err(serde::de::Error::custom)?;
+            fields.insert("text".to_string(), legacy);
+        }
+    }
+    serde_json::from_value(value).map_err(serde::de::Error::custom)
 }
 
 /// Only used to check the version before parsing the rest (so an old or future file gets a

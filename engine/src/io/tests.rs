@@ -208,3 +208,21 @@ fn random_corruption_never_panics() {
     // Flips inside sample texts or float mantissas can legitimately give another valid model.
     assert!(accepted < 3000);
 }
+
+#[test]
+fn model_files_without_text_options_keep_the_legacy_text_handling() {
+    use crate::text::{LanguageSetting, TextOptions};
+    let (mut m, _) = files();
+    m.fit_params.text =
+        TextOptions::default().with_language(LanguageSetting::try_from("fr".to_string()).unwrap());
+    let f = to_files(&m).unwrap();
+    assert_eq!(from_files(&f.config_json, &f.tensors).unwrap(), m);
+    // A file written before issue 21: no `fit_params.text`.
+    let mut v = config_value(&f);
+    v["fit_params"].as_object_mut().unwrap().remove("text").unwrap();
+    let old = serde_json::to_vec(&v).unwrap();
+    let back = from_files(&old, &f.tensors).unwrap();
+    assert_eq!(back.fit_params.text, TextOptions::legacy());
+    assert!(back.fit_params.text.bertopic_compat);
+    assert!(!back.fit_params.text.small_talk && !back.fit_params.text.mask);
+}

@@ -82,6 +82,12 @@ impl TextOptions {
         Self { bertopic_compat: true, ..Self::default() }
     }
 
+    /// Exactly the behaviour before issue 21: [`TextOptions::compat`] without small-talk
+    /// filtering or masking. What a model file without `fit_params.text` was fitted with.
+    pub fn legacy() -> Self {
+        Self { small_talk: false, mask: false, ..Self::compat() }
+    }
+
     /// Sets [`TextOptions::language`].
     pub fn with_language(mut self, language: LanguageSetting) -> Self {
         self.language = language;

@@ -20,6 +20,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use moka::future::Cache;
+use topic_engine::text::TextAnalyzer;
 use topic_engine::transform::TopicIndex;
 use topic_engine::TopicModel;
 
@@ -34,6 +35,9 @@ pub struct HotModel {
     pub model: Arc<TopicModel>,
     /// Its active topics as one matrix, ready for transform.
     pub index: TopicIndex,
+    /// The model's text handling when it sets small talk aside (Transform tags it -2), built
+    /// once here rather than per request.
+    pub small_talk: Option<TextAnalyzer>,
     /// Approximate memory use.
     pub bytes: u64,
     checked_at: Mutex<Instant>,
@@ -47,10 +51,21 @@ impl HotModel {
     pub fn new(version: Version, model: Arc<TopicModel>) -> Self {
         let bytes = model_bytes(&model);
         let index = TopicIndex::new(&model);
+        let text = &model.fit_params.text;
+        let small_talk = if text.small_talk {
+            TextAnalyzer::new(text)
+                .map_err(
+                    |e| tracing::warn!(error = %e, "model text options; small talk not tagged"),
+                )
+                .ok()
+        } else {
+            None
+        };
         HotModel {
             version,
             model,
             index,
+            small_talk,
             bytes,
             checked_at: Mutex::new(Instant::now()),
             stale: AtomicBool::new(false),

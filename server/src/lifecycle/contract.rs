@@ -79,6 +79,9 @@ pub struct DayModelMetadata {
     /// Documents left as outliers.
     #[serde(default)]
     pub outliers: u64,
+    /// Documents recognised as small talk and left out of topic discovery.
+    #[serde(default)]
+    pub small_talk: u64,
     /// Seconds per stage (`embed`, then the engine's stages).
     #[serde(default)]
     pub timings_seconds: BTreeMap<String, f64>,
@@ -178,6 +181,7 @@ mod tests {
             embedding_model: "e".into(),
             documents: 5,
             outliers: 1,
+            small_talk: 2,
             timings_seconds: BTreeMap::from([("embed".to_string(), 0.5)]),
         };
         let j = m.to_json();

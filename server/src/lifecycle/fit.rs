@@ -48,12 +48,14 @@ pub struct DayFit {
     pub record: ModelRecord,
     /// The model.
     pub model: Arc<TopicModel>,
-    /// Topic id per document (`-1` = outlier), in input order.
+    /// Topic id per document (`-1` = outlier, `-2` = small talk), in input order.
     pub assignments: Vec<i64>,
-    /// Cosine of each document to its topic (0 for outliers), in input order.
+    /// Cosine of each document to its topic (0 for outliers and small talk), in input order.
     pub scores: Vec<f32>,
     /// Documents left as outliers.
     pub outliers: u64,
+    /// Documents recognised as small talk, left out of topic discovery (topic `-2`).
+    pub small_talk: u64,
     /// Time per step.
     pub timings: FitTimings,
 }
@@ -136,6 +138,7 @@ impl Lifecycle {
             embedding_model: result.model.embedding_model.clone(),
             documents: n as u64,
             outliers,
+            small_talk: result.small_talk,
             timings_seconds: std::iter::once(("embed", embed_secs))
                 .chain(stages.stages())
                 .map(|(stage, d)| (stage.to_string(), d.as_secs_f64()))
@@ -154,6 +157,7 @@ impl Lifecycle {
         self.fitted.insert(tenant, record.version, &record.storage_path, model.clone()).await;
 
         tracing::info!(tenant = %tenant, version = %record.version, docs = n, topics = record.total_topics, outliers,
+            small_talk = result.small_talk,
             secs = started.elapsed().as_secs_f64(), "fit stored as candidate");
         Ok(DayFit {
             record,
@@ -161,6 +165,7 @@ impl Lifecycle {
             assignments: result.assignments,
             scores,
             outliers,
+            small_talk: result.small_talk,
             timings: FitTimings { embed: embed_secs, stages, total: started.elapsed() },
         })
     }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use topic_engine::{TopicModel, OUTLIER_TOPIC};
+use topic_engine::{TopicModel, OUTLIER_TOPIC, SMALL_TALK_LABEL, SMALL_TALK_TOPIC};
 
 use super::error::{Error, Result};
 use super::snapshot::{self, SNAPSHOT_SIZE};
@@ -27,9 +27,10 @@ pub enum TransformInput {
 /// One document's topic.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tag {
-    /// Topic id (`-1`: outlier).
+    /// Topic id (`-1`: outlier, `-2`: small talk).
     pub topic_id: i64,
-    /// The topic's label ([`OUTLIER_LABEL`] for outliers).
+    /// The topic's label ([`OUTLIER_LABEL`] for outliers, [`SMALL_TALK_LABEL`] for small
+    /// talk).
     pub label: String,
     /// Cosine to the topic.
     pub score: f32,
@@ -102,8 +103,13 @@ impl Lifecycle {
     /// Tags documents with the tenant's active model.
     pub async fn transform(&self, tenant: &TenantId, input: TransformInput) -> Result<Tagged> {
         let hot = self.active.get(tenant).await?.ok_or_else(|| Self::no_active(tenant))?;
+        // Texts the model's text handling recognises as small talk get topic -2, as in Fit.
+        let mut small_talk: Vec<bool> = Vec::new();
         let embeddings = match input {
             TransformInput::Texts(texts) => {
+                if let Some(analyzer) = &hot.small_talk {
+                    small_talk = texts.iter().map(|t| analyzer.is_small_talk(t)).collect();
+                }
                 let e = self.embedder()?;
                 if e.dimension() != hot.model.dim {
                     return Err(Error::failed_precondition(format!(
@@ -130,16 +136,28 @@ impl Lifecycle {
         };
         let tags = assignments
             .iter()
-            .map(|a| Tag {
-                topic_id: a.topic_id,
-                label: hot.model.topic(a.topic_id).map(|t| t.label.clone()).unwrap_or_else(|| {
-                    if a.topic_id == OUTLIER_TOPIC {
-                        OUTLIER_LABEL.into()
-                    } else {
-                        String::new()
-                    }
-                }),
-                score: a.score,
+            .enumerate()
+            .map(|(i, a)| {
+                if small_talk.get(i) == Some(&true) {
+                    return Tag {
+                        topic_id: SMALL_TALK_TOPIC,
+                        label: SMALL_TALK_LABEL.into(),
+                        score: 0.0,
+                    };
+                }
+                Tag {
+                    topic_id: a.topic_id,
+                    label: hot.model.topic(a.topic_id).map(|t| t.label.clone()).unwrap_or_else(
+                        || {
+                            if a.topic_id == OUTLIER_TOPIC {
+                                OUTLIER_LABEL.into()
+                            } else {
+                                String::new()
+                            }
+                        },
+                    ),
+                    score: a.score,
+                }
             })
             .collect();
         Ok(Tagged { version: hot.version, tags })

@@ -34,6 +34,7 @@ impl TopicsService {
             topics: topics.collect(),
             assignments: assignments.collect(),
             outliers: fit.outliers,
+            small_talk: fit.small_talk,
             timings: Some(convert::fit_timings(&fit.timings)),
         })
     }

@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use tonic::Status;
+use topic_engine::text::LanguageSetting;
 use topic_engine::{FitParams, NrTopics};
 
 pub use crate::lifecycle::vectors::MAX_EMBEDDING_DIM;
@@ -188,6 +189,9 @@ pub fn fit_params(
             }
             out.n_neighbors = v as usize;
         }
+        if let Some(v) = &p.language {
+            out.text.language = language(v)?;
+        }
         if let Some(v) = p.n_components {
             if !(1..=100).contains(&v) {
                 return Err(Status::invalid_argument(format!(
@@ -205,6 +209,23 @@ pub fn fit_params(
         )));
     }
     Ok(out)
+}
+
+/// The languages a request may name in `params.language`, besides `auto`.
+pub const LANGUAGES: [&str; 7] = ["en", "fr", "de", "es", "it", "pt", "nl"];
+
+/// `params.language`: `auto` or one of [`LANGUAGES`].
+fn language(v: &str) -> Result<LanguageSetting, Status> {
+    let code = v.trim().to_ascii_lowercase();
+    if code == "auto" || LANGUAGES.contains(&code.as_str()) {
+        if let Ok(setting) = LanguageSetting::try_from(code) {
+            return Ok(setting);
+        }
+    }
+    Err(Status::invalid_argument(format!(
+        "params.language = {v:?}; expected \"auto\" or one of {}",
+        LANGUAGES.join(", ")
+    )))
 }
 
 /// GetTopTopics `limit`: 0 = default 10, at most 100.
@@ -272,6 +293,17 @@ mod tests {
         assert!(fit_params(&d, Some(&p), 100).unwrap_err().message().contains("min_topic_size"));
         let p = proto::FitParams { nr_topics: Some("lots".into()), ..Default::default() };
         assert!(fit_params(&d, Some(&p), 100).unwrap_err().message().contains("nr_topics"));
+        for bad in ["klingon", "other", "", "english"] {
+            let p = proto::FitParams { language: Some(bad.into()), ..Default::default() };
+            let e = fit_params(&d, Some(&p), 100).unwrap_err();
+            assert_eq!(e.code(), Code::InvalidArgument);
+            assert!(e.message().contains("\"auto\" or one of en, fr, de, es, it, pt, nl"), "{e:?}");
+        }
+        let p = proto::FitParams { language: Some("FR".into()), ..Default::default() };
+        let f = fit_params(&d, Some(&p), 100).unwrap();
+        assert_eq!(f.text.language, LanguageSetting::try_from("fr".to_string()).unwrap());
+        let p = proto::FitParams { language: Some("auto".into()), ..Default::default() };
+        assert_eq!(fit_params(&d, Some(&p), 100).unwrap().text.language, LanguageSetting::Auto);
         let p = proto::FitParams {
             nr_topics: Some("20".into()),
             min_topic_size: Some(5),

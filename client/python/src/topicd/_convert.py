@@ -191,6 +191,7 @@ def fit_result(m: pb.FitResponse) -> t.FitResult:
             for a in m.assignments
         ],
         outliers=m.outliers,
+        small_talk=m.small_talk,
         timings=t.StageTimings(
             embed_seconds=tm.embed_seconds,
             knn_seconds=tm.knn_seconds,

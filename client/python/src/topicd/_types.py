@@ -41,6 +41,8 @@ class FitParams:
     seed: Optional[int] = None
     n_neighbors: Optional[int] = None
     n_components: Optional[int] = None
+    #: "auto" (detected per document) or one of "en", "fr", "de", "es", "it", "pt", "nl".
+    language: Optional[str] = None
 
 
 # --- results ----------------------------------------------------------------------------------
@@ -69,7 +71,7 @@ class Topic:
 
 @dataclass(frozen=True)
 class Assignment:
-    """The topic Fit gave one document (``topic_id`` -1 = outlier)."""
+    """The topic Fit gave one document (``topic_id`` -1 = outlier, -2 = small talk)."""
 
     document_id: str
     topic_id: int
@@ -97,6 +99,8 @@ class FitResult:
     assignments: List[Assignment]
     outliers: int
     timings: StageTimings
+    #: Documents recognised as small talk ("hi", "thanks!"), left out of the topics (-2).
+    small_talk: int = 0
 
 
 @dataclass(frozen=True)
