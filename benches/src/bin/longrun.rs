@@ -124,6 +124,9 @@ fn run(cli: Cli) -> Result<()> {
 
     let dev = device::select(cli.device.parse::<DevicePreference>().context("--device")?)?;
     let mut fit_params = FitParams::default();
+    // Side by side with BERTopic: its English preprocessing, and no small-talk filtering
+    // (BERTopic clusters "thanks" like any other message).
+    fit_params.text = topic_engine::text::TextOptions::legacy();
     fit_params.seed = cli.seed;
     let mut merge_params = MergeParams::default();
     if let Some(n) = cli.max_terms_per_topic {
