@@ -56,6 +56,11 @@ pub trait Embedder: Send + Sync {
     fn model_name(&self) -> &str;
     /// Output dimension.
     fn dimension(&self) -> usize;
+    /// Whether the model only understands English (then a mostly non-English tenant gets a
+    /// warning from Fit). Default: no (remote providers are multilingual).
+    fn english_only(&self) -> bool {
+        false
+    }
     /// Largest batch sent in one call (the provider splits bigger inputs itself).
     fn max_batch(&self) -> usize;
     /// Embeds `texts` in order: a `texts.len() × dimension()` matrix with unit-length rows.

@@ -58,6 +58,13 @@ impl Embedder for LocalEmbedder {
         self.encoder.dim()
     }
 
+    /// English-only unless the model's name says otherwise ("multilingual", LaBSE, XLM-R,
+    /// distiluse, mE5, BGE-M3): sentence-transformers' English models (all-MiniLM-L6-v2, the
+    /// default) carry no such marker.
+    fn english_only(&self) -> bool {
+        !is_multilingual_name(self.encoder.name())
+    }
+
     fn max_batch(&self) -> usize {
         self.encoder.options().batch_size
     }
@@ -183,4 +190,12 @@ pub async fn download_hub_model(
         .map_err(io(format!("writing {}", refs.display())))?;
     tracing::info!(model = repo_id, dir = %dir.display(), "downloaded local encoder model");
     Ok(dir)
+}
+
+/// Whether a sentence-model name marks a multilingual model.
+pub fn is_multilingual_name(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    ["multilingual", "labse", "xlm", "distiluse", "multilingual-e5", "bge-m3", "mbert"]
+        .iter()
+        .any(|m| name.contains(m))
 }

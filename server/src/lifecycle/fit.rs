@@ -56,6 +56,9 @@ pub struct DayFit {
     pub outliers: u64,
     /// Documents recognised as small talk, left out of topic discovery (topic `-2`).
     pub small_talk: u64,
+    /// Things a person should read about this fit (e.g. mostly non-English messages embedded
+    /// by an English-only model); also logged.
+    pub warnings: Vec<String>,
     /// Time per step.
     pub timings: FitTimings,
 }
@@ -80,6 +83,7 @@ impl Lifecycle {
         let started = Instant::now();
 
         let embed_started = Instant::now();
+        let mut warnings = Vec::new();
         let (embeddings, model_name) = match precomputed {
             Some(m) => {
                 let name = self
@@ -91,9 +95,16 @@ impl Lifecycle {
             }
             None => {
                 let m = self.embed(&docs.texts).await?;
-                (m, self.embedder()?.model_name().to_string())
+                let embedder = self.embedder()?;
+                if embedder.english_only() {
+                    warnings.extend(language_warning(&docs.texts, embedder.model_name()));
+                }
+                (m, embedder.model_name().to_string())
             }
         };
+        for w in &warnings {
+            tracing::warn!(tenant = %tenant, warning = %w, "fit warning");
+        }
         let embed_secs = embed_started.elapsed();
         crate::metrics::record_stage("embed", embed_secs);
 
@@ -166,7 +177,63 @@ impl Lifecycle {
             scores,
             outliers,
             small_talk: result.small_talk,
+            warnings,
             timings: FitTimings { embed: embed_secs, stages, total: started.elapsed() },
         })
+    }
+}
+
+/// Share of documents above which a tenant counts as mostly not in English.
+const NON_ENGLISH_SHARE: f64 = 0.5;
+
+/// A warning when most `texts` are in a language other than English while the embedding model
+/// (`model`) only knows English: such a model groups messages by language rather than by what
+/// they are about. Short texts count as English (their language cannot be told).
+pub fn language_warning(texts: &[String], model: &str) -> Option<String> {
+    use topic_engine::text::{Language, LanguageDetector, LanguageSetting};
+    if texts.is_empty() {
+        return None;
+    }
+    let detector = LanguageDetector::new(LanguageSetting::Auto, Language::En);
+    let other = texts.iter().filter(|t| detector.detect(t) != Language::En).count();
+    let share = other as f64 / texts.len() as f64;
+    (share > NON_ENGLISH_SHARE).then(|| {
+        format!(
+            "{:.0} % of the messages are not in English, but the embedding model {model} is English-only: \
+             topics will tend to group messages by language; configure a multilingual model \
+             ([embedding] model = a multilingual sentence-transformers directory) or the Gemini / \
+             OpenAI-compatible provider",
+            share * 100.0
+        )
+    })
+}
+
+#[cfg(test)]
+mod language_tests {
+    use super::*;
+
+    fn texts(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn warns_when_most_messages_are_not_english() {
+        let fr = texts(&[
+            "je n'ai toujours pas reçu mon remboursement pour la commande",
+            "mon colis est en retard depuis plus d'une semaine maintenant",
+            "je voudrais changer l'adresse de livraison de ma commande",
+            "where is my refund for the order I returned last week",
+        ]);
+        let w = language_warning(&fr, "sentence-transformers/all-MiniLM-L6-v2").unwrap();
+        assert!(w.starts_with("75 % of the messages are not in English"), "{w}");
+        let en = texts(&[
+            "where is my refund for the order I returned last week",
+            "my parcel has been late for more than a week now",
+            "je n'ai toujours pas reçu mon remboursement pour la commande",
+        ]);
+        assert_eq!(language_warning(&en, "m"), None);
+        assert_eq!(language_warning(&[], "m"), None);
+        // Short messages cannot be told apart: they count as English.
+        assert_eq!(language_warning(&texts(&["merci", "ok", "bonjour"]), "m"), None);
     }
 }

@@ -35,6 +35,7 @@ impl TopicsService {
             assignments: assignments.collect(),
             outliers: fit.outliers,
             small_talk: fit.small_talk,
+            warnings: fit.warnings,
             timings: Some(convert::fit_timings(&fit.timings)),
         })
     }

@@ -192,6 +192,7 @@ def fit_result(m: pb.FitResponse) -> t.FitResult:
         ],
         outliers=m.outliers,
         small_talk=m.small_talk,
+        warnings=list(m.warnings),
         timings=t.StageTimings(
             embed_seconds=tm.embed_seconds,
             knn_seconds=tm.knn_seconds,

@@ -101,6 +101,8 @@ class FitResult:
     timings: StageTimings
     #: Documents recognised as small talk ("hi", "thanks!"), left out of the topics (-2).
     small_talk: int = 0
+    #: Things to read about this fit (e.g. mostly non-English messages, English-only model).
+    warnings: List[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
