@@ -80,13 +80,11 @@ async fn personal_data_never_leaves_the_fit_and_small_talk_is_set_aside() {
         api_key: Some(ApiKey::new("test-key")),
         ..Default::default()
     };
-    // The local encoder (when its weights are here) makes Transform with texts possible.
-    let model_dir = std::env::var("TOPICD_MODEL_DIR").ok().filter(|d| Path::new(d).is_dir());
-    if let Some(dir) = &model_dir {
-        cfg.embedding.model = Some(dir.clone());
-        cfg.embedding.device = "cpu".into();
-        cfg.embedding.allow_download = false;
-    }
+    // The local encoder makes Transform with texts possible (its weights are found by the one
+    // locator, which fails with a clear message when they are missing).
+    cfg.embedding.model = Some(topicd_testing::locate::model_dir().to_string_lossy().into_owned());
+    cfg.embedding.device = "cpu".into();
+    cfg.embedding.allow_download = false;
     let server = TestServer::start(cfg).await;
     let mut c = server.client().await;
 
@@ -167,7 +165,7 @@ async fn personal_data_never_leaves_the_fit_and_small_talk_is_set_aside() {
     }
 
     // Transform with texts: small talk is tagged -2 "small talk", content gets a topic.
-    if model_dir.is_some() {
+    {
         let texts = vec!["thanks!".to_string(), "ok".to_string(), data.texts[rows[100]].clone()];
         let tagged = c
             .transform(proto::TransformRequest {
@@ -183,8 +181,6 @@ async fn personal_data_never_leaves_the_fit_and_small_talk_is_set_aside() {
             assert_eq!((r.topic_id, r.label.as_str(), r.score), (-2, "small talk", 0.0));
         }
         assert!(tagged.results[2].topic_id >= -1);
-    } else {
-        eprintln!("TOPICD_MODEL_DIR not set: Transform with texts not checked");
     }
 
     server.stop().await;
