@@ -83,7 +83,9 @@ impl Lifecycle {
         let started = Instant::now();
 
         let embed_started = Instant::now();
-        let mut warnings = Vec::new();
+        // Whether the server embedded the texts with an English-only model (then the language
+        // mix is checked, with the fit, off the async runtime).
+        let mut english_only = false;
         let (embeddings, model_name) = match precomputed {
             Some(m) => {
                 let name = self
@@ -96,15 +98,10 @@ impl Lifecycle {
             None => {
                 let m = self.embed(&docs.texts).await?;
                 let embedder = self.embedder()?;
-                if embedder.english_only() {
-                    warnings.extend(language_warning(&docs.texts, embedder.model_name()));
-                }
+                english_only = embedder.english_only();
                 (m, embedder.model_name().to_string())
             }
         };
-        for w in &warnings {
-            tracing::warn!(tenant = %tenant, warning = %w, "fit warning");
-        }
         let embed_secs = embed_started.elapsed();
         crate::metrics::record_stage("embed", embed_secs);
 
@@ -113,7 +110,12 @@ impl Lifecycle {
         let device = topic_engine::Device::of(&self.device);
         let (texts, dates, params) = (docs.texts, docs.dates, docs.params.clone());
         let log_tenant = tenant.clone();
-        let result = blocking(move || {
+        let (result, warnings) = blocking(move || {
+            let warnings: Vec<String> = if english_only {
+                language_warning(&texts, &model_name).into_iter().collect()
+            } else {
+                Vec::new()
+            };
             // `fit_cancellable` checks the token before anything else, then inside every stage.
             let input = FitInput {
                 texts: &texts,
@@ -123,7 +125,7 @@ impl Lifecycle {
                 embedding_model: &model_name,
             };
             match topic_engine::fit_cancellable(&input, &params, device, &cancel) {
-                Ok(r) => Ok(r),
+                Ok(r) => Ok((r, warnings)),
                 Err(topic_engine::EngineError::Cancelled) => {
                     crate::metrics::record_fit_cancelled();
                     tracing::info!(tenant = %log_tenant, docs = texts.len(),
@@ -136,6 +138,9 @@ impl Lifecycle {
         .await?;
         if guard.is_cancelled() {
             return Err(Error::cancelled());
+        }
+        for w in &warnings {
+            tracing::warn!(tenant = %tenant, warning = %w, "fit warning");
         }
         let stages = result.timings;
         for (stage, d) in stages.stages() {
