@@ -5,44 +5,11 @@
 
 mod common;
 
-use common::{with_token, TestServer};
+use common::{tokens_file, with_token, TestServer, ACME_READ, ACME_WRITE, ADMIN};
 use tonic::Code;
 use topicd::proto::{self, Embedding};
 
-const ADMIN: &str = "admin-secret-0123456789";
-const ACME_READ: &str = "acme-read-secret-0123456789";
-const ACME_WRITE: &str = "acme-write-secret-0123456789";
 const JWT_SECRET: &str = "jwt-test-secret-0123456789abcdef";
-
-fn tokens_file(dir: &std::path::Path) -> std::path::PathBuf {
-    let path = dir.join("tokens.toml");
-    std::fs::write(
-        &path,
-        format!(
-            r#"
-[[token]]
-name = "ops"
-secret = "{ADMIN}"
-tenants = ["*"]
-role = "admin"
-
-[[token]]
-name = "acme-dashboard"
-secret = "{ACME_READ}"
-tenants = ["acme"]
-role = "read"
-
-[[token]]
-name = "acme-nightly"
-secret = "{ACME_WRITE}"
-tenants = ["acme"]
-role = "write"
-"#
-        ),
-    )
-    .unwrap();
-    path
-}
 
 fn req<T>(m: T, header: Option<&str>) -> tonic::Request<T> {
     let mut r = tonic::Request::new(m);

@@ -6,43 +6,9 @@
 
 mod common;
 
-use common::{Clinc, TestServer};
+use common::{tokens_file, Clinc, TestServer, ACME_READ, ACME_WRITE, ADMIN};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-
-const ADMIN: &str = "admin-secret-0123456789";
-const ACME_READ: &str = "acme-read-secret-0123456789";
-const ACME_WRITE: &str = "acme-write-secret-0123456789";
-
-fn tokens_file(dir: &std::path::Path) -> std::path::PathBuf {
-    let path = dir.join("tokens.toml");
-    std::fs::write(
-        &path,
-        format!(
-            r#"
-[[token]]
-name = "ops"
-secret = "{ADMIN}"
-tenants = ["*"]
-role = "admin"
-
-[[token]]
-name = "acme-dashboard"
-secret = "{ACME_READ}"
-tenants = ["acme"]
-role = "read"
-
-[[token]]
-name = "acme-nightly"
-secret = "{ACME_WRITE}"
-tenants = ["acme"]
-role = "write"
-"#
-        ),
-    )
-    .unwrap();
-    path
-}
 
 /// Sends a request and returns the status and the JSON body.
 async fn call(

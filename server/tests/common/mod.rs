@@ -318,3 +318,41 @@ pub async fn seed_model(dir: &Path, tenant: &str) -> String {
     let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
     seed_version(&config(dir), tenant, &toy_model(day, 0), None).await
 }
+
+/// Tokens of the shared tokens file ([`tokens_file`]): an admin on every tenant, and acme's
+/// read and write tokens.
+pub const ADMIN: &str = "admin-secret-0123456789";
+pub const ACME_READ: &str = "acme-read-secret-0123456789";
+pub const ACME_WRITE: &str = "acme-write-secret-0123456789";
+
+/// Writes a tokens file with [`ADMIN`] (`*`, admin), [`ACME_READ`] and [`ACME_WRITE`] (acme)
+/// under `dir` and returns its path.
+pub fn tokens_file(dir: &std::path::Path) -> std::path::PathBuf {
+    let path = dir.join("tokens.toml");
+    std::fs::write(
+        &path,
+        format!(
+            r#"
+[[token]]
+name = "ops"
+secret = "{ADMIN}"
+tenants = ["*"]
+role = "admin"
+
+[[token]]
+name = "acme-dashboard"
+secret = "{ACME_READ}"
+tenants = ["acme"]
+role = "read"
+
+[[token]]
+name = "acme-nightly"
+secret = "{ACME_WRITE}"
+tenants = ["acme"]
+role = "write"
+"#
+        ),
+    )
+    .expect("write tokens file");
+    path
+}
