@@ -4,6 +4,9 @@
 # ./models) and the tests start their own throwaway PostgreSQL and moto (S3) instances.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# A full run rebuilds what changed anyway; incremental caches would only double the disk a clean
+# clone needs (CI once ran out of space). Set CARGO_INCREMENTAL=1 to keep them.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 if [ -x scripts/fetch-model.sh ]; then scripts/fetch-model.sh; fi
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings

@@ -6,7 +6,7 @@
 
 #![allow(clippy::unwrap_used)] // tests may unwrap
 
-mod common;
+use crate::common;
 
 use chrono::NaiveDate;
 use common::TestServer;

@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used)] // tests may unwrap
 
-mod common;
+use crate::common;
 
 use common::{fit_request, TestServer};
 use topicd::proto::{self, Document};

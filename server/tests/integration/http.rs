@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used)] // tests may unwrap
 
-mod common;
+use crate::common;
 
 use common::{tokens_file, Clinc, TestServer, ACME_READ, ACME_WRITE, ADMIN};
 use reqwest::{Method, StatusCode};

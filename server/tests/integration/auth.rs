@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used)] // tests may unwrap
 
-mod common;
+use crate::common;
 
 use common::{tokens_file, with_token, TestServer, ACME_READ, ACME_WRITE, ADMIN};
 use tonic::Code;

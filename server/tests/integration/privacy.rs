@@ -5,7 +5,7 @@
 
 #![allow(clippy::unwrap_used)] // tests may unwrap
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

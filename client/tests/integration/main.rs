@@ -1,0 +1,8 @@
+//! The `topics` client's integration tests, one module per area, linked into one test binary
+//! (one link instead of five: faster builds, a fraction of the disk).
+
+mod nightly_acceptance;
+mod offline;
+mod pg_source;
+mod providers_cli;
+mod tls;
