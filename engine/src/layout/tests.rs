@@ -122,6 +122,7 @@ fn matches_the_dense_eigensolver() {
         let e = clusters(3, k.div_ceil(3), 16, 0.6, seed);
         let e = &e[..k];
         let b = double_centred_squared_distances(&rows(e));
+        let b: Vec<f64> = b.iter().map(|&v| f64::from(v)).collect();
         let (vals, vecs) = symmetric_eigen(&b, k, &Cancel::never()).unwrap();
         let mut order: Vec<usize> = (0..k).collect();
         order.sort_by(|&a, &c| vals[c].total_cmp(&vals[a]));
@@ -165,11 +166,12 @@ fn negative_eigenvalues_do_not_take_the_axes() {
             }
         }
     }
+    let b: Vec<f32> = b.iter().map(|&v| v as f32).collect();
     let pairs = top_two_eigenpairs(&b, k).unwrap();
-    assert!((pairs[0].0 - 0.3).abs() < 1e-7, "{}", pairs[0].0);
-    assert!((pairs[1].0 - 0.1).abs() < 1e-7, "{}", pairs[1].0);
+    assert!((pairs[0].0 - 0.3).abs() < 1e-5, "{}", pairs[0].0);
+    assert!((pairs[1].0 - 0.1).abs() < 1e-5, "{}", pairs[1].0);
     let overlap: f64 = (0..k).map(|r| pairs[0].1[r] * q[r * 11]).sum();
-    assert!((overlap.abs() - 1.0).abs() < 1e-6, "{overlap}");
+    assert!((overlap.abs() - 1.0).abs() < 1e-5, "{overlap}");
 }
 
 #[test]
