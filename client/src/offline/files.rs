@@ -196,7 +196,7 @@ pub fn print_topics(model: &TopicModel, limit: usize) {
     );
     println!("{:>6} {:>7}  label", "id", "size");
     for t in topics.iter().take(limit) {
-        println!("{:>6} {:>7}  {}", t.id, t.size, t.label);
+        println!("{:>6} {:>7}  {}", t.id, t.size, t.display_label());
     }
     if topics.len() > limit {
         println!("   ... {} more", topics.len() - limit);

@@ -71,7 +71,7 @@ pub fn run(args: TransformArgs) -> anyhow::Result<ExitCode> {
     let scores: Vec<f32> = assigned.iter().map(|a| a.score).collect();
     print_summary(&model, &ids);
     let labels: BTreeMap<String, &str> =
-        model.topics.iter().map(|t| (t.id.to_string(), t.label.as_str())).collect();
+        model.topics.iter().map(|t| (t.id.to_string(), t.display_label())).collect();
     let body = serde_json::json!({
         "assignments": ids,
         "scores": scores,
