@@ -10,6 +10,7 @@ mod common;
 
 mod auth;
 mod concurrent_merges;
+mod dashboard;
 mod e2e;
 mod http;
 mod isolation;
