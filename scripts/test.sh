@@ -20,3 +20,6 @@ cargo test -p topicd --features failpoints --locked --test merge_faults
 # The Python client (client/python): pip-installs it into target/py-venv (stubs generated from
 # proto/ at build time) and runs its pytest suite against a real topicd.
 scripts/test-python.sh
+# The web dashboard in headless Chromium (Playwright for Python, Debian's chromium, installed
+# when missing) against a real topicd after a 3-day nightly run of the demo data.
+scripts/test-dashboard.sh
