@@ -62,6 +62,8 @@ enum Command {
     Top(ops::top::TopArgs),
     /// Tag texts with a tenant's active model.
     Tag(ops::tag::TagArgs),
+    /// Give a topic an operator's label (kept across merges), or --clear it.
+    Label(ops::label::LabelArgs),
     /// Tenant administration.
     #[command(subcommand)]
     Tenant(ops::tenant::TenantCommand),
@@ -84,6 +86,7 @@ async fn run_async(
         Command::Models(command) => ops::models::run(command, server).await,
         Command::Top(args) => ops::top::run(args, server).await,
         Command::Tag(args) => ops::tag::run(args, server).await,
+        Command::Label(args) => ops::label::run(args, server).await,
         Command::Tenant(command) => ops::tenant::run(command, server).await,
         Command::Health(args) => ops::health::run(args, server).await,
         Command::Embed(args) => offline::embed::run(args).await,

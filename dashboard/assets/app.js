@@ -345,8 +345,9 @@
     return svg;
   }
 
-  function stackedChart(topics, days) {
-    var W = 760, H = 230, L = 44, R = 10, T = 10, B = 26;
+  // `W`: the drawing's width in CSS pixels (the container's), so its text keeps its size.
+  function stackedChart(topics, days, W) {
+    var H = 230, L = 44, R = 10, T = 10, B = 26;
     var rows = topics.map(function (t) { return series(t.trend, days); });
     var totals = days.map(function (_, i) { return rows.reduce(function (a, r) { return a + r[i]; }, 0); });
     var max = Math.max.apply(null, totals.concat([1]));
@@ -412,15 +413,15 @@
       search: section('search', 'Search topics'),
       map: section('topic-map', 'Topic map'),
       changes: section('changes', 'What changed'),
-      trend: section('over-time', 'Top topics over time', 'wide'),
+      trend: section('over-time', 'Top topics over time'),
       models: src.live ? section('models', 'Model versions', 'wide') : null,
       all: section('all-topics', 'All topics', 'wide')
     };
     var S = this.secs;
     this.summary = h('div', { class: 'summary panel', id: 'summary' }, h('h1', null, name));
-    var right = h('div', { class: 'stack' }, S.search.el, S.map.el, S.changes.el);
+    var right = h('div', { class: 'stack' }, S.search.el, S.map.el, S.changes.el, S.trend.el);
     var left = h('div', { class: 'left' }, S.top.el);
-    app.replaceChildren(this.summary, h('div', { class: 'grid' }, left, right, S.trend.el, S.models ? S.models.el : null, S.all.el));
+    app.replaceChildren(this.summary, h('div', { class: 'grid' }, left, right, S.models ? S.models.el : null, S.all.el));
     this.renderSearchForm();
     return this.refresh();
   };
@@ -494,14 +495,16 @@
     return dayRange(start, end, 366);
   };
 
-  TenantPage.prototype.keywordList = function (t, n, color) {
+  // Keywords with their c-TF-IDF weights as bars (`rows`: one per line, for the dialog).
+  TenantPage.prototype.keywordList = function (t, n, color, rows) {
     var kws = t.keywords.slice(0, n);
     var max = kws.reduce(function (a, k) { return Math.max(a, k.weight); }, 0) || 1;
-    return h('ul', { class: 'kw', 'aria-label': 'Keywords with their c-TF-IDF weights', style: { '--c': color } },
+    return h('ul', { class: rows ? 'kw rows' : 'kw', 'aria-label': 'Keywords with their c-TF-IDF weights', style: { '--c': color } },
       kws.map(function (k) {
-        return h('li', null, h('span', null, k.word),
-          h('span', { class: 'bar-track', 'aria-hidden': 'true' }, h('span', { class: 'bar-fill', style: { width: (100 * k.weight / max).toFixed(1) + '%', display: 'block' } })),
-          h('span', { class: 'w' }, k.weight.toFixed(3)));
+        var bar = h('span', { class: 'bar-track', 'aria-hidden': 'true' }, h('span', { class: 'bar-fill', style: { width: (100 * k.weight / max).toFixed(1) + '%', display: 'block' } }));
+        var word = h('span', { class: 'kw-word' }, k.word);
+        var weight = h('span', { class: 'w' }, k.weight.toFixed(3));
+        return rows ? h('li', null, word, bar, weight) : h('li', null, h('span', { class: 'kw-text' }, word, weight), bar);
       }));
   };
 
@@ -548,7 +551,7 @@
         return h('tr', null, h('th', { scope: 'row' }, d), top.map(function (t) { return h('td', { class: 'num' }, fmtInt(series(t.trend, [d])[0])); }));
       })));
     body.replaceChildren(
-      stackedChart(top, days),
+      stackedChart(top, days, Math.max(320, Math.min(1400, Math.round(body.clientWidth || 560)))),
       h('ul', { class: 'legend', 'aria-label': 'Legend' }, top.map(function (t) {
         return h('li', null, h('span', { class: 'swatch', style: { '--c': color[t.id] }, 'aria-hidden': 'true' }), t.label);
       })),
@@ -801,7 +804,7 @@
       ];
       if (self.src.setLabel) parts.push(self.labelForm(t, edit));
       if (t.trend.length && days.length) parts.push(h('h3', null, 'Daily messages'), sparkline(series(t.trend, days), days, color, 'Daily messages of ' + t.label, 600, 70));
-      parts.push(h('h3', null, 'Keywords'), self.keywordList(t, 10, color), h('h3', null, 'Sample messages'), self.samples(t, true));
+      parts.push(h('h3', null, 'Keywords'), self.keywordList(t, 10, color, true), h('h3', null, 'Sample messages'), self.samples(t, true));
       bodyEl.replaceChildren.apply(bodyEl, parts);
       var spark = bodyEl.querySelector('.spark');
       if (spark) { spark.style.width = '100%'; spark.style.height = 'auto'; }
