@@ -528,7 +528,7 @@
           h('span', { class: 'rank', 'aria-label': 'Rank ' + (t.rank || i + 1) }, '#' + (t.rank || i + 1)),
           h('h3', { id: 'topic-title-' + t.id }, h('button', { type: 'button', class: 'link topic-label', onclick: function () { self.openTopic(t.id); } }, t.label)),
           t.overridden ? h('span', { class: 'badge', title: 'Label set by an operator' }, 'edited') : null,
-          self.src.setLabel ? h('button', { type: 'button', class: 'quiet edit-label', 'aria-label': 'Edit the label of ' + t.label, onclick: function () { self.openTopic(t.id, true); } }, 'Edit label') : null),
+          self.src.setLabel ? h('button', { type: 'button', class: 'quiet edit-label', 'aria-label': 'Edit label: ' + t.label, onclick: function () { self.openTopic(t.id, true); } }, 'Edit label') : null),
         h('div', { class: 'topic-body' },
           h('div', null,
             h('p', { class: 'topic-meta' }, h('strong', null, plural(t.count, 'message', 'messages')), ' \u00b7 first seen ' + (t.firstSeen || '\u2014') + ' \u00b7 last seen ' + (t.lastSeen || '\u2014')),
