@@ -50,6 +50,11 @@
     return add(e, Array.prototype.slice.call(arguments, 2));
   }
   function $(id) { return document.getElementById(id); }
+  // replaceChildren that skips null children (the DOM's would write "null").
+  function fill(e) {
+    e.replaceChildren();
+    return add(e, Array.prototype.slice.call(arguments, 1));
+  }
 
   // ---------------------------------------------------------------- formatting
   function num(v) {
@@ -421,7 +426,7 @@
     this.summary = h('div', { class: 'summary panel', id: 'summary' }, h('h1', null, name));
     var right = h('div', { class: 'stack' }, S.search.el, S.map.el, S.changes.el, S.trend.el);
     var left = h('div', { class: 'left' }, S.top.el);
-    app.replaceChildren(this.summary, h('div', { class: 'grid' }, left, right, S.models ? S.models.el : null, S.all.el));
+    fill(app, this.summary, h('div', { class: 'grid' }, left, right, S.models ? S.models.el : null, S.all.el));
     this.renderSearchForm();
     return this.refresh();
   };
@@ -726,7 +731,7 @@
       }).then(function () { button.disabled = false; });
     } },
     h('label', { for: 'search-input' }, 'Find topics about'), input, button);
-    this.secs.search.body.replaceChildren(form,
+    fill(this.secs.search.body, form,
       self.src.live ? null : h('p', { class: 'hint' }, 'Offline report: topics are matched by keywords, not by meaning.'),
       results);
   };

@@ -181,7 +181,11 @@ pub fn report_html(data: &ReportData) -> Result<String, ReportError> {
             return Err(ReportError::Template(tag));
         }
     }
-    page = page.replacen(TITLE_TAG, &format!("<title>{} \u{2014} topicd report</title>", escape_text(&data.tenant_id)), 1);
+    page = page.replacen(
+        TITLE_TAG,
+        &format!("<title>{} \u{2014} topicd report</title>", escape_text(&data.tenant_id)),
+        1,
+    );
     page = page.replacen(CSS_TAG, &format!("<style>\n{APP_CSS}</style>"), 1);
     page = page.replacen(
         JS_TAG,

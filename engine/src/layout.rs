@@ -70,11 +70,7 @@ pub fn model_map(model: &TopicModel) -> Result<Vec<MapPoint>> {
     let topics: Vec<_> = model.active_topics().collect();
     let embeddings: Vec<&[f32]> = topics.iter().map(|t| t.embedding.as_slice()).collect();
     let coords = topic_map(&embeddings)?;
-    Ok(topics
-        .iter()
-        .zip(coords)
-        .map(|(t, [x, y])| MapPoint { topic_id: t.id, x, y })
-        .collect())
+    Ok(topics.iter().zip(coords).map(|(t, [x, y])| MapPoint { topic_id: t.id, x, y }).collect())
 }
 
 /// Classical MDS of `embeddings` (one row per topic, all of one length, finite) on squared

@@ -15,8 +15,9 @@ fn dist(a: [f64; 2], b: [f64; 2]) -> f64 {
 /// `n` unit vectors in `dim` dimensions around `centres` (noise `spread`), cluster by cluster.
 fn clusters(centres: usize, n: usize, dim: usize, spread: f32, seed: u64) -> Vec<Vec<f32>> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let c: Vec<Vec<f32>> =
-        (0..centres).map(|_| unit((0..dim).map(|_| rng.random_range(-1.0..1.0)).collect())).collect();
+    let c: Vec<Vec<f32>> = (0..centres)
+        .map(|_| unit((0..dim).map(|_| rng.random_range(-1.0..1.0)).collect()))
+        .collect();
     (0..centres * n)
         .map(|i| {
             unit(c[i / n].iter().map(|&x| x + spread * rng.random_range(-1.0f32..1.0)).collect())
@@ -72,11 +73,8 @@ fn deterministic_and_sign_normalised() {
     let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
     assert_eq!(pool.install(|| topic_map(&rows(&e)).unwrap()), first);
     for axis in 0..2 {
-        let extreme = first
-            .iter()
-            .map(|p| p[axis])
-            .max_by(|a, b| a.abs().total_cmp(&b.abs()))
-            .unwrap();
+        let extreme =
+            first.iter().map(|p| p[axis]).max_by(|a, b| a.abs().total_cmp(&b.abs())).unwrap();
         assert!(extreme > 0.0, "axis {axis}: {extreme}");
     }
     // The layout is centred (double centring) and spreads on both axes.
@@ -97,7 +95,10 @@ fn clusters_stay_together() {
     // closer to its own cluster's mean than the average distance between cluster means.
     let mean = |c: usize| -> [f64; 2] {
         let pts = &p[c * n..(c + 1) * n];
-        [pts.iter().map(|q| q[0]).sum::<f64>() / n as f64, pts.iter().map(|q| q[1]).sum::<f64>() / n as f64]
+        [
+            pts.iter().map(|q| q[0]).sum::<f64>() / n as f64,
+            pts.iter().map(|q| q[1]).sum::<f64>() / n as f64,
+        ]
     };
     let means: Vec<[f64; 2]> = (0..centres).map(mean).collect();
     let mut between = 0.0;

@@ -348,8 +348,16 @@ fn label_override_rules() {
     let mut m = merge(None, &day_with(0, &[0, 1]), &p()).unwrap().model;
     assert!(m.set_label_override(99, Some("x")).unwrap_err().to_string().contains("no topic 99"));
     assert!(m.set_label_override(-1, Some("x")).is_err());
-    assert!(m.set_label_override(0, Some("two\nlines")).unwrap_err().to_string().contains("control"));
-    assert!(m.set_label_override(0, Some(&"é".repeat(201))).unwrap_err().to_string().contains("201"));
+    assert!(m
+        .set_label_override(0, Some("two\nlines"))
+        .unwrap_err()
+        .to_string()
+        .contains("control"));
+    assert!(m
+        .set_label_override(0, Some(&"é".repeat(201)))
+        .unwrap_err()
+        .to_string()
+        .contains("201"));
     assert!(m.set_label_override(0, Some(&"é".repeat(200))).unwrap());
     // A file holding an invalid override is refused on load.
     m.topics[1].label_override = Some(" padded ".into());

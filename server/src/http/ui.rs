@@ -66,10 +66,7 @@ fn serve(asset: &'static Asset, request: &HeaderMap) -> Response {
     let mut response = if fresh {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        (
-            [(header::CONTENT_TYPE, HeaderValue::from_static(asset.content_type))],
-            asset.body,
-        )
+        ([(header::CONTENT_TYPE, HeaderValue::from_static(asset.content_type))], asset.body)
             .into_response()
     };
     let h = response.headers_mut();

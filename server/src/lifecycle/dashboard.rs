@@ -123,7 +123,11 @@ impl Lifecycle {
     }
 
     /// The topic map of `version` (`None`: the active one).
-    pub async fn topic_map(&self, tenant: &TenantId, version: Option<&Version>) -> Result<TopicMap> {
+    pub async fn topic_map(
+        &self,
+        tenant: &TenantId,
+        version: Option<&Version>,
+    ) -> Result<TopicMap> {
         let hot = self.active.get(tenant).await?;
         let hot = hot.filter(|h| version.is_none_or(|v| *v == h.version));
         let (version, model, points) = match hot {
@@ -276,7 +280,11 @@ fn change_of(topic: &Topic, end: NaiveDate) -> TopicChange {
 }
 
 /// The four lists for `model` against `previous` (`None`: every active topic is new).
-pub fn change_lists(model: &TopicModel, previous: Option<&TopicModel>, limit: usize) -> ChangeLists {
+pub fn change_lists(
+    model: &TopicModel,
+    previous: Option<&TopicModel>,
+    limit: usize,
+) -> ChangeLists {
     let end = window_end(model);
     let active: Vec<TopicChange> = model.active_topics().map(|t| change_of(t, end)).collect();
     let by_recent = |a: &TopicChange, b: &TopicChange| {

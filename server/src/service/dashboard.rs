@@ -26,7 +26,10 @@ impl TopicsService {
                     active_version: r.version.to_string(),
                     total_topics: r.total_topics,
                     total_documents: r.total_documents,
-                    date_range_end: r.date_range.map(|(_, end)| convert::date(end)).unwrap_or_default(),
+                    date_range_end: r
+                        .date_range
+                        .map(|(_, end)| convert::date(end))
+                        .unwrap_or_default(),
                     updated_at: convert::timestamp(r.updated_at),
                 })
                 .collect(),

@@ -10,7 +10,9 @@ use crate::common;
 
 use std::collections::HashMap;
 
-use common::{fit_request, tokens_file, with_token, Clinc, TestServer, ACME_READ, ACME_WRITE, ADMIN};
+use common::{
+    fit_request, tokens_file, with_token, Clinc, TestServer, ACME_READ, ACME_WRITE, ADMIN,
+};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use tonic::transport::Channel;
@@ -54,21 +56,38 @@ async fn night(c: &mut Client, data: &Clinc, rows: &[usize], day: &str, next: &s
 }
 
 async fn top(c: &mut Client) -> proto::GetTopTopicsResponse {
-    let req = proto::GetTopTopicsRequest { tenant_id: "acme".into(), limit: 20, include_trend: false };
+    let req =
+        proto::GetTopTopicsRequest { tenant_id: "acme".into(), limit: 20, include_trend: false };
     c.get_top_topics(with_token(req, ACME_READ)).await.unwrap().into_inner()
 }
 
-async fn set_label(c: &mut Client, token: &str, topic_id: i64, label: &str) -> Result<proto::SetTopicLabelResponse, tonic::Status> {
-    let req = proto::SetTopicLabelRequest { tenant_id: "acme".into(), topic_id, label: label.into() };
+async fn set_label(
+    c: &mut Client,
+    token: &str,
+    topic_id: i64,
+    label: &str,
+) -> Result<proto::SetTopicLabelResponse, tonic::Status> {
+    let req =
+        proto::SetTopicLabelRequest { tenant_id: "acme".into(), topic_id, label: label.into() };
     c.set_topic_label(with_token(req, token)).await.map(|r| r.into_inner())
 }
 
-async fn map(c: &mut Client, version: Option<&str>) -> Result<proto::GetTopicMapResponse, tonic::Status> {
-    let req = proto::GetTopicMapRequest { tenant_id: "acme".into(), version: version.map(str::to_string) };
+async fn map(
+    c: &mut Client,
+    version: Option<&str>,
+) -> Result<proto::GetTopicMapResponse, tonic::Status> {
+    let req = proto::GetTopicMapRequest {
+        tenant_id: "acme".into(),
+        version: version.map(str::to_string),
+    };
     c.get_topic_map(with_token(req, ACME_READ)).await.map(|r| r.into_inner())
 }
 
-async fn find(c: &mut Client, query: &str, limit: u32) -> Result<proto::FindTopicsResponse, tonic::Status> {
+async fn find(
+    c: &mut Client,
+    query: &str,
+    limit: u32,
+) -> Result<proto::FindTopicsResponse, tonic::Status> {
     let req = proto::FindTopicsRequest { tenant_id: "acme".into(), query: query.into(), limit };
     c.find_topics(with_token(req, ACME_READ)).await.map(|r| r.into_inner())
 }
@@ -79,7 +98,8 @@ async fn changes(c: &mut Client, limit: u32) -> proto::GetTopicChangesResponse {
 }
 
 async fn active_topics(c: &mut Client) -> Vec<proto::Topic> {
-    let req = proto::GetModelRequest { tenant_id: "acme".into(), version: None, include_retired: false };
+    let req =
+        proto::GetModelRequest { tenant_id: "acme".into(), version: None, include_retired: false };
     c.get_model(with_token(req, ACME_READ)).await.unwrap().into_inner().topics
 }
 
@@ -176,8 +196,12 @@ async fn map_search_labels_changes_and_tenants() {
         assert_eq!(e.code(), code, "{e:?}");
         assert!(e.message().contains(needle), "{:?} lacks {needle:?}", e.message());
     }
-    let bad = proto::SetTopicLabelRequest { tenant_id: "../x".into(), topic_id: 0, label: "x".into() };
-    assert_eq!(c.set_topic_label(with_token(bad, ADMIN)).await.unwrap_err().code(), Code::InvalidArgument);
+    let bad =
+        proto::SetTopicLabelRequest { tenant_id: "../x".into(), topic_id: 0, label: "x".into() };
+    assert_eq!(
+        c.set_topic_label(with_token(bad, ADMIN)).await.unwrap_err().code(),
+        Code::InvalidArgument
+    );
     for (q, limit, needle) in [("   ", 5, "query is empty"), ("timer", 51, "1..=50")] {
         let e = find(&mut c, q, limit).await.unwrap_err();
         assert_eq!(e.code(), Code::InvalidArgument);
@@ -190,7 +214,8 @@ async fn map_search_labels_changes_and_tenants() {
     let versions_before = list_versions(&mut c).await;
 
     // The edit: a new active version, shown by every call that shows a label.
-    let edit = set_label(&mut c, ACME_WRITE, timer_topic, &format!("  {OPERATOR_LABEL} ")).await.unwrap();
+    let edit =
+        set_label(&mut c, ACME_WRITE, timer_topic, &format!("  {OPERATOR_LABEL} ")).await.unwrap();
     assert_eq!((edit.label.as_str(), edit.overridden), (OPERATOR_LABEL, true));
     assert_eq!(edit.generated_label, generated);
     assert_ne!(edit.version, v1);
@@ -198,7 +223,12 @@ async fn map_search_labels_changes_and_tenants() {
     assert_eq!(list_versions(&mut c).await.len(), versions_before.len() + 1);
     assert_eq!(top(&mut c).await.version, v2);
     assert_eq!(label_in_top(&top(&mut c).await, timer_topic), (OPERATOR_LABEL.to_string(), true));
-    assert!(top(&mut c).await.topics.iter().filter(|t| t.topic_id != timer_topic).all(|t| !t.label_overridden));
+    assert!(top(&mut c)
+        .await
+        .topics
+        .iter()
+        .filter(|t| t.topic_id != timer_topic)
+        .all(|t| !t.label_overridden));
     assert_eq!(majority(&mut c, &data, &rows_of(timer, 0..40)).await.1, OPERATOR_LABEL);
     let t = active_topics(&mut c).await.into_iter().find(|t| t.topic_id == timer_topic).unwrap();
     assert_eq!((t.label.as_str(), t.label_overridden), (OPERATOR_LABEL, true));
@@ -220,7 +250,10 @@ async fn map_search_labels_changes_and_tenants() {
     let day2: Vec<usize> = (0..8).flat_map(|k| rows_of(k, 40..80)).collect();
     let v3 = night(&mut c, &data, &day2, "2026-11-24", "2026-11-25").await;
     assert_eq!(label_in_top(&top(&mut c).await, timer_topic), (OPERATOR_LABEL.to_string(), true));
-    assert_eq!(majority(&mut c, &data, &rows_of(timer, 40..80)).await, (timer_topic, OPERATOR_LABEL.to_string()));
+    assert_eq!(
+        majority(&mut c, &data, &rows_of(timer, 40..80)).await,
+        (timer_topic, OPERATOR_LABEL.to_string())
+    );
     let ch = changes(&mut c, 0).await;
     assert_eq!((ch.version.as_str(), ch.previous_version.as_str()), (v3.as_str(), v2.as_str()));
     let new_ids: Vec<i64> = ch.new_topics.iter().map(|t| t.topic_id).collect();
@@ -249,19 +282,26 @@ async fn map_search_labels_changes_and_tenants() {
 
     // Tenants: the admin sees both, acme's tokens only acme.
     let all = tenants(&mut c, ADMIN).await;
-    assert_eq!(all.iter().map(|t| t.tenant_id.as_str()).collect::<Vec<_>>(), vec!["acme", "globex"]);
+    assert_eq!(
+        all.iter().map(|t| t.tenant_id.as_str()).collect::<Vec<_>>(),
+        vec!["acme", "globex"]
+    );
     let acme = &all[0];
     assert_eq!(acme.active_version, v3);
     assert_eq!(acme.total_topics as usize, active_topics(&mut c).await.len());
     assert_eq!(acme.date_range_end, "2026-11-24");
     assert!(acme.total_documents > 0 && !acme.updated_at.is_empty());
-    assert_eq!(tenants(&mut c, ACME_READ).await.iter().map(|t| t.tenant_id.as_str()).collect::<Vec<_>>(), vec!["acme"]);
+    assert_eq!(
+        tenants(&mut c, ACME_READ).await.iter().map(|t| t.tenant_id.as_str()).collect::<Vec<_>>(),
+        vec!["acme"]
+    );
     // Three orthogonal topics: a symmetric layout, still the same picture every time.
     let g = proto::GetTopicMapRequest { tenant_id: "globex".into(), version: None };
     let g1 = c.get_topic_map(with_token(g.clone(), ADMIN)).await.unwrap().into_inner();
     assert_eq!(g1.points.len(), 3);
     assert_eq!(c.get_topic_map(with_token(g, ADMIN)).await.unwrap().into_inner(), g1);
-    let glob = proto::FindTopicsRequest { tenant_id: "globex".into(), query: "alpha".into(), limit: 1 };
+    let glob =
+        proto::FindTopicsRequest { tenant_id: "globex".into(), query: "alpha".into(), limit: 1 };
     let e = c.find_topics(with_token(glob, ACME_READ)).await.unwrap_err();
     assert_eq!(e.code(), Code::PermissionDenied);
 
@@ -273,7 +313,8 @@ async fn map_search_labels_changes_and_tenants() {
     assert_eq!(tenants["tenants"][0]["tenant_id"], "acme");
     assert_eq!(tenants["tenants"][0]["total_topics"], acme.total_topics.to_string());
     let grpc_map = map(&mut c, None).await.unwrap();
-    let (s, hmap) = http(&h, Method::GET, server.url("/v1/tenants/acme/map"), ACME_READ, None).await;
+    let (s, hmap) =
+        http(&h, Method::GET, server.url("/v1/tenants/acme/map"), ACME_READ, None).await;
     assert_eq!(s, StatusCode::OK, "{hmap}");
     assert_eq!(hmap["version"], v3);
     let points = hmap["points"].as_array().unwrap();
@@ -285,13 +326,21 @@ async fn map_search_labels_changes_and_tenants() {
         assert_eq!(p["y"].as_f64().unwrap(), q.y);
         assert_eq!(p["label"], q.label.as_str());
     }
-    let (s, old) =
-        http(&h, Method::GET, server.url(&format!("/v1/tenants/acme/map?version={v1}")), ACME_READ, None).await;
+    let (s, old) = http(
+        &h,
+        Method::GET,
+        server.url(&format!("/v1/tenants/acme/map?version={v1}")),
+        ACME_READ,
+        None,
+    )
+    .await;
     assert_eq!((s, old["version"].as_str()), (StatusCode::OK, Some(v1.as_str())));
     let (s, hfound) = http(
         &h,
         Method::GET,
-        server.url("/v1/tenants/acme/search?q=please%20set%20a%20timer%20for%20ten%20minutes&limit=2"),
+        server.url(
+            "/v1/tenants/acme/search?q=please%20set%20a%20timer%20for%20ten%20minutes&limit=2",
+        ),
         ACME_READ,
         None,
     )
@@ -299,39 +348,88 @@ async fn map_search_labels_changes_and_tenants() {
     assert_eq!(s, StatusCode::OK, "{hfound}");
     assert_eq!(hfound["topics"].as_array().unwrap().len(), 2);
     assert_eq!(hfound["topics"][0]["topic_id"], timer_topic.to_string());
-    let (s, e) = http(&h, Method::GET, server.url("/v1/tenants/acme/search?q=%20"), ACME_READ, None).await;
-    assert_eq!((s, e["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("INVALID_ARGUMENT")));
-    let (s, e) = http(&h, Method::GET, server.url("/v1/tenants/acme/search?query=x"), ACME_READ, None).await;
+    let (s, e) =
+        http(&h, Method::GET, server.url("/v1/tenants/acme/search?q=%20"), ACME_READ, None).await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("INVALID_ARGUMENT"))
+    );
+    let (s, e) =
+        http(&h, Method::GET, server.url("/v1/tenants/acme/search?query=x"), ACME_READ, None).await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "unknown query parameter: {e}");
-    let (s, hch) = http(&h, Method::GET, server.url("/v1/tenants/acme/changes?limit=2"), ACME_READ, None).await;
+    let (s, hch) =
+        http(&h, Method::GET, server.url("/v1/tenants/acme/changes?limit=2"), ACME_READ, None)
+            .await;
     assert_eq!(s, StatusCode::OK, "{hch}");
     assert_eq!(hch["previous_version"], v2);
     assert_eq!(hch["new_topics"].as_array().unwrap().len(), 2);
     let label_url = |id: &str| server.url(&format!("/v1/tenants/acme/topics/{id}/label"));
     let body = json!({"label": OPERATOR_LABEL});
-    let (s, e) = http(&h, Method::PUT, label_url(&timer_topic.to_string()), ACME_READ, Some(body.clone())).await;
-    assert_eq!((s, e["error"]["code"].as_str()), (StatusCode::FORBIDDEN, Some("PERMISSION_DENIED")));
+    let (s, e) =
+        http(&h, Method::PUT, label_url(&timer_topic.to_string()), ACME_READ, Some(body.clone()))
+            .await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("PERMISSION_DENIED"))
+    );
     let (s, e) = http(&h, Method::PUT, label_url("abc"), ACME_WRITE, Some(body.clone())).await;
-    assert_eq!((s, e["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("INVALID_ARGUMENT")));
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("INVALID_ARGUMENT"))
+    );
     let (s, e) = http(&h, Method::PUT, label_url("9999"), ACME_WRITE, Some(body.clone())).await;
     assert_eq!((s, e["error"]["code"].as_str()), (StatusCode::NOT_FOUND, Some("NOT_FOUND")));
-    let (s, e) = http(&h, Method::PUT, label_url("1"), ACME_WRITE, Some(json!({"label": "x", "topic_id": 2}))).await;
+    let (s, e) = http(
+        &h,
+        Method::PUT,
+        label_url("1"),
+        ACME_WRITE,
+        Some(json!({"label": "x", "topic_id": 2})),
+    )
+    .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
-    let (s, edited) = http(&h, Method::PUT, label_url(&timer_topic.to_string()), ACME_WRITE, Some(json!({"label": "Timers"}))).await;
+    let (s, edited) = http(
+        &h,
+        Method::PUT,
+        label_url(&timer_topic.to_string()),
+        ACME_WRITE,
+        Some(json!({"label": "Timers"})),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK, "{edited}");
-    assert_eq!((edited["label"].as_str(), edited["overridden"].as_bool()), (Some("Timers"), Some(true)));
+    assert_eq!(
+        (edited["label"].as_str(), edited["overridden"].as_bool()),
+        (Some("Timers"), Some(true))
+    );
     assert_eq!(edited["generated_label"], generated.as_str());
     assert_eq!(label_in_top(&top(&mut c).await, timer_topic), ("Timers".to_string(), true));
-    let (_, htop) = http(&h, Method::GET, server.url("/v1/tenants/acme/topics?limit=20"), ACME_READ, None).await;
-    let t = htop["topics"].as_array().unwrap().iter().find(|t| t["topic_id"] == timer_topic.to_string()).unwrap();
-    assert_eq!((t["label"].as_str(), t["label_overridden"].as_bool()), (Some("Timers"), Some(true)));
+    let (_, htop) =
+        http(&h, Method::GET, server.url("/v1/tenants/acme/topics?limit=20"), ACME_READ, None)
+            .await;
+    let t = htop["topics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["topic_id"] == timer_topic.to_string())
+        .unwrap();
+    assert_eq!(
+        (t["label"].as_str(), t["label_overridden"].as_bool()),
+        (Some("Timers"), Some(true))
+    );
 
     server.stop().await;
 }
 
 async fn list_versions(c: &mut Client) -> Vec<String> {
     let req = proto::ListModelsRequest { tenant_id: "acme".into(), limit: 0 };
-    c.list_models(with_token(req, ACME_READ)).await.unwrap().into_inner().models.into_iter().map(|m| m.version).collect()
+    c.list_models(with_token(req, ACME_READ))
+        .await
+        .unwrap()
+        .into_inner()
+        .models
+        .into_iter()
+        .map(|m| m.version)
+        .collect()
 }
 
 async fn tenants(c: &mut Client, token: &str) -> Vec<proto::TenantSummary> {

@@ -237,8 +237,7 @@ impl MetaStore {
     /// Every tenant's active model, by tenant id (one indexed scan: at most one active row
     /// per tenant).
     pub async fn active_models(&self) -> Result<Vec<ModelRecord>> {
-        let sql =
-            format!("SELECT {MODEL_COLUMNS} FROM models WHERE is_active ORDER BY tenant_id");
+        let sql = format!("SELECT {MODEL_COLUMNS} FROM models WHERE is_active ORDER BY tenant_id");
         let rows: Vec<ModelRow> =
             with_pool!(self, p => sqlx::query_as(&sql).fetch_all(p).await).map_err(db_err)?;
         rows.into_iter().map(TryInto::try_into).collect()
