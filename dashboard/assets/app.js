@@ -628,6 +628,7 @@
     svg.appendChild(frag);
     this.marks = marks;
 
+    var hot = null;  // the highlighted mark
     function show(c) {
       var p = c._p;
       tip.replaceChildren(h('strong', null, p.label), plural(p.size, 'message', 'messages') + ' \u00b7 ' + p.keywords.join(', '));
@@ -636,10 +637,15 @@
       var left = cb.left - wb.left + cb.width / 2 + 10, top = cb.top - wb.top - 8;
       tip.style.left = Math.max(0, Math.min(left, wb.width - tip.offsetWidth)) + 'px';
       tip.style.top = Math.max(0, top - tip.offsetHeight) + 'px';
-      marks.forEach(function (m) { m.classList.remove('hot'); });
+      if (hot) hot.classList.remove('hot');
+      hot = c;
       c.classList.add('hot');
     }
-    function hide() { tip.hidden = true; marks.forEach(function (m) { m.classList.remove('hot'); }); }
+    function hide() {
+      tip.hidden = true;
+      if (hot) hot.classList.remove('hot');
+      hot = null;
+    }
     function mark(ev) { var t = ev.target; return t && t._p ? t : null; }
     svg.addEventListener('mouseover', function (ev) { var c = mark(ev); if (c) show(c); });
     svg.addEventListener('mouseleave', hide);
