@@ -3,8 +3,8 @@
 //! cosine distances.
 //!
 //! For `k` topics with embeddings `e_i`:
-//! 1. `d_ij = 1 − cos(e_i, e_j)` (a zero embedding has cosine 0 with everything), squared:
-//!    `D_ij = d_ij²`;
+//! 1. `d_ij = 1 − cos(e_i, e_j)` (a zero embedding has cosine 0 with every other embedding
+//!    and 1 with another zero one: identical), squared: `D_ij = d_ij²`;
 //! 2. double centring: `B = −½ J D J` with `J = I − 11ᵀ/k`;
 //! 3. the two algebraically largest eigenpairs `(λ, v)` of `B`; point `i` is
 //!    `(v₁[i]·√λ₁, v₂[i]·√λ₂)` (a coordinate is 0 where `λ ≤ 0`);
@@ -152,10 +152,12 @@ fn double_centred_squared_distances(embeddings: &[&[f32]]) -> Vec<f64> {
     let isa = Isa::detect();
     let norms: Vec<f64> = embeddings.iter().map(|e| f64::from(isa.dot(e, e)).sqrt()).collect();
     let cosine = |i: usize, j: usize| -> f64 {
-        let n = norms[i] * norms[j];
-        if n == 0.0 {
-            return 0.0;
+        match (norms[i] == 0.0, norms[j] == 0.0) {
+            (true, true) => return 1.0,
+            (true, false) | (false, true) => return 0.0,
+            (false, false) => {}
         }
+        let n = norms[i] * norms[j];
         (f64::from(isa.dot(embeddings[i], embeddings[j])) / n).clamp(-1.0, 1.0)
     };
     // Upper triangle in parallel (row i: columns i+1..k), mirrored below.

@@ -94,7 +94,7 @@ impl Lifecycle {
         let model = Arc::new(model);
         // The base is the active model, whose daily counts are stored: none change here.
         let rec = self
-            .commit_merged(tenant, model.clone(), Some(&base), metadata.to_json(), None)
+            .commit_merged(tenant, model.clone(), Some(base.as_ref()), metadata.to_json(), None)
             .await?;
         tracing::info!(tenant = %tenant, version = %rec.version, base = %active.version, topic_id,
             cleared = label.is_none(), "topic label edited");
