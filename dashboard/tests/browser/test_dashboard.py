@@ -131,12 +131,12 @@ class Topicd:
         env["TOPICD_EMBED_MODEL"] = str(self.encoder)
         return env
 
-    def start(self) -> "Topicd":
+    def start(self, auth: bool = True) -> "Topicd":
         logf = open(self.log, "ab")
+        auth_args = ["--auth-tokens", str(self.data_dir / "tokens.toml")] if auth else []
         self.proc = subprocess.Popen(
             [str(self.bin), "--listen", self.grpc, "--http-listen", f"127.0.0.1:{self.http_port}",
-             "--data-dir", str(self.data_dir), "--device", "cpu", "--no-metrics",
-             "--auth-tokens", str(self.data_dir / "tokens.toml")],
+             "--data-dir", str(self.data_dir), "--device", "cpu", "--no-metrics"] + auth_args,
             cwd=self.data_dir, env=self.env(), stdout=logf, stderr=subprocess.STDOUT)
         logf.close()
         deadline = time.monotonic() + 120
@@ -284,6 +284,13 @@ def test_token_is_asked_once_and_the_tenant_page_renders(server: Topicd, browser
     # What changed: the four lists are there (the first model's topics are all new or matched).
     for kind in ("new", "rising", "falling", "retired"):
         assert page.locator(f"#changes [data-change={kind}]").count() == 1
+    # Every form field has a label, every button and map mark a name.
+    unnamed = page.evaluate("""() => [
+        ...[...document.querySelectorAll('input')].filter(i => !i.labels.length).map(i => 'input#' + i.id),
+        ...[...document.querySelectorAll('button')].filter(b => !(b.getAttribute('aria-label') || b.textContent.trim())).map(b => b.outerHTML),
+        ...[...document.querySelectorAll('circle.mark')].filter(c => !c.getAttribute('aria-label')).map(c => c.outerHTML),
+    ]""")
+    assert unnamed == []
     # Samples arrive masked from the server and are shown as text.
     first = page.locator("#top-topics details.samples").first
     first.locator("summary").click()
@@ -504,6 +511,23 @@ def synthetic(n: int) -> Dict[str, dict]:
                                "date_range_start": days[0], "date_range_end": days[-1], "is_active": True, "kind": "merged",
                                "created_at": "2026-12-07T03:00:00Z"}]},
     }
+
+
+def test_without_auth_no_token_is_asked(browser: Browser, tmp_path: Path):
+    """A server without tokens (loopback): the page just works, no dialog."""
+    s = Topicd(tmp_path)
+    (tmp_path / "tokens.toml").unlink()
+    s.start(auth=False)
+    try:
+        page, _ = new_page(browser)
+        page.goto(s.url + "/")
+        wait_ready(page)
+        expect(page.locator("#tenants")).to_contain_text("No tenant")
+        assert not page.locator("#token-dialog").is_visible()
+        assert page.evaluate("sessionStorage.getItem('topicd.token')") is None
+        page.context.close()
+    finally:
+        s.stop()
 
 
 def test_five_hundred_topics_render(server: Topicd, browser: Browser):
