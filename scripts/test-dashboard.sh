@@ -42,4 +42,4 @@ if [ ! -x "$venv/bin/python" ]; then
     "${PYTHON:-python3}" -m venv "$venv"
 fi
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check playwright pytest
-"$venv/bin/python" -m pytest -q -p no:cacheprovider dashboard/tests/browser "$@"
+PYTHONDONTWRITEBYTECODE=1 "$venv/bin/python" -m pytest -q -p no:cacheprovider dashboard/tests/browser "$@"
