@@ -372,7 +372,7 @@ def test_map_marks_work_with_the_keyboard_and_search_finds_the_topic(server: Top
 def test_label_edit_needs_the_write_role_and_survives_the_next_merge(server: Topicd, browser: Browser):
     top = server.api(f"/v1/tenants/{TENANT}/topics?limit=10", READ)["topics"][0]
     topic_id = top["topic_id"]
-    new_label = "PIN and card questions (edited in the dashboard)"
+    new_label = f"{top['keywords'][0]['word'].capitalize()} questions (label set by an operator)"
 
     # A read token: the UI says which role is missing.
     page, _ = new_page(browser, READ)
