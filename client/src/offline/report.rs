@@ -45,7 +45,7 @@ pub struct ReportArgs {
     /// The HTML file to write.
     #[arg(long)]
     pub out: PathBuf,
-    /// The report's title (default: the tenant and version when DIR is a server's
+    /// The report's title (default: the tenant when DIR is a server's
     /// `{tenant}/{version}/`, else the directory's name).
     #[arg(long)]
     pub title: Option<String>,
