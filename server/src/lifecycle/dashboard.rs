@@ -20,7 +20,7 @@ use topic_engine::layout::MapPoint;
 use topic_engine::{Topic, TopicModel};
 
 use super::contract::Lineage;
-use super::error::{Error, Result};
+use super::error::Result;
 use super::{blocking, Lifecycle};
 use crate::store::{ModelKind, ModelRecord, TenantId, Version};
 
