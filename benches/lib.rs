@@ -310,6 +310,7 @@ pub fn model_from_labels(
             id: id as i64,
             label: label.to_string(),
             label_source: LabelSource::Keywords,
+            label_override: None,
             keywords,
             size: rows.len() as u64,
             embedding: emb,

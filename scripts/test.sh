@@ -17,6 +17,11 @@ cargo test --workspace --locked
 # tests just built (target/debug/topicd, built for the server's integration tests), so no second
 # build with another feature set.
 TOPICD_BIN="${CARGO_TARGET_DIR:-target}/debug/topicd" scripts/test-python.sh
+# The web dashboard in headless Chromium (Playwright for Python, Debian's chromium, installed
+# when missing) against a real topicd after a 3-day nightly run of the demo data, with the same
+# binaries.
+TOPICD_BIN="${CARGO_TARGET_DIR:-target}/debug/topicd" TOPICS_BIN="${CARGO_TARGET_DIR:-target}/debug/topics" \
+    scripts/test-dashboard.sh
 # Fault injection (failpoints compiled in): the store's and the server's Merge path. Only the
 # fault tests run here: failpoints are process-global, and every one of them holds a
 # FailScenario, which the rest of the suite (already run above) does not.

@@ -36,6 +36,11 @@
 //! # Ok::<(), topic_engine::EngineError>(())
 //! ```
 //!
+//! For a dashboard, [`layout::model_map`] lays a model's topics out in 2-D (classical MDS on
+//! cosine distances, deterministic) and [`TopicIndex::nearest`] finds the topics nearest to a
+//! phrase's embedding; an operator's label ([`TopicModel::set_label_override`]) is kept with
+//! the model and across merges.
+//!
 //! The stages follow BERTopic's pipeline (kNN → UMAP → HDBSCAN → c-TF-IDF → reduction), in
 //! [`fit`]; the lifecycle is [`merge()`], [`transform()`] and [`io`]; the local sentence encoder
 //! is the separate `topic-encoder` crate (so bringing your own embeddings compiles no
@@ -52,6 +57,7 @@ mod hdbscan;
 pub mod io;
 mod knn;
 pub mod label;
+pub mod layout;
 pub mod matrix;
 pub mod merge;
 pub mod model;

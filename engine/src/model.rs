@@ -68,9 +68,14 @@ pub struct DailyCount {
 pub struct Topic {
     /// Stable id (`-1` = outliers).
     pub id: i64,
-    /// Human-readable label.
+    /// The generated label (keywords, an LLM or an import; see `label_source`).
     pub label: String,
+    /// Where `label` came from.
     pub label_source: LabelSource,
+    /// A label an operator gave the topic, shown instead of `label` wherever a label is shown
+    /// ([`Topic::display_label`]). Kept by merges; labellers never replace it. `None`: the
+    /// generated label is shown. Valid values: see [`normalize_label_override`].
+    pub label_override: Option<String>,
     /// Top keywords, best first, with c-TF-IDF weights.
     pub keywords: Vec<Keyword>,
     /// Number of documents assigned to the topic, over all merged days.
@@ -98,6 +103,39 @@ impl Topic {
     pub fn is_active(&self) -> bool {
         self.status == TopicStatus::Active
     }
+    /// The label to show: the operator's override when there is one, else the generated label.
+    pub fn display_label(&self) -> &str {
+        self.label_override.as_deref().unwrap_or(&self.label)
+    }
+    /// True when an operator's label overrides the generated one.
+    pub fn is_label_overridden(&self) -> bool {
+        self.label_override.is_some()
+    }
+}
+
+/// Most characters (Unicode scalar values) in an operator's label.
+pub const MAX_LABEL_OVERRIDE_CHARS: usize = 200;
+
+/// An operator's label as stored: trimmed; `None` when it is empty (clears the override).
+/// Errors ([`EngineError::InvalidInput`]) for more than [`MAX_LABEL_OVERRIDE_CHARS`]
+/// characters or any control character (newlines and tabs included: a label is one line).
+pub fn normalize_label_override(label: &str) -> Result<Option<String>> {
+    let trimmed = label.trim();
+    if trimmed.is_empty() {
+        return Ok(None);
+    }
+    let n = trimmed.chars().count();
+    if n > MAX_LABEL_OVERRIDE_CHARS {
+        return Err(EngineError::input(format!(
+            "the label has {n} characters, more than {MAX_LABEL_OVERRIDE_CHARS}; shorten it"
+        )));
+    }
+    if let Some(c) = trimmed.chars().find(|c| c.is_control()) {
+        return Err(EngineError::input(format!(
+            "the label contains the control character {c:?}; a label is one line of text"
+        )));
+    }
+    Ok(Some(trimmed.to_string()))
 }
 
 /// A fitted or merged topic model.
@@ -154,14 +192,39 @@ impl TopicModel {
             b += t.keywords.iter().map(|k| k.word.len() as u64 + 32).sum::<u64>();
             b += t.samples.iter().map(|s| s.len() as u64 + 24).sum::<u64>();
             b += t.label.len() as u64 + (t.daily_counts.len() as u64) * 16;
+            b += t.label_override.as_ref().map_or(0, |l| l.len() as u64);
         }
         b
     }
 
-    /// The label of topic `id` (`None` for unknown ids; the outlier topic has its own label
-    /// when present in `topics`).
+    /// The label shown for topic `id` ([`Topic::display_label`]; `None` for unknown ids; the
+    /// outlier topic has its own label when present in `topics`).
     pub fn label_of(&self, id: i64) -> Option<&str> {
-        self.topic(id).map(|t| t.label.as_str())
+        self.topic(id).map(Topic::display_label)
+    }
+
+    /// Sets (`Some`) or clears (`None`) the operator's label of topic `id`, after
+    /// [`normalize_label_override`] (so `Some("")` clears too). Returns whether anything
+    /// changed. Errors: [`EngineError::InvalidInput`] for an unknown id, the outlier topic or an
+    /// invalid label.
+    pub fn set_label_override(&mut self, id: i64, label: Option<&str>) -> Result<bool> {
+        let label = match label {
+            Some(l) => normalize_label_override(l)?,
+            None => None,
+        };
+        if id == OUTLIER_TOPIC {
+            return Err(EngineError::input("the outlier topic -1 has no label to override"));
+        }
+        let i = self
+            .topics
+            .binary_search_by_key(&id, |t| t.id)
+            .map_err(|_| EngineError::input(format!("the model has no topic {id}")))?;
+        let topic = &mut self.topics[i];
+        if topic.label_override == label {
+            return Ok(false);
+        }
+        topic.label_override = label;
+        Ok(true)
     }
 
     /// Number of active, non-outlier topics (what transform can assign).
@@ -262,6 +325,13 @@ fn validate_model(m: &TopicModel) -> Result<()> {
         }
         if t.keywords.iter().any(|k| !k.weight.is_finite()) {
             return bad(format!("topic {id}: keyword weight is NaN or infinite"));
+        }
+        if let Some(label) = &t.label_override {
+            if normalize_label_override(label).ok().flatten().as_deref() != Some(label.as_str()) {
+                return bad(format!(
+                    "topic {id}: label override {label:?} is not a trimmed, non-empty line of at most {MAX_LABEL_OVERRIDE_CHARS} characters"
+                ));
+            }
         }
         if t.samples.len() > limits::MAX_SAMPLES {
             return bad(format!(

@@ -440,6 +440,7 @@ fn build_model(
             id,
             label: keyword_label(id, &keywords),
             label_source: LabelSource::Keywords,
+            label_override: None,
             keywords,
             size: members[c].len() as u64,
             embedding,

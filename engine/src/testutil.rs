@@ -45,6 +45,7 @@ pub fn random_model(seed: u64, n_topics: usize, dim: usize) -> TopicModel {
             id,
             label: format!("label \"{id}\" ✓"),
             label_source: if id % 2 == 0 { LabelSource::Keywords } else { LabelSource::Llm },
+            label_override: None,
             keywords,
             size: daily_counts.iter().map(|d| d.count).sum(),
             embedding: emb,
@@ -103,6 +104,7 @@ pub fn day_model(
             id,
             label: format!("{id}_{}", counts.first().map(|c| c.0).unwrap_or("")),
             label_source: LabelSource::Keywords,
+            label_override: None,
             keywords: counts
                 .iter()
                 .map(|(w, c)| Keyword { word: w.to_string(), weight: *c as f32 })

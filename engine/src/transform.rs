@@ -143,6 +143,34 @@ impl TopicIndex {
         Some(self.cosine(doc, row, self.inv_norm(doc)))
     }
 
+    /// The `limit` active, non-outlier topics nearest to `embedding` (any norm), by cosine
+    /// descending (ties: the smaller id): BERTopic's `find_topics` on an embedded phrase. No
+    /// threshold: the outlier topic is never returned, however far the nearest topic is.
+    pub fn nearest(&self, embedding: &[f32], limit: usize) -> Result<Vec<TopicAssignment>> {
+        if embedding.len() != self.dim {
+            return Err(EngineError::DimensionMismatch {
+                expected: self.dim,
+                got: embedding.len(),
+            });
+        }
+        if embedding.iter().any(|v| !v.is_finite()) {
+            return Err(EngineError::input("embedding contains NaN or infinity"));
+        }
+        let inv = self.inv_norm(embedding);
+        let mut scored: Vec<TopicAssignment> = self
+            .embeddings
+            .chunks_exact(self.dim)
+            .zip(&self.ids)
+            .map(|(row, &topic_id)| TopicAssignment {
+                topic_id,
+                score: self.cosine(embedding, row, inv),
+            })
+            .collect();
+        scored.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.topic_id.cmp(&b.topic_id)));
+        scored.truncate(limit);
+        Ok(scored)
+    }
+
     /// `1 / ‖doc‖` (0 for a zero vector).
     fn inv_norm(&self, doc: &[f32]) -> f32 {
         let norm = self.isa.dot(doc, doc).sqrt();
@@ -223,6 +251,7 @@ mod tests {
             id,
             label: format!("topic {id}"),
             label_source: Default::default(),
+            label_override: None,
             keywords: vec![],
             size: 10,
             embedding: emb,
@@ -268,6 +297,23 @@ mod tests {
         // score is the cosine, independent of the document's norm
         let expected = 0.9 / (0.81f32 + 0.01).sqrt();
         assert!((a[0].score - expected).abs() < 1e-6);
+    }
+
+    #[test]
+    fn nearest_ranks_every_active_topic_never_the_outlier() {
+        let mut m = three();
+        m.topics[2].status = TopicStatus::Retired;
+        let index = TopicIndex::new(&m);
+        // Closest to the outlier centroid, still only real topics come back.
+        let got = index.nearest(&[1.0, 0.9, 1.1], 5).unwrap();
+        assert_eq!(got.iter().map(|a| a.topic_id).collect::<Vec<_>>(), vec![2, 0]);
+        assert!(got[0].score > got[1].score);
+        assert_eq!(index.nearest(&[1.0, 0.0, 0.0], 1).unwrap()[0].topic_id, 0);
+        // Ties: the smaller id first.
+        let tie = TopicIndex::new(&three()).nearest(&[1.0, 1.0, 1.0], 3).unwrap();
+        assert_eq!(tie.iter().map(|a| a.topic_id).collect::<Vec<_>>(), vec![0, 1, 2]);
+        assert!(index.nearest(&[1.0, 0.0], 1).is_err());
+        assert!(index.nearest(&[f32::NAN, 0.0, 0.0], 1).is_err());
     }
 
     #[test]
@@ -403,6 +449,7 @@ mod clinc150 {
                     id: id as i64,
                     label: name.clone(),
                     label_source: Default::default(),
+                    label_override: None,
                     keywords: vec![],
                     size: train[name].len() as u64,
                     embedding: e,

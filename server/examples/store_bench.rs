@@ -94,6 +94,7 @@ fn model_after(topics: usize, days: u32, merges: u32) -> TopicModel {
             id,
             label: format!("topic {id}"),
             label_source: LabelSource::Keywords,
+            label_override: None,
             keywords: (0..10)
                 .map(|k| Keyword { word: format!("word{id}_{k}"), weight: 1.0 / (k + 1) as f32 })
                 .collect(),

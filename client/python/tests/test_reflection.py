@@ -36,6 +36,11 @@ def test_reflection_v1alpha_lists_and_describes(server):
             "ActivateModel",
             "DeleteTenant",
             "ListMergedWindows",
+            "ListTenants",
+            "GetTopicMap",
+            "FindTopics",
+            "GetTopicChanges",
+            "SetTopicLabel",
         }
 
 

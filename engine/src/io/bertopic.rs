@@ -217,6 +217,7 @@ pub fn import_as_of(dir: &Path, day: NaiveDate) -> Result<TopicModel> {
             id,
             label,
             label_source,
+            label_override: None,
             keywords,
             size: topics_json.topic_sizes[&key],
             embedding,

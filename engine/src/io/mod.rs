@@ -6,7 +6,8 @@
 //! `config.json` (pretty JSON, fields in a fixed order, no maps):
 //! `format_version`, `embedding_model`, `dim`, `fit_params`, `merge_params`, `next_topic_id`,
 //! `n_documents`, `date_range`, `vocabulary` (words, indexed by the term ids), `topics` (one entry
-//! per topic, ascending id: `id`, `label`, `label_source`, `status`, `size`, `first_seen`,
+//! per topic, ascending id: `id`, `label`, `label_source`, `label_override` (only when an
+//! operator set one; files without it load with none), `status`, `size`, `first_seen`,
 //! `last_seen`, `keywords` (words only), `samples`).
 //!
 //! `model.safetensors` (little-endian, tensors in safetensors' canonical order, one metadata
@@ -89,6 +90,11 @@ struct TopicConfig {
     id: i64,
     label: String,
     label_source: LabelSource,
+    /// An operator's label; absent (not `null`) when there is none, so files written before
+    /// overrides existed load unchanged and a model without overrides saves byte for byte as
+    /// before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    label_override: Option<String>,
     status: TopicStatus,
     size: u64,
     first_seen: NaiveDate,
@@ -161,6 +167,7 @@ pub fn to_files(model: &TopicModel) -> Result<ModelFiles> {
             id: t.id,
             label: t.label.clone(),
             label_source: t.label_source,
+            label_override: t.label_override.clone(),
             status: t.status,
             size: t.size,
             first_seen: t.first_seen,
@@ -353,6 +360,7 @@ pub fn from_files(config: &[u8], tensors: &[u8]) -> Result<TopicModel> {
             id: t.id,
             label: t.label,
             label_source: t.label_source,
+            label_override: t.label_override,
             keywords,
             size: t.size,
             embedding: emb[i * cfg.dim..(i + 1) * cfg.dim].to_vec(),

@@ -310,3 +310,58 @@ fn mismatched_embedding_models_are_rejected() {
     let bad = MergeParams { min_similarity: f32::NAN, ..p() };
     assert!(matches!(merge(Some(&base), &d, &bad), Err(EngineError::InvalidParam { .. })));
 }
+
+/// An operator's label stays on its topic through merges (matched or not), is saved with the
+/// model, and a new topic never inherits one.
+#[test]
+fn label_overrides_survive_merges_and_files() {
+    let mut base = merge(None, &day_with(0, &[0, 1, 2]), &p()).unwrap().model;
+    assert!(base.set_label_override(1, Some("  Card problems ")).unwrap());
+    assert!(!base.set_label_override(1, Some("Card problems")).unwrap(), "no change");
+    let generated = base.topic(1).unwrap().label.clone();
+    assert_eq!(base.label_of(1), Some("Card problems"));
+    // Day 1 matches topics 0 and 1 and brings a new one on axis 3.
+    let out = merge(Some(&base), &day_with(1, &[0, 1, 3]), &p()).unwrap();
+    let m = &out.model;
+    assert_eq!(out.new_topic_ids, vec![3]);
+    let t1 = m.topic(1).unwrap();
+    assert_eq!(t1.label_override.as_deref(), Some("Card problems"));
+    assert_eq!(t1.display_label(), "Card problems");
+    assert_eq!(t1.label, generated, "the generated label is kept underneath");
+    assert!(m.topics.iter().filter(|t| t.id != 1).all(|t| t.label_override.is_none()));
+    // Unmatched today (topic 2 is not in day 2) keeps it too, as does the file round trip.
+    let mut m2 = merge(Some(m), &day_with(2, &[0]), &p()).unwrap().model;
+    assert!(m2.set_label_override(2, Some("Weather")).unwrap());
+    let files = io::to_files(&m2).unwrap();
+    let back = io::from_files(&files.config_json, &files.tensors).unwrap();
+    assert_eq!(back, m2);
+    assert_eq!(back.label_of(1), Some("Card problems"));
+    assert_eq!(back.label_of(2), Some("Weather"));
+    // Clearing restores the generated label.
+    assert!(m2.set_label_override(1, Some("")).unwrap());
+    assert_eq!(m2.label_of(1), Some(generated.as_str()));
+    assert!(m2.set_label_override(1, None).is_ok_and(|changed| !changed));
+}
+
+#[test]
+fn label_override_rules() {
+    let mut m = merge(None, &day_with(0, &[0, 1]), &p()).unwrap().model;
+    assert!(m.set_label_override(99, Some("x")).unwrap_err().to_string().contains("no topic 99"));
+    assert!(m.set_label_override(-1, Some("x")).is_err());
+    assert!(m
+        .set_label_override(0, Some("two\nlines"))
+        .unwrap_err()
+        .to_string()
+        .contains("control"));
+    assert!(m
+        .set_label_override(0, Some(&"é".repeat(201)))
+        .unwrap_err()
+        .to_string()
+        .contains("201"));
+    assert!(m.set_label_override(0, Some(&"é".repeat(200))).unwrap());
+    // A file holding an invalid override is refused on load.
+    m.topics[1].label_override = Some(" padded ".into());
+    assert!(m.validate().unwrap_err().to_string().contains("label override"));
+    m.topics[1].label_override = Some(String::new());
+    assert!(m.validate().is_err());
+}

@@ -20,7 +20,7 @@ use crate::matrix::Matrix;
 use crate::params::FitParams;
 
 mod ab;
-mod eigen;
+pub(crate) mod eigen;
 mod fuzzy;
 mod sgd;
 mod spectral;

@@ -20,9 +20,10 @@ use crate::store::TenantId;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
-    /// Transform, GetTopTopics, GetModel.
+    /// Transform, GetTopTopics, GetModel, the dashboard's reads (GetTopicMap, FindTopics,
+    /// GetTopicChanges, ListTenants).
     Read,
-    /// Fit, Merge (and everything `Read` may do).
+    /// Fit, Merge, SetTopicLabel (and everything `Read` may do).
     Write,
     /// ListModels across tenants, ActivateModel, DeleteTenant (and everything `Write` may do).
     Admin,

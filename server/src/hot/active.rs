@@ -16,10 +16,11 @@
 //!   next use, as above.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use moka::future::Cache;
+use topic_engine::layout::MapPoint;
 use topic_engine::text::TextAnalyzer;
 use topic_engine::transform::TopicIndex;
 use topic_engine::TopicModel;
@@ -40,6 +41,8 @@ pub struct HotModel {
     pub small_talk: Option<TextAnalyzer>,
     /// Approximate memory use.
     pub bytes: u64,
+    /// The topic map, computed on first use ([`HotModel::map`]) and kept with the version.
+    map: OnceLock<Arc<Vec<MapPoint>>>,
     checked_at: Mutex<Instant>,
     /// Re-check on the next use regardless of `checked_at` (change notifications may have been
     /// missed).
@@ -67,9 +70,26 @@ impl HotModel {
             index,
             small_talk,
             bytes,
+            map: OnceLock::new(),
             checked_at: Mutex::new(Instant::now()),
             stale: AtomicBool::new(false),
         }
+    }
+
+    /// The model's topic map ([`topic_engine::layout::model_map`]), computed once per loaded
+    /// version (`O(k²)` for `k` topics: call it off the async runtime the first time). Two
+    /// first calls at once may both compute it; the result is the same.
+    pub fn map(&self) -> Result<Arc<Vec<MapPoint>>, topic_engine::EngineError> {
+        if let Some(m) = self.map.get() {
+            return Ok(m.clone());
+        }
+        let points = Arc::new(topic_engine::layout::model_map(&self.model)?);
+        Ok(self.map.get_or_init(|| points).clone())
+    }
+
+    /// True when [`HotModel::map`] has been computed.
+    pub fn has_map(&self) -> bool {
+        self.map.get().is_some()
     }
 
     fn checked_elapsed(&self) -> Duration {

@@ -14,6 +14,7 @@
 //! `GET /openapi.json` describes every route ([`openapi`]).
 
 pub mod openapi;
+pub mod ui;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -25,7 +26,7 @@ use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -69,10 +70,16 @@ pub fn router(app: Arc<App>, slots: Arc<Semaphore>) -> Router {
         .route("/v1/tenants/{tenant}/models/{version}/activate", post(activate))
         .route("/v1/tenants/{tenant}/windows", get(merged_windows))
         .route("/v1/tenants/{tenant}", delete(delete_tenant))
+        .route("/v1/tenants", get(list_tenants))
+        .route("/v1/tenants/{tenant}/map", get(topic_map))
+        .route("/v1/tenants/{tenant}/search", get(find_topics))
+        .route("/v1/tenants/{tenant}/changes", get(topic_changes))
+        .route("/v1/tenants/{tenant}/topics/{topic_id}/label", put(set_topic_label))
         .layer(tower::limit::GlobalConcurrencyLimitLayer::with_semaphore(slots));
     let router = Router::new()
         .route("/health", get(health))
         .route("/openapi.json", get(openapi_json))
+        .merge(ui::routes())
         .merge(routes)
         .fallback(no_route)
         .layer(DefaultBodyLimit::max(max_bytes))
@@ -107,7 +114,7 @@ fn cors_layer(origins: &[String]) -> Option<CorsLayer> {
     Some(
         CorsLayer::new()
             .allow_origin(allow)
-            .allow_methods([Method::GET, Method::POST, Method::DELETE])
+            .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
             .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
             .max_age(Duration::from_secs(600)),
     )
@@ -413,6 +420,104 @@ async fn delete_tenant(
 ) -> Answer<proto::DeleteTenantResponse> {
     let msg = proto::DeleteTenantRequest { tenant_id: tenant };
     api.call(&headers, remote, msg, |s, r| async move { s.delete_tenant(r).await }).await
+}
+
+/// `GET /v1/tenants`: the tenants with an active model that the caller may read.
+async fn list_tenants(
+    State(api): State<HttpApi>,
+    ConnectInfo(remote): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Answer<proto::ListTenantsResponse> {
+    let msg = proto::ListTenantsRequest {};
+    api.call(&headers, remote, msg, |s, r| async move { s.list_tenants(r).await }).await
+}
+
+/// `GET /v1/tenants/{tenant}/map?version=V`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TopicMapQuery {
+    version: Option<String>,
+}
+
+async fn topic_map(
+    State(api): State<HttpApi>,
+    ConnectInfo(remote): ConnectInfo<SocketAddr>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    query: Result<Query<TopicMapQuery>, QueryRejection>,
+) -> Answer<proto::GetTopicMapResponse> {
+    let Query(q) = query.map_err(query_error)?;
+    let msg = proto::GetTopicMapRequest { tenant_id: tenant, version: q.version };
+    api.call(&headers, remote, msg, |s, r| async move { s.get_topic_map(r).await }).await
+}
+
+/// `GET /v1/tenants/{tenant}/search?q=PHRASE&limit=5`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SearchQuery {
+    q: Option<String>,
+    limit: Option<u32>,
+}
+
+async fn find_topics(
+    State(api): State<HttpApi>,
+    ConnectInfo(remote): ConnectInfo<SocketAddr>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    query: Result<Query<SearchQuery>, QueryRejection>,
+) -> Answer<proto::FindTopicsResponse> {
+    let Query(q) = query.map_err(query_error)?;
+    let msg = proto::FindTopicsRequest {
+        tenant_id: tenant,
+        query: q.q.unwrap_or_default(),
+        limit: q.limit.unwrap_or(0),
+    };
+    api.call(&headers, remote, msg, |s, r| async move { s.find_topics(r).await }).await
+}
+
+/// `GET /v1/tenants/{tenant}/changes?limit=5`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChangesQuery {
+    limit: Option<u32>,
+}
+
+async fn topic_changes(
+    State(api): State<HttpApi>,
+    ConnectInfo(remote): ConnectInfo<SocketAddr>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    query: Result<Query<ChangesQuery>, QueryRejection>,
+) -> Answer<proto::GetTopicChangesResponse> {
+    let Query(q) = query.map_err(query_error)?;
+    let msg = proto::GetTopicChangesRequest { tenant_id: tenant, limit: q.limit.unwrap_or(0) };
+    api.call(&headers, remote, msg, |s, r| async move { s.get_topic_changes(r).await }).await
+}
+
+/// `PUT /v1/tenants/{tenant}/topics/{topic_id}/label` with `{"label": "..."}` (`""` clears).
+async fn set_topic_label(
+    State(api): State<HttpApi>,
+    ConnectInfo(remote): ConnectInfo<SocketAddr>,
+    Path((tenant, topic_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Answer<proto::SetTopicLabelResponse> {
+    let topic: i64 = topic_id.parse().map_err(|_| {
+        HttpError::invalid(format!(
+            "topic_id in the path ({topic_id:?}) is not an integer; use a topic id from GET /v1/tenants/{{tenant}}/topics"
+        ))
+    })?;
+    let mut msg: proto::SetTopicLabelRequest =
+        parse_body(body, api.max_bytes(), "SetTopicLabelRequest")?;
+    set_tenant(&tenant, &mut msg.tenant_id)?;
+    if msg.topic_id != 0 && msg.topic_id != topic {
+        return Err(HttpError::invalid(format!(
+            "topic_id in the body ({}) differs from the topic in the path ({topic}); leave it out of the body",
+            msg.topic_id
+        )));
+    }
+    msg.topic_id = topic;
+    api.call(&headers, remote, msg, |s, r| async move { s.set_topic_label(r).await }).await
 }
 
 /// `GET /health`: no authentication; 200 while the server is serving.

@@ -16,7 +16,7 @@ use serde_json::{json, Map, Value};
 /// One HTTP route: what the document says about it.
 #[derive(Debug, Clone, Copy)]
 pub struct Route {
-    /// `get`, `post` or `delete`.
+    /// `get`, `post`, `put` or `delete`.
     pub method: &'static str,
     /// The path template.
     pub path: &'static str,
@@ -131,6 +131,59 @@ pub const ROUTES: &[Route] = &[
     },
     Route {
         method: "get",
+        path: "/v1/tenants",
+        operation: "ListTenants",
+        summary: "The tenants with an active model that the token may read",
+        body: None,
+        query: &[],
+        response: Some("ListTenantsResponse"),
+        role: "read",
+    },
+    Route {
+        method: "get",
+        path: "/v1/tenants/{tenant}/map",
+        operation: "GetTopicMap",
+        summary: "A deterministic 2-D layout of the model's topics (classical MDS on cosine distances)",
+        body: None,
+        query: &[("version", "string", "A model version (default: the active one)")],
+        response: Some("GetTopicMapResponse"),
+        role: "read",
+    },
+    Route {
+        method: "get",
+        path: "/v1/tenants/{tenant}/search",
+        operation: "FindTopics",
+        summary: "The active topics nearest to a phrase",
+        body: None,
+        query: &[
+            ("q", "string", "The phrase (required)"),
+            ("limit", "integer", "How many topics (default 5, at most 50)"),
+        ],
+        response: Some("FindTopicsResponse"),
+        role: "read",
+    },
+    Route {
+        method: "get",
+        path: "/v1/tenants/{tenant}/changes",
+        operation: "GetTopicChanges",
+        summary: "New, retired, rising and falling topics of the active model",
+        body: None,
+        query: &[("limit", "integer", "Topics per list (default 5, at most 50)")],
+        response: Some("GetTopicChangesResponse"),
+        role: "read",
+    },
+    Route {
+        method: "put",
+        path: "/v1/tenants/{tenant}/topics/{topic_id}/label",
+        operation: "SetTopicLabel",
+        summary: "Set (or, with an empty label, clear) an operator's label for a topic; makes a new active version",
+        body: Some("SetTopicLabelRequest"),
+        query: &[],
+        response: Some("SetTopicLabelResponse"),
+        role: "write",
+    },
+    Route {
+        method: "get",
         path: "/health",
         operation: "Health",
         summary: "200 while the server is serving (no authentication)",
@@ -156,7 +209,7 @@ const ERRORS: &[(&str, &str)] = &[
     ("400", "INVALID_ARGUMENT or FAILED_PRECONDITION: the request cannot be served as sent"),
     ("401", "UNAUTHENTICATED: missing or invalid bearer token"),
     ("403", "PERMISSION_DENIED: the token has no access to this tenant or role"),
-    ("404", "NOT_FOUND: no such tenant model or version"),
+    ("404", "NOT_FOUND: no such tenant model, version or topic"),
     ("409", "ALREADY_EXISTS: the window was merged already (use force)"),
     ("413", "RESOURCE_EXHAUSTED: the body is larger than limits.max_request_bytes"),
     ("429", "RESOURCE_EXHAUSTED: rate limit or too many writes at once"),
@@ -211,10 +264,14 @@ pub fn document() -> Result<Value, String> {
 
 fn operation(route: &Route) -> Value {
     let mut parameters = Vec::new();
-    for name in ["tenant", "version"] {
+    for (name, schema) in [
+        ("tenant", json!({"type": "string"})),
+        ("version", json!({"type": "string"})),
+        ("topic_id", json!({"type": "integer", "format": "int64"})),
+    ] {
         if route.path.contains(&format!("{{{name}}}")) {
             parameters.push(json!({
-                "name": name, "in": "path", "required": true, "schema": {"type": "string"}
+                "name": name, "in": "path", "required": true, "schema": schema
             }));
         }
     }

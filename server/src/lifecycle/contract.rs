@@ -134,6 +134,64 @@ impl MergedModelMetadata {
     }
 }
 
+/// The `edit` value of a [`LabelEditMetadata`].
+pub const LABEL_EDIT: &str = "label";
+
+/// The metadata of a version made by SetTopicLabel: the version active before, with one
+/// topic's operator label set or cleared (the topics, counts and embeddings are unchanged).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LabelEditMetadata {
+    /// Always [`LABEL_EDIT`]: tells a label edit from a merge.
+    pub edit: String,
+    /// The version the edit was made on (the active one then).
+    pub base_version: String,
+    /// The topic.
+    pub topic_id: i64,
+    /// Its operator label now (`None`: cleared, the generated label shows again).
+    pub label: Option<String>,
+    /// Its operator label before.
+    pub previous_label: Option<String>,
+    /// The embedding model of the model.
+    pub embedding_model: String,
+}
+
+impl LabelEditMetadata {
+    /// As stored.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self).expect("plain strings and numbers always serialise")
+    }
+}
+
+/// Where a merged version comes from, read from its metadata (merges and label edits both
+/// record `base_version`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lineage {
+    /// `base_version` is `null`: the tenant's first model.
+    First,
+    /// Made from this version.
+    From(crate::store::Version),
+    /// No (readable) `base_version`: rows written by hand or by tools that do not record it.
+    Unknown,
+}
+
+impl Lineage {
+    /// The lineage of `rec`.
+    pub fn of_record(rec: &ModelRecord) -> Self {
+        match rec.metadata.get("base_version") {
+            Some(serde_json::Value::Null) => Lineage::First,
+            Some(serde_json::Value::String(v)) => {
+                crate::store::Version::parse(v).map(Lineage::From).unwrap_or(Lineage::Unknown)
+            }
+            _ => Lineage::Unknown,
+        }
+    }
+
+    /// True when `rec` was made by SetTopicLabel.
+    pub fn is_label_edit(rec: &ModelRecord) -> bool {
+        rec.metadata.get("edit").and_then(serde_json::Value::as_str) == Some(LABEL_EDIT)
+    }
+}
+
 /// The day a fit describes: the window's first day, else the most common document date, else
 /// today.
 pub fn fit_day(window: Option<&Window>, dates: Option<&[NaiveDate]>) -> NaiveDate {

@@ -1,6 +1,7 @@
 //! Naming the topics a Merge created: one batched call to the label provider. Without a
 //! provider (`labels.provider = "keywords"`) topics keep the engine's keyword labels; any
 //! provider failure does the same, with a warning — a label is never worth failing a Merge.
+//! Topics with an operator's label ([`topic_engine::Topic::label_override`]) are never sent.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -23,7 +24,9 @@ pub async fn label_new_topics(
     let batch: Vec<TopicToLabel> = new_ids
         .iter()
         .filter_map(|id| model.topic(*id))
-        .filter(|t| !t.is_outlier())
+        // An operator's label is never replaced (a new topic has none, unless a day model
+        // brought one).
+        .filter(|t| !t.is_outlier() && !t.is_label_overridden())
         .map(|t| TopicToLabel {
             topic_id: t.id,
             keywords: t.keywords.iter().map(|k| k.word.clone()).collect(),
@@ -39,6 +42,9 @@ pub async fn label_new_topics(
     match result {
         Ok(out) => {
             for t in model.topics.iter_mut() {
+                if t.is_label_overridden() {
+                    continue;
+                }
                 if let Some(label) = out.labels.get(&t.id) {
                     if !out.fallbacks.contains(&t.id) && !label.trim().is_empty() {
                         t.label = label.clone();

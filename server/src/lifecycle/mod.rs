@@ -15,10 +15,13 @@
 //! - [`rollback`]: `activate_version` (ActivateModel). [`delete`]: `delete_tenant`.
 //! - [`retention`]: pruning old versions, orphan cleanup. [`labelling`]: naming new topics.
 //! - [`query`]: transform, top topics, models, merged windows.
+//! - [`dashboard`]: tenants, the topic map, topic search, what changed.
+//! - [`relabel`]: `set_topic_label` — an operator's label, committed as a new version.
 //! - [`contract`]: the typed metadata Fit writes and Merge reads. [`locks`]: tenant locks.
 
 pub mod commit;
 pub mod contract;
+pub mod dashboard;
 pub mod delete;
 pub mod error;
 pub mod fit;
@@ -26,6 +29,7 @@ pub mod labelling;
 pub mod locks;
 pub mod merge;
 pub mod query;
+pub mod relabel;
 pub mod retention;
 pub mod rollback;
 pub mod snapshot;

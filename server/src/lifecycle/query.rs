@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use topic_engine::{TopicModel, OUTLIER_TOPIC, SMALL_TALK_LABEL, SMALL_TALK_TOPIC};
+use topic_engine::{Matrix, TopicModel, OUTLIER_TOPIC, SMALL_TALK_LABEL, SMALL_TALK_TOPIC};
 
 use super::error::{Error, Result};
 use super::snapshot::{self, SNAPSHOT_SIZE};
@@ -74,7 +74,7 @@ pub struct MergedWindowInfo {
 
 impl Lifecycle {
     /// `NotFound` for a tenant without an active model.
-    fn no_active(tenant: &TenantId) -> Error {
+    pub(super) fn no_active(tenant: &TenantId) -> Error {
         Error::not_found(format!("tenant {tenant} has no active model; run Fit then Merge first"))
     }
 
@@ -88,7 +88,7 @@ impl Lifecycle {
     }
 
     /// The tenant's active row, `NotFound` without one.
-    async fn active_record(&self, tenant: &TenantId) -> Result<ModelRecord> {
+    pub(super) async fn active_record(&self, tenant: &TenantId) -> Result<ModelRecord> {
         self.meta.active(tenant).await?.ok_or_else(|| Self::no_active(tenant))
     }
 
@@ -98,6 +98,23 @@ impl Lifecycle {
             return Ok(m);
         }
         Ok(Arc::new(self.models.get(&rec.storage_path).await?))
+    }
+
+    /// Embeds texts with the server's provider for comparison with `model`'s topics (Transform
+    /// and FindTopics): `FailedPrecondition` when the provider's vectors are not in the model's
+    /// dimension.
+    pub(super) async fn embed_for(&self, model: &TopicModel, texts: &[String]) -> Result<Matrix> {
+        let e = self.embedder()?;
+        if e.dimension() != model.dim {
+            return Err(Error::failed_precondition(format!(
+                "the active model uses {}-d embeddings ({}) but the server's embedder makes {}-d ({}); send precomputed embeddings",
+                model.dim,
+                model.embedding_model,
+                e.dimension(),
+                e.model_name()
+            )));
+        }
+        self.embed(texts).await
     }
 
     /// Tags documents with the tenant's active model.
@@ -110,17 +127,7 @@ impl Lifecycle {
                 if let Some(analyzer) = &hot.small_talk {
                     small_talk = texts.iter().map(|t| analyzer.is_small_talk(t)).collect();
                 }
-                let e = self.embedder()?;
-                if e.dimension() != hot.model.dim {
-                    return Err(Error::failed_precondition(format!(
-                        "the active model uses {}-d embeddings ({}) but the server's embedder makes {}-d ({}); send precomputed embeddings",
-                        hot.model.dim,
-                        hot.model.embedding_model,
-                        e.dimension(),
-                        e.model_name()
-                    )));
-                }
-                self.embed(&texts).await?
+                self.embed_for(&hot.model, &texts).await?
             }
             TransformInput::Embeddings(rows) => {
                 let n = rows.len();
@@ -147,7 +154,7 @@ impl Lifecycle {
                 }
                 Tag {
                     topic_id: a.topic_id,
-                    label: hot.model.topic(a.topic_id).map(|t| t.label.clone()).unwrap_or_else(
+                    label: hot.model.label_of(a.topic_id).map(str::to_string).unwrap_or_else(
                         || {
                             if a.topic_id == OUTLIER_TOPIC {
                                 OUTLIER_LABEL.into()

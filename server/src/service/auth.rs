@@ -4,8 +4,9 @@
 //! role its RPC needs.
 //!
 //! Roles per RPC: `read` = Transform, GetTopTopics, GetModel, ListModels (one tenant),
-//! ListMergedWindows; `write` = Fit, Merge; `admin` = ListModels across tenants, ActivateModel,
-//! DeleteTenant.
+//! ListMergedWindows, GetTopicMap, FindTopics, GetTopicChanges, ListTenants (only the tenants the
+//! token may read); `write` = Fit, Merge, SetTopicLabel; `admin` = ListModels across tenants,
+//! ActivateModel, DeleteTenant.
 
 use std::sync::Arc;
 

@@ -27,11 +27,12 @@ pub fn keywords(k: &[Keyword]) -> Vec<proto::Keyword> {
     k.iter().map(|k| proto::Keyword { word: k.word.clone(), weight: k.weight }).collect()
 }
 
-/// A model topic.
+/// A model topic (its label: the operator's when there is one).
 pub fn topic(t: &Topic) -> proto::Topic {
     proto::Topic {
         topic_id: t.id,
-        label: t.label.clone(),
+        label: t.display_label().to_string(),
+        label_overridden: t.is_label_overridden(),
         keywords: keywords(&t.keywords),
         size: t.size,
         sample_messages: t.samples.clone(),
@@ -56,6 +57,7 @@ pub fn top_topic(s: &SnapshotTopic) -> proto::TopTopic {
         last_seen: date(s.last_seen),
         rank: s.rank,
         trend: Vec::new(),
+        label_overridden: s.label_overridden,
     }
 }
 

@@ -3,11 +3,13 @@
 //! converts its answer. Errors become statuses in one place ([`status`]).
 //!
 //! Handlers: [`fit`] (Fit), [`merge`] (Merge), [`query`] (Transform, GetTopTopics, ListModels,
-//! GetModel, ListMergedWindows), [`admin`] (ActivateModel, DeleteTenant).
+//! GetModel, ListMergedWindows), [`admin`] (ActivateModel, DeleteTenant), [`dashboard`]
+//! (ListTenants, GetTopicMap, FindTopics, GetTopicChanges, SetTopicLabel).
 
 pub mod admin;
 pub mod auth;
 pub mod convert;
+pub mod dashboard;
 pub mod fit;
 pub mod merge;
 pub mod query;
@@ -104,5 +106,36 @@ impl proto::topics_server::Topics for TopicsService {
         req: Request<proto::ListMergedWindowsRequest>,
     ) -> Result<Response<proto::ListMergedWindowsResponse>, Status> {
         respond(self.merged_windows_inner(req)).await
+    }
+
+    async fn list_tenants(
+        &self,
+        req: Request<proto::ListTenantsRequest>,
+    ) -> Result<Response<proto::ListTenantsResponse>, Status> {
+        respond(self.list_tenants_inner(req)).await
+    }
+    async fn get_topic_map(
+        &self,
+        req: Request<proto::GetTopicMapRequest>,
+    ) -> Result<Response<proto::GetTopicMapResponse>, Status> {
+        respond(self.topic_map_inner(req)).await
+    }
+    async fn find_topics(
+        &self,
+        req: Request<proto::FindTopicsRequest>,
+    ) -> Result<Response<proto::FindTopicsResponse>, Status> {
+        respond(self.find_topics_inner(req)).await
+    }
+    async fn get_topic_changes(
+        &self,
+        req: Request<proto::GetTopicChangesRequest>,
+    ) -> Result<Response<proto::GetTopicChangesResponse>, Status> {
+        respond(self.topic_changes_inner(req)).await
+    }
+    async fn set_topic_label(
+        &self,
+        req: Request<proto::SetTopicLabelRequest>,
+    ) -> Result<Response<proto::SetTopicLabelResponse>, Status> {
+        respond(self.set_topic_label_inner(req)).await
     }
 }

@@ -239,6 +239,49 @@ pub fn top_limit(limit: u32) -> Result<usize, Status> {
     }
 }
 
+/// Default `limit` of FindTopics and GetTopicChanges (per list).
+pub const DEFAULT_DASHBOARD_LIMIT: u32 = 5;
+/// Largest `limit` of FindTopics and GetTopicChanges (per list).
+pub const MAX_DASHBOARD_LIMIT: u32 = 50;
+/// Longest FindTopics query, in characters.
+pub const MAX_QUERY_CHARS: usize = 1_000;
+
+/// FindTopics and GetTopicChanges `limit`: 0 = default 5, at most 50.
+pub fn dashboard_limit(limit: u32) -> Result<usize, Status> {
+    match limit {
+        0 => Ok(DEFAULT_DASHBOARD_LIMIT as usize),
+        l if l <= MAX_DASHBOARD_LIMIT => Ok(l as usize),
+        l => Err(Status::invalid_argument(format!(
+            "limit = {l}; expected 1..={MAX_DASHBOARD_LIMIT} (0 = {DEFAULT_DASHBOARD_LIMIT})"
+        ))),
+    }
+}
+
+/// A FindTopics query: not blank, at most [`MAX_QUERY_CHARS`] characters. Returned trimmed.
+pub fn search_query(query: &str) -> Result<String, Status> {
+    let q = query.trim();
+    if q.is_empty() {
+        return Err(Status::invalid_argument(
+            "query is empty; send a phrase to look for, e.g. \"refund for a late order\"",
+        ));
+    }
+    let n = q.chars().count();
+    if n > MAX_QUERY_CHARS {
+        return Err(Status::invalid_argument(format!(
+            "query has {n} characters, over the limit of {MAX_QUERY_CHARS}; send a short phrase"
+        )));
+    }
+    Ok(q.to_string())
+}
+
+/// An optional version field (`None` or blank: the active version).
+pub fn optional_version(field: &str, v: Option<&str>) -> Result<Option<Version>, Status> {
+    match v {
+        Some(v) if !v.trim().is_empty() => Ok(Some(version(field, v)?)),
+        _ => Ok(None),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -314,6 +357,19 @@ mod tests {
         assert!(fit_params(&d, None, 3).unwrap_err().message().contains("min_topic_size"));
         assert_eq!(top_limit(0).unwrap(), 10);
         assert!(top_limit(101).is_err());
+        assert_eq!(dashboard_limit(0).unwrap(), 5);
+        assert_eq!(dashboard_limit(50).unwrap(), 50);
+        assert!(dashboard_limit(51).unwrap_err().message().contains("1..=50"));
+    }
+
+    #[test]
+    fn search_query_rules() {
+        assert_eq!(search_query("  refund  ").unwrap(), "refund");
+        assert!(search_query(" \n ").unwrap_err().message().contains("query is empty"));
+        assert!(search_query(&"é".repeat(1001)).unwrap_err().message().contains("1001"));
+        assert!(search_query(&"é".repeat(1000)).is_ok());
+        assert_eq!(optional_version("version", Some(" ")).unwrap(), None);
+        assert!(optional_version("version", Some("yesterday")).is_err());
     }
 
     #[test]

@@ -27,6 +27,7 @@ fn topic(id: i64, size: u64, dim: usize) -> Topic {
         id,
         label: format!("topic {id}"),
         label_source: LabelSource::Keywords,
+        label_override: None,
         keywords: vec![
             Keyword { word: format!("w{id}"), weight: 0.5 },
             Keyword { word: "common".into(), weight: 0.1 },

@@ -243,6 +243,7 @@ pub fn toy_model(day: chrono::NaiveDate, bump: u64) -> topic_engine::TopicModel 
                 id: i as i64,
                 label: format!("{} topic", words[i]),
                 label_source: LabelSource::Keywords,
+                label_override: None,
                 keywords: vec![Keyword { word: words[i].into(), weight: 0.5 }],
                 size,
                 embedding,

@@ -303,9 +303,13 @@ async fn openapi_lists_exactly_the_served_routes_and_cors_is_opt_in() {
     let documented: usize = paths.values().map(|p| p.as_object().unwrap().len()).sum();
     assert_eq!(documented, topicd::http::openapi::ROUTES.len());
     for route in topicd::http::openapi::ROUTES {
-        let path = route.path.replace("{tenant}", "acme").replace("{version}", "active");
+        let path = route
+            .path
+            .replace("{tenant}", "acme")
+            .replace("{version}", "active")
+            .replace("{topic_id}", "0");
         let method = Method::from_bytes(route.method.to_uppercase().as_bytes()).unwrap();
-        let body = (method == Method::POST).then(|| json!({}));
+        let body = (method == Method::POST || method == Method::PUT).then(|| json!({}));
         let got = call(&http, method, &server.url(&path), None, body).await;
         let message = got.1["error"]["message"].as_str().unwrap_or_default();
         assert!(

@@ -91,6 +91,10 @@ enum Rpc {
     ActivateModel,
     DeleteTenant,
     ListMergedWindows,
+    GetTopicMap,
+    FindTopics,
+    GetTopicChanges,
+    SetTopicLabel,
 }
 
 /// The role each RPC needs on its tenant.
@@ -102,7 +106,9 @@ enum Role {
 }
 
 impl Rpc {
-    const ALL: [Rpc; 9] = [
+    /// (ListTenants names no tenant: it answers only the tenants the token may read, see
+    /// `dashboard.rs`.)
+    const ALL: [Rpc; 13] = [
         Rpc::Fit,
         Rpc::Merge,
         Rpc::Transform,
@@ -112,11 +118,15 @@ impl Rpc {
         Rpc::ActivateModel,
         Rpc::DeleteTenant,
         Rpc::ListMergedWindows,
+        Rpc::GetTopicMap,
+        Rpc::FindTopics,
+        Rpc::GetTopicChanges,
+        Rpc::SetTopicLabel,
     ];
 
     fn role(self) -> Role {
         match self {
-            Rpc::Fit | Rpc::Merge => Role::Write,
+            Rpc::Fit | Rpc::Merge | Rpc::SetTopicLabel => Role::Write,
             Rpc::ActivateModel | Rpc::DeleteTenant => Role::Admin,
             _ => Role::Read,
         }
@@ -188,6 +198,38 @@ impl Rpc {
                 .map(|_| ()),
             Rpc::ListMergedWindows => c
                 .list_merged_windows(req(proto::ListMergedWindowsRequest { tenant_id: t }, header))
+                .await
+                .map(|_| ()),
+            Rpc::GetTopicMap => c
+                .get_topic_map(req(
+                    proto::GetTopicMapRequest { tenant_id: t, version: None },
+                    header,
+                ))
+                .await
+                .map(|_| ()),
+            Rpc::FindTopics => c
+                .find_topics(req(
+                    proto::FindTopicsRequest { tenant_id: t, query: "alpha".into(), limit: 0 },
+                    header,
+                ))
+                .await
+                .map(|_| ()),
+            Rpc::GetTopicChanges => c
+                .get_topic_changes(req(
+                    proto::GetTopicChangesRequest { tenant_id: t, limit: 0 },
+                    header,
+                ))
+                .await
+                .map(|_| ()),
+            Rpc::SetTopicLabel => c
+                .set_topic_label(req(
+                    proto::SetTopicLabelRequest {
+                        tenant_id: t,
+                        topic_id: 0,
+                        label: "renamed by an intruder".into(),
+                    },
+                    header,
+                ))
                 .await
                 .map(|_| ()),
         }
@@ -567,9 +609,15 @@ async fn cross_tenant_matrix() {
 
     // Control: the same requests with the right token get past authentication, so the matrix
     // requests were live ones.
-    for rpc in
-        [Rpc::Transform, Rpc::GetTopTopics, Rpc::ListModels, Rpc::GetModel, Rpc::ListMergedWindows]
-    {
+    for rpc in [
+        Rpc::Transform,
+        Rpc::GetTopTopics,
+        Rpc::ListModels,
+        Rpc::GetModel,
+        Rpc::ListMergedWindows,
+        Rpc::GetTopicMap,
+        Rpc::GetTopicChanges,
+    ] {
         let h = bearer(ACME_READ);
         rpc.call(&mut c, "acme", h.as_deref(), &acme_version)
             .await
@@ -592,6 +640,10 @@ async fn cross_tenant_matrix() {
         .unwrap()
         .into_inner();
     assert_eq!(listed.models.len(), 2, "the control Fit stored a candidate");
+    Rpc::SetTopicLabel
+        .call(&mut c, "acme", bearer(ACME_WRITE).as_deref(), &acme_version)
+        .await
+        .unwrap();
     Rpc::DeleteTenant
         .call(&mut c, "globex", bearer(GLOBEX_ADMIN).as_deref(), &acme_version)
         .await

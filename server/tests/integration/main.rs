@@ -10,6 +10,7 @@ mod common;
 
 mod auth;
 mod concurrent_merges;
+mod dashboard;
 mod e2e;
 mod http;
 mod isolation;
@@ -20,4 +21,5 @@ mod privacy;
 mod providers;
 mod replicas;
 mod tls;
+mod ui_pages;
 mod validation;

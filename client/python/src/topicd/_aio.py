@@ -214,6 +214,56 @@ class AsyncClient:
             timeout,
         )
 
+    async def list_tenants(self, *, timeout: Optional[float] = None) -> List[t.TenantSummary]:
+        """The tenants with an active model that the token may read (admin: all)."""
+        req = pb.ListTenantsRequest()
+        return await self._call(
+            "ListTenants", self._stub.ListTenants, req, conv.tenants, True, timeout
+        )
+
+    async def topic_map(
+        self, tenant: str, version: Optional[str] = None, *, timeout: Optional[float] = None
+    ) -> t.TopicMap:
+        """A deterministic 2-D layout of the model's topics (default: the active version)."""
+        req = _core.topic_map_request(tenant, version)
+        return await self._call(
+            "GetTopicMap", self._stub.GetTopicMap, req, conv.topic_map, True, timeout
+        )
+
+    async def find_topics(
+        self, tenant: str, query: str, limit: int = 5, *, timeout: Optional[float] = None
+    ) -> t.FoundTopics:
+        """The active topics nearest to ``query`` (embedded by the server), nearest first."""
+        req = _core.find_topics_request(tenant, query, limit)
+        return await self._call(
+            "FindTopics", self._stub.FindTopics, req, conv.found_topics, True, timeout
+        )
+
+    async def topic_changes(
+        self, tenant: str, limit: int = 5, *, timeout: Optional[float] = None
+    ) -> t.TopicChanges:
+        """New, retired, rising and falling topics of the active model (``limit`` per list)."""
+        req = _core.topic_changes_request(tenant, limit)
+        return await self._call(
+            "GetTopicChanges", self._stub.GetTopicChanges, req, conv.topic_changes, True, timeout
+        )
+
+    async def set_topic_label(
+        self,
+        tenant: str,
+        topic_id: int,
+        label: Optional[str],
+        *,
+        timeout: Optional[float] = None,
+    ) -> t.LabelResult:
+        """Gives topic ``topic_id`` an operator's label (``""`` or None clears it), kept across
+        merges; stored as a new active version. Setting the same label again changes nothing,
+        so the call is retried like a read."""
+        req = _core.set_topic_label_request(tenant, topic_id, label)
+        return await self._call(
+            "SetTopicLabel", self._stub.SetTopicLabel, req, conv.label_result, True, timeout
+        )
+
     async def health(self, service: str = "", *, timeout: Optional[float] = None) -> str:
         """grpc.health.v1 status of ``service`` ("" = the server, or "topics.v1.Topics"):
         "SERVING", "NOT_SERVING", ... Unreachable servers raise :class:`Unavailable`."""

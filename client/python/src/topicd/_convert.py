@@ -177,6 +177,7 @@ def topic(m: pb.Topic) -> t.Topic:
         first_seen=m.first_seen,
         last_seen=m.last_seen,
         status=m.status,
+        label_overridden=m.label_overridden,
     )
 
 
@@ -245,6 +246,7 @@ def top_topics(m: pb.GetTopTopicsResponse) -> t.TopTopics:
                 last_seen=x.last_seen,
                 rank=x.rank,
                 trend=[t.DailyCount(date=d.date, count=d.count) for d in x.trend],
+                label_overridden=x.label_overridden,
             )
             for x in m.topics
         ],
@@ -295,3 +297,79 @@ def merged_windows(m: pb.ListMergedWindowsResponse) -> List[t.MergedWindow]:
         )
         for w in m.windows
     ]
+
+
+def tenants(m: pb.ListTenantsResponse) -> List[t.TenantSummary]:
+    return [
+        t.TenantSummary(
+            tenant=x.tenant_id,
+            active_version=x.active_version,
+            total_topics=x.total_topics,
+            total_documents=x.total_documents,
+            date_range_end=x.date_range_end,
+            updated_at=x.updated_at,
+        )
+        for x in m.tenants
+    ]
+
+
+def topic_map(m: pb.GetTopicMapResponse) -> t.TopicMap:
+    return t.TopicMap(
+        tenant=m.tenant_id,
+        version=m.version,
+        points=[
+            t.TopicPoint(
+                topic_id=p.topic_id,
+                label=p.label,
+                x=p.x,
+                y=p.y,
+                size=p.size,
+                keywords=list(p.keywords),
+            )
+            for p in m.points
+        ],
+    )
+
+
+def found_topics(m: pb.FindTopicsResponse) -> t.FoundTopics:
+    return t.FoundTopics(
+        tenant=m.tenant_id,
+        version=m.version,
+        topics=[t.FoundTopic(topic_id=x.topic_id, label=x.label, score=x.score) for x in m.topics],
+    )
+
+
+def _changes(xs) -> List[t.TopicChange]:
+    return [
+        t.TopicChange(
+            topic_id=x.topic_id,
+            label=x.label,
+            recent_count=x.recent_count,
+            previous_count=x.previous_count,
+            relative_change=x.relative_change,
+        )
+        for x in xs
+    ]
+
+
+def topic_changes(m: pb.GetTopicChangesResponse) -> t.TopicChanges:
+    return t.TopicChanges(
+        tenant=m.tenant_id,
+        version=m.version,
+        previous_version=_none_if_empty(m.previous_version),
+        new_topics=_changes(m.new_topics),
+        retired_topics=_changes(m.retired_topics),
+        rising=_changes(m.rising),
+        falling=_changes(m.falling),
+    )
+
+
+def label_result(m: pb.SetTopicLabelResponse) -> t.LabelResult:
+    return t.LabelResult(
+        tenant=m.tenant_id,
+        version=m.version,
+        topic_id=m.topic_id,
+        label=m.label,
+        generated_label=m.generated_label,
+        overridden=m.overridden,
+    )

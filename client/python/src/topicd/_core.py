@@ -121,3 +121,22 @@ def get_model_request(tenant: str, version: Optional[str], include_retired: bool
 
 fit_request = conv.fit_request
 transform_request = conv.transform_request
+
+
+def topic_map_request(tenant: str, version: Optional[str]):
+    req = pb.GetTopicMapRequest(tenant_id=tenant)
+    if version:
+        req.version = version
+    return req
+
+
+def find_topics_request(tenant: str, query: str, limit: int):
+    return pb.FindTopicsRequest(tenant_id=tenant, query=query, limit=limit)
+
+
+def topic_changes_request(tenant: str, limit: int):
+    return pb.GetTopicChangesRequest(tenant_id=tenant, limit=limit)
+
+
+def set_topic_label_request(tenant: str, topic_id: int, label: Optional[str]):
+    return pb.SetTopicLabelRequest(tenant_id=tenant, topic_id=int(topic_id), label=label or "")

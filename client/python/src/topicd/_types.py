@@ -67,6 +67,8 @@ class Topic:
     last_seen: str
     #: "active" or "retired" (empty for a fresh day model).
     status: str
+    #: True when ``label`` is an operator's label (:meth:`Client.set_topic_label`).
+    label_overridden: bool = False
 
 
 @dataclass(frozen=True)
@@ -163,6 +165,8 @@ class TopTopic:
     rank: int
     #: Daily counts, filled only with ``trend=True``.
     trend: List[DailyCount] = field(default_factory=list)
+    #: True when ``label`` is an operator's label (:meth:`Client.set_topic_label`).
+    label_overridden: bool = False
 
 
 @dataclass(frozen=True)
@@ -233,3 +237,116 @@ class MergedWindow:
     end: str
     version: str
     merged_at: str
+
+
+# --- dashboard ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TenantSummary:
+    """A tenant with an active model (ListTenants)."""
+
+    tenant: str
+    active_version: str
+    total_topics: int
+    total_documents: int
+    #: Last day of the documents behind the active model ("" when unknown).
+    date_range_end: str
+    #: When the active version was activated (RFC 3339).
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class TopicPoint:
+    """One topic on the topic map (classical MDS of the topic embeddings' cosine distances)."""
+
+    topic_id: int
+    label: str
+    x: float
+    y: float
+    size: int
+    #: The top 5 keywords.
+    keywords: List[str]
+
+
+@dataclass(frozen=True)
+class TopicMap:
+    """A model's topic map: one :class:`TopicPoint` per active topic (iterable)."""
+
+    tenant: str
+    version: str
+    points: List[TopicPoint]
+
+    def __iter__(self) -> Iterator[TopicPoint]:
+        return iter(self.points)
+
+    def __len__(self) -> int:
+        return len(self.points)
+
+    def __getitem__(self, i: int) -> TopicPoint:
+        return self.points[i]
+
+
+@dataclass(frozen=True)
+class FoundTopic:
+    """A topic near a searched phrase; ``score`` is their cosine."""
+
+    topic_id: int
+    label: str
+    score: float
+
+
+@dataclass(frozen=True)
+class FoundTopics:
+    """FindTopics' answer, nearest first (iterable)."""
+
+    tenant: str
+    version: str
+    topics: List[FoundTopic]
+
+    def __iter__(self) -> Iterator[FoundTopic]:
+        return iter(self.topics)
+
+    def __len__(self) -> int:
+        return len(self.topics)
+
+    def __getitem__(self, i: int) -> FoundTopic:
+        return self.topics[i]
+
+
+@dataclass(frozen=True)
+class TopicChange:
+    """A topic's messages in the last 7 days of the history window and the 7 before."""
+
+    topic_id: int
+    label: str
+    recent_count: int
+    previous_count: int
+    #: ``(recent - previous) / max(previous, 1)``.
+    relative_change: float
+
+
+@dataclass(frozen=True)
+class TopicChanges:
+    """What changed in the active model since ``previous_version`` (None: the first model)."""
+
+    tenant: str
+    version: str
+    previous_version: Optional[str]
+    new_topics: List[TopicChange]
+    retired_topics: List[TopicChange]
+    rising: List[TopicChange]
+    falling: List[TopicChange]
+
+
+@dataclass(frozen=True)
+class LabelResult:
+    """SetTopicLabel's answer: the label shown now and the generated one underneath."""
+
+    tenant: str
+    #: The active version holding the edit.
+    version: str
+    topic_id: int
+    label: str
+    generated_label: str
+    overridden: bool

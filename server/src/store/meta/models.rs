@@ -234,6 +234,15 @@ impl MetaStore {
         row.map(TryInto::try_into).transpose()
     }
 
+    /// Every tenant's active model, by tenant id (one indexed scan: at most one active row
+    /// per tenant).
+    pub async fn active_models(&self) -> Result<Vec<ModelRecord>> {
+        let sql = format!("SELECT {MODEL_COLUMNS} FROM models WHERE is_active ORDER BY tenant_id");
+        let rows: Vec<ModelRow> =
+            with_pool!(self, p => sqlx::query_as(&sql).fetch_all(p).await).map_err(db_err)?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
     /// One version of the tenant's models, if it exists.
     pub async fn get(&self, tenant: &TenantId, version: &Version) -> Result<Option<ModelRecord>> {
         let sql =

@@ -20,8 +20,10 @@ pub struct SnapshotTopic {
     pub rank: u32,
     /// Topic id in the model.
     pub topic_id: i64,
-    /// Label.
+    /// The label shown (an operator's label when there is one).
     pub label: String,
+    /// True when `label` is an operator's label rather than the generated one.
+    pub label_overridden: bool,
     /// Top keywords with weights, best first.
     pub keywords: Vec<Keyword>,
     /// Documents in the topic.
@@ -60,7 +62,8 @@ impl SnapshotTopic {
             .map(|(i, t)| SnapshotTopic {
                 rank: i as u32 + 1,
                 topic_id: t.id,
-                label: t.label.clone(),
+                label: t.display_label().to_string(),
+                label_overridden: t.is_label_overridden(),
                 keywords: t.keywords.clone(),
                 message_count: t.size,
                 samples: t.samples.iter().take(SNAPSHOT_SAMPLES).cloned().collect(),
@@ -78,6 +81,7 @@ struct SnapshotRow {
     rank: i64,
     topic_id: i64,
     label: String,
+    label_overridden: bool,
     keywords: Json<Vec<Keyword>>,
     message_count: i64,
     samples: Json<Vec<String>>,
@@ -95,6 +99,7 @@ impl TryFrom<SnapshotRow> for SnapshotTopic {
                 .map_err(|_| StoreError::Corrupt(format!("snapshot rank {}", r.rank)))?,
             topic_id: r.topic_id,
             label: r.label,
+            label_overridden: r.label_overridden,
             keywords: r.keywords.0,
             message_count: to_u64(r.message_count, "message_count")?,
             samples: r.samples.0,
@@ -107,7 +112,7 @@ impl TryFrom<SnapshotRow> for SnapshotTopic {
 }
 
 /// Bound parameters per snapshot row (besides the shared tenant).
-const SNAPSHOT_PARAMS: usize = 10;
+const SNAPSHOT_PARAMS: usize = 11;
 
 /// Writes of `topic_snapshot` inside the caller's transaction.
 pub(super) trait SnapshotWrites {
@@ -149,7 +154,8 @@ macro_rules! impl_snapshot_writes {
                 for chunk in snapshot.chunks(per_statement) {
                     let sql = format!(
                         "INSERT INTO topic_snapshot (tenant_id, rank, topic_id, label, keywords, \
-                         message_count, samples, first_seen, last_seen, analysis_date, model_version) \
+                         message_count, samples, first_seen, last_seen, analysis_date, model_version, \
+                         label_overridden) \
                          VALUES {}",
                         values_rows(chunk.len(), SNAPSHOT_PARAMS)
                     );
@@ -165,7 +171,8 @@ macro_rules! impl_snapshot_writes {
                             .bind(s.first_seen)
                             .bind(s.last_seen)
                             .bind(s.analysis_date)
-                            .bind(version);
+                            .bind(version)
+                            .bind(s.label_overridden);
                     }
                     q.execute(&mut *self).await.map_err(|e| match db_err(e) {
                         StoreError::Conflict(m) => {
@@ -188,8 +195,9 @@ impl MetaStore {
     /// The tenant's top-topics snapshot, by rank (empty when it has no active model).
     pub async fn snapshot(&self, tenant: &TenantId) -> Result<Vec<SnapshotTopic>> {
         let rows: Vec<SnapshotRow> = with_pool!(self, p => sqlx::query_as(
-            "SELECT rank, topic_id, label, keywords, message_count, samples, first_seen, last_seen, \
-             analysis_date, model_version FROM topic_snapshot WHERE tenant_id = $1 ORDER BY rank")
+            "SELECT rank, topic_id, label, label_overridden, keywords, message_count, samples, \
+             first_seen, last_seen, analysis_date, model_version FROM topic_snapshot \
+             WHERE tenant_id = $1 ORDER BY rank")
             .bind(tenant.as_str())
             .fetch_all(p)
             .await)

@@ -65,6 +65,7 @@ async fn exercise(meta: &MetaStore) {
     // Second activation replaces the snapshot and upserts counts.
     let mut snap2 = SnapshotTopic::top_of(&model(), 2, day(3), v2);
     snap2[0].label = "renamed".into();
+    snap2[0].label_overridden = true;
     let upd = [
         DailyCountRow { topic_id: 1, day: day(2), count: 1000 },
         DailyCountRow { topic_id: 1, day: day(3), count: 7 },
@@ -75,7 +76,13 @@ async fn exercise(meta: &MetaStore) {
         all.iter().map(|m| (m.version, m.is_active)).collect::<Vec<_>>(),
         vec![(v1, false), (v2, true)]
     );
-    assert_eq!(meta.snapshot(&acme).await.unwrap(), snap2);
+    assert_eq!(meta.snapshot(&acme).await.unwrap(), snap2, "labels and their override flag");
+    let active = meta.active_models().await.unwrap();
+    assert_eq!(
+        active.iter().map(|m| (m.tenant.as_str(), m.version)).collect::<Vec<_>>(),
+        vec![("acme", v2)],
+        "only tenants with an active model (globex has a candidate only)"
+    );
     let t1 = meta.daily_counts(&acme, &[1], None).await.unwrap();
     assert_eq!(
         t1,
