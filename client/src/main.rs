@@ -49,6 +49,8 @@ enum Command {
     Embed(offline::embed::EmbedArgs),
     /// Convert a model saved by Python BERTopic (safetensors + c-TF-IDF) into a topicd model.
     Import(offline::import::ImportArgs),
+    /// Write the dashboard's views of a saved model as one self-contained HTML file (offline).
+    Report(offline::report::ReportArgs),
     /// Fit and merge every tenant's messages of a window (the nightly job); JSON summary on stdout.
     Nightly(nightly::NightlyArgs),
     /// Run the nightly job in-process on a cron schedule (UTC), until stopped.
@@ -93,6 +95,7 @@ async fn run_async(
         | Command::Merge(_)
         | Command::Transform(_)
         | Command::Import(_)
+        | Command::Report(_)
         | Command::DemoData(_) => {
             unreachable!("synchronous commands are run directly")
         }
@@ -125,6 +128,7 @@ fn main() -> std::process::ExitCode {
         Command::Merge(args) => offline::merge::run(args),
         Command::Transform(args) => offline::transform::run(args),
         Command::Import(args) => offline::import::run(args),
+        Command::Report(args) => offline::report::run(args),
         Command::DemoData(args) => demo::run(args),
         command => match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
             Ok(runtime) => runtime.block_on(run_async(command, server)),

@@ -5,4 +5,5 @@ pub mod files;
 pub mod fit;
 pub mod import;
 pub mod merge;
+pub mod report;
 pub mod transform;

@@ -5,4 +5,5 @@ mod nightly_acceptance;
 mod offline;
 mod pg_source;
 mod providers_cli;
+mod report;
 mod tls;

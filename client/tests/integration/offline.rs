@@ -16,14 +16,14 @@ fn repo_root() -> PathBuf {
 }
 
 /// CLINC150's in-scope rows: texts, labels, embeddings (row-major), dimension.
-struct Clinc {
-    texts: Vec<String>,
-    labels: Vec<String>,
+pub(crate) struct Clinc {
+    pub(crate) texts: Vec<String>,
+    pub(crate) labels: Vec<String>,
     emb: Vec<f32>,
     dim: usize,
 }
 
-fn load_clinc(dir: &Path) -> Clinc {
+pub(crate) fn load_clinc(dir: &Path) -> Clinc {
     let raw = std::fs::read_to_string(dir.join("clinc150.jsonl")).unwrap();
     let (mut texts, mut labels) = (Vec::new(), Vec::new());
     for line in raw.lines().filter(|l| !l.trim().is_empty()) {
@@ -43,7 +43,7 @@ fn load_clinc(dir: &Path) -> Clinc {
 }
 
 /// Writes `rows` of the corpus as `name.jsonl` + `name.npy`; returns both paths.
-fn write_day(c: &Clinc, rows: &[usize], dir: &Path, name: &str) -> (PathBuf, PathBuf) {
+pub(crate) fn write_day(c: &Clinc, rows: &[usize], dir: &Path, name: &str) -> (PathBuf, PathBuf) {
     let docs = dir.join(format!("{name}.jsonl"));
     let mut body = String::new();
     for &r in rows {
@@ -68,7 +68,7 @@ fn write_day(c: &Clinc, rows: &[usize], dir: &Path, name: &str) -> (PathBuf, Pat
 }
 
 /// Runs `topics ARGS`; panics with its output unless it succeeds.
-fn topics(args: &[&str]) -> String {
+pub(crate) fn topics(args: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_topics"))
         .args(args)
         .env("TOPICD_DEVICE", "cpu")
@@ -96,7 +96,7 @@ fn topics_fails(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-fn p(path: &Path) -> &str {
+pub(crate) fn p(path: &Path) -> &str {
     path.to_str().unwrap()
 }
 

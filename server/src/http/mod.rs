@@ -14,6 +14,7 @@
 //! `GET /openapi.json` describes every route ([`openapi`]).
 
 pub mod openapi;
+pub mod ui;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -78,6 +79,7 @@ pub fn router(app: Arc<App>, slots: Arc<Semaphore>) -> Router {
     let router = Router::new()
         .route("/health", get(health))
         .route("/openapi.json", get(openapi_json))
+        .merge(ui::routes())
         .merge(routes)
         .fallback(no_route)
         .layer(DefaultBodyLimit::max(max_bytes))

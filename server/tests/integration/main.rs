@@ -21,4 +21,5 @@ mod privacy;
 mod providers;
 mod replicas;
 mod tls;
+mod ui_pages;
 mod validation;
