@@ -50,6 +50,7 @@
 mod aligned;
 mod builder;
 pub mod cancel;
+pub mod changes;
 mod ctfidf;
 pub mod device;
 pub mod error;

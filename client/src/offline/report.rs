@@ -17,8 +17,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
-use chrono::{Days, NaiveDate, SecondsFormat, Utc};
-use topic_engine::model::TopicStatus;
+use chrono::{SecondsFormat, Utc};
+use topic_engine::changes::{self, change_lists, Baseline};
 use topic_engine::{Topic, TopicModel};
 use topicd_dashboard::{
     DailyCount, Keyword, ReportData, TopTopic, TopTopics, TopicChange, TopicChanges, TopicMap,
@@ -33,8 +33,6 @@ const MAX_TOP: usize = 100;
 const CHANGES_PER_LIST: usize = 5;
 /// Keywords per topic on the map.
 const MAP_KEYWORDS: usize = 5;
-/// Days compared for rising and falling (the last `WEEK` against the `WEEK` before).
-const WEEK: u64 = 7;
 
 /// Arguments of `topics report`.
 #[derive(Debug, clap::Args)]
@@ -169,74 +167,35 @@ fn top_topic(t: &Topic, rank: usize, with_trend: bool) -> TopTopic {
     }
 }
 
-/// Messages of `t` on the days `from..=to`.
-fn count_between(t: &Topic, from: NaiveDate, to: NaiveDate) -> u64 {
-    t.daily_counts.iter().filter(|d| d.date >= from && d.date <= to).map(|d| d.count).sum()
-}
-
-/// What changed, from the model alone. A file holds one version, so "new" are the topics first
-/// seen in the last 7 days of its history and "retired" those it keeps as retired; rising and
-/// falling compare the last 7 days with the 7 before, as the server's `GetTopicChanges` does.
+/// What changed, from the model alone ([`Baseline::ModelOnly`]: a file holds one version, so
+/// "new" are the topics first seen in the last 7 days of its history and "retired" those it
+/// keeps as retired); the same rule as the server's `GetTopicChanges`.
 fn changes(model: &TopicModel, version: &str) -> TopicChanges {
-    let last_day = model
-        .date_range
-        .map(|(_, e)| e)
-        .or_else(|| model.topics.iter().flat_map(|t| t.daily_counts.iter().map(|d| d.date)).max());
-    let mut out = TopicChanges {
+    let lists = change_lists(model, Baseline::ModelOnly, CHANGES_PER_LIST);
+    let to_report = |list: Vec<changes::TopicChange>| -> Vec<TopicChange> {
+        list.into_iter()
+            .map(|c| TopicChange {
+                topic_id: c.topic_id,
+                label: c.label,
+                recent_count: c.recent_count,
+                previous_count: c.previous_count,
+                relative_change: c.relative_change,
+            })
+            .collect()
+    };
+    TopicChanges {
         version: version.to_string(),
+        previous_version: String::new(),
         note: format!(
             "From this model alone (no previous version in a file): new = first seen in the last \
-             {WEEK} days; rising and falling = the last {WEEK} days against the {WEEK} before."
+             {days} days; rising and falling = the last {days} days against the {days} before.",
+            days = changes::CHANGE_DAYS
         ),
-        ..Default::default()
-    };
-    let Some(end) = last_day else {
-        return out;
-    };
-    let recent_from = end.checked_sub_days(Days::new(WEEK - 1)).unwrap_or(NaiveDate::MIN);
-    let previous_to = recent_from.pred_opt().unwrap_or(NaiveDate::MIN);
-    let previous_from = recent_from.checked_sub_days(Days::new(WEEK)).unwrap_or(NaiveDate::MIN);
-    let change = |t: &Topic| {
-        let recent = count_between(t, recent_from, end);
-        let previous = count_between(t, previous_from, previous_to);
-        TopicChange {
-            topic_id: t.id,
-            label: t.display_label().to_string(),
-            recent_count: recent,
-            previous_count: previous,
-            relative_change: (recent as f64 - previous as f64) / previous.max(1) as f64,
-        }
-    };
-    let active: Vec<&Topic> = model.active_topics().collect();
-    let mut moving: Vec<TopicChange> = active.iter().map(|t| change(t)).collect();
-    // Largest change first; ties: larger recent count, then smaller id.
-    moving.sort_by(|a, b| {
-        b.relative_change
-            .total_cmp(&a.relative_change)
-            .then(b.recent_count.cmp(&a.recent_count))
-            .then(a.topic_id.cmp(&b.topic_id))
-    });
-    out.rising = moving
-        .iter()
-        .filter(|c| c.relative_change > 0.0 && c.previous_count > 0)
-        .take(CHANGES_PER_LIST)
-        .cloned()
-        .collect();
-    out.falling = moving
-        .iter()
-        .rev()
-        .filter(|c| c.relative_change < 0.0)
-        .take(CHANGES_PER_LIST)
-        .cloned()
-        .collect();
-    let mut fresh: Vec<&&Topic> = active.iter().filter(|t| t.first_seen >= recent_from).collect();
-    fresh.sort_by(|a, b| b.size.cmp(&a.size).then(a.id.cmp(&b.id)));
-    out.new_topics = fresh.into_iter().take(CHANGES_PER_LIST).map(|t| change(t)).collect();
-    let mut retired: Vec<&Topic> =
-        model.topics.iter().filter(|t| t.status == TopicStatus::Retired).collect();
-    retired.sort_by(|a, b| b.last_seen.cmp(&a.last_seen).then(a.id.cmp(&b.id)));
-    out.retired_topics = retired.into_iter().take(CHANGES_PER_LIST).map(change).collect();
-    out
+        new_topics: to_report(lists.new_topics),
+        retired_topics: to_report(lists.retired_topics),
+        rising: to_report(lists.rising),
+        falling: to_report(lists.falling),
+    }
 }
 
 #[cfg(test)]
