@@ -1,6 +1,9 @@
 //! The local encoder against the reference all-MiniLM-L6-v2 embeddings of CLINC150 (made with
 //! `sentence-transformers`). Fails, saying what is missing, when the weights or the data set are
 //! absent (`topicd_testing::locate`); `scripts/test.sh` fetches the weights first.
+//!
+//! And the optional multilingual encoder (multilingual-e5-small, XLM-R tokenizer,
+//! `scripts/fetch-multilingual-model.sh`): skipped with a message when it is not there.
 #![allow(clippy::unwrap_used)]
 
 use std::path::Path;
@@ -81,4 +84,84 @@ fn matches_sentence_transformers_on_clinc150_sample() {
     assert_eq!(enc.encode(&[]).unwrap().rows(), 0);
     let empty = enc.encode(&[String::new()]).unwrap();
     assert!(empty.row(0).iter().all(|v| v.is_finite()));
+}
+
+/// Support messages of four themes, each in French, English, German and Spanish.
+const THEMES: [[&str; 4]; 4] = [
+    [
+        "Je n'ai toujours pas reçu mon remboursement.",
+        "I still have not received my refund.",
+        "Ich habe meine Rückerstattung immer noch nicht erhalten.",
+        "Todavía no he recibido mi reembolso.",
+    ],
+    [
+        "Mon colis est en retard depuis une semaine.",
+        "My parcel has been late for a week.",
+        "Mein Paket ist seit einer Woche verspätet.",
+        "Mi paquete lleva una semana de retraso.",
+    ],
+    [
+        "Impossible de me connecter, mon mot de passe est refusé.",
+        "I cannot log in, my password is rejected.",
+        "Ich kann mich nicht anmelden, mein Passwort wird abgelehnt.",
+        "No puedo iniciar sesión, mi contraseña es rechazada.",
+    ],
+    [
+        "Je voudrais une journée de télétravail supplémentaire.",
+        "I would like an extra day of working from home.",
+        "Ich hätte gern einen zusätzlichen Tag im Homeoffice.",
+        "Quisiera un día más de teletrabajo.",
+    ],
+];
+
+#[test]
+fn multilingual_model_groups_messages_by_theme_across_languages() {
+    let Some(dir) = topicd_testing::locate::try_multilingual_model_dir() else {
+        eprintln!("{}", topicd_testing::locate::MULTILINGUAL_MODEL_MISSING);
+        return;
+    };
+    let enc = LocalEncoder::from_dir(&dir, "multilingual-e5-small", &Device::Cpu, Default::default())
+        .unwrap();
+    assert_eq!(enc.dim(), 384);
+    // fetch-multilingual-model.sh writes E5's prompt for symmetric tasks.
+    assert_eq!(enc.prompt(), "query: ");
+    let texts: Vec<String> = THEMES.iter().flatten().map(|s| s.to_string()).collect();
+    let m = enc.encode(&texts).unwrap();
+    let theme = |i: usize| i / 4;
+    // Every message's nearest neighbour is the same theme in another language, and on average
+    // a theme's messages are closer to each other than to any other theme's.
+    let (mut within, mut across, mut nw, mut na) = (0.0f32, 0.0f32, 0, 0);
+    for i in 0..texts.len() {
+        let mut best = (f32::MIN, usize::MAX);
+        for j in 0..texts.len() {
+            if i == j {
+                continue;
+            }
+            let c = cosine(m.row(i), m.row(j));
+            if c > best.0 {
+                best = (c, j);
+            }
+            if theme(i) == theme(j) {
+                within += c;
+                nw += 1;
+            } else {
+                across += c;
+                na += 1;
+            }
+        }
+        assert_eq!(
+            theme(best.1),
+            theme(i),
+            "{:?}: nearest is {:?} ({})",
+            texts[i],
+            texts[best.1],
+            best.0
+        );
+    }
+    let (within, across) = (within / nw as f32, across / na as f32);
+    assert!(within > across + 0.03, "within {within}, across {across}");
+
+    // Batch company does not change a text's embedding.
+    let one = enc.encode(&texts[..1].to_vec()).unwrap();
+    assert!(cosine(one.row(0), m.row(0)) > 0.99999);
 }
