@@ -321,6 +321,12 @@ impl LocalEncoder {
         &self.device
     }
 
+    /// Pieces in the tokenizer's vocabulary, special tokens included (30,522 for
+    /// all-MiniLM-L6-v2, XLM-R's 250,002 for multilingual-e5-small).
+    pub fn vocab_size(&self) -> usize {
+        self.tokenizer.get_vocab_size(true)
+    }
+
     /// The prompt put before every text (`""` unless the model directory's
     /// [`SENTENCE_TRANSFORMERS_CONFIG`] names a default prompt, e.g. E5's `"query: "`).
     pub fn prompt(&self) -> &str {
@@ -708,11 +714,15 @@ mod tests {
         std::fs::write(dir.join("config.json"), config.to_string()).unwrap();
         let vocab: serde_json::Map<String, serde_json::Value> =
             words.iter().enumerate().map(|(k, w)| (w.to_string(), k.into())).collect();
+        let added: Vec<serde_json::Value> = (0..4)
+            .map(|k| {
+                serde_json::json!({"id": k, "content": words[k], "single_word": false,
+                    "lstrip": false, "rstrip": false, "normalized": false, "special": true})
+            })
+            .collect();
         let tokenizer = serde_json::json!({
             "version": "1.0", "truncation": null, "padding": null,
-            "added_tokens": [0, 1, 2, 3].map(|k| serde_json::json!({"id": k,
-                "content": words[k], "single_word": false, "lstrip": false, "rstrip": false,
-                "normalized": false, "special": true})),
+            "added_tokens": added,
             "normalizer": {"type": "Lowercase"},
             "pre_tokenizer": {"type": "WhitespaceSplit"},
             "post_processor": {"type": "TemplateProcessing",

@@ -125,22 +125,32 @@ fn multilingual_model_groups_messages_by_theme_across_languages() {
     assert_eq!(enc.dim(), 384);
     // fetch-multilingual-model.sh writes E5's prompt for symmetric tasks.
     assert_eq!(enc.prompt(), "query: ");
+    assert_eq!(enc.vocab_size(), 250_002, "XLM-R's SentencePiece vocabulary");
     let texts: Vec<String> = THEMES.iter().flatten().map(|s| s.to_string()).collect();
     let m = enc.encode(&texts).unwrap();
     let theme = |i: usize| i / 4;
-    // Every message's nearest neighbour is the same theme in another language, and on average
-    // a theme's messages are closer to each other than to any other theme's.
+    let lang = |i: usize| i % 4;
+    // Across languages a message finds its translation: among the four messages of any other
+    // language, the nearest is the same theme. (Within one language, a small model can still
+    // prefer another theme in the same language.) And on average a theme's messages are closer
+    // to each other than to other themes'.
     let (mut within, mut across, mut nw, mut na) = (0.0f32, 0.0f32, 0, 0);
     for i in 0..texts.len() {
-        let mut best = (f32::MIN, usize::MAX);
-        for j in 0..texts.len() {
-            if i == j {
-                continue;
-            }
+        for other in (0..4).filter(|&l| l != lang(i)) {
+            let best = (0..texts.len())
+                .filter(|&j| lang(j) == other)
+                .max_by(|&a, &b| cosine(m.row(i), m.row(a)).total_cmp(&cosine(m.row(i), m.row(b))))
+                .unwrap();
+            assert_eq!(
+                theme(best),
+                theme(i),
+                "{:?}: nearest in language {other} is {:?}",
+                texts[i],
+                texts[best]
+            );
+        }
+        for j in (0..texts.len()).filter(|&j| j != i) {
             let c = cosine(m.row(i), m.row(j));
-            if c > best.0 {
-                best = (c, j);
-            }
             if theme(i) == theme(j) {
                 within += c;
                 nw += 1;
@@ -149,14 +159,6 @@ fn multilingual_model_groups_messages_by_theme_across_languages() {
                 na += 1;
             }
         }
-        assert_eq!(
-            theme(best.1),
-            theme(i),
-            "{:?}: nearest is {:?} ({})",
-            texts[i],
-            texts[best.1],
-            best.0
-        );
     }
     let (within, across) = (within / nw as f32, across / na as f32);
     assert!(within > across + 0.03, "within {within}, across {across}");
