@@ -224,7 +224,9 @@ async fn french_keywords_are_french_content_words_and_greetings_stay_out_of_the_
     // (BERTopic's preprocessing would make "tltravail", "jai", "ladresse", which are not).
     let words: BTreeSet<String> =
         french_corpus().iter().flat_map(|d| tokenize(&d.text)).collect();
-    let greeting_words: BTreeSet<String> = GREETINGS.iter().flat_map(|g| tokenize(g)).collect();
+    // The words that carry the greetings ("d'accord" leaves "accord", a content word of
+    // "accord de télétravail").
+    let greeting_words = ["bonjour", "merci", "salut", "hi", "hello", "thanks", "thank", "ok"];
 
     let dir = tempfile::tempdir().unwrap();
     let server = local_encoder_server(dir.path(), true).await;
@@ -245,7 +247,7 @@ async fn french_keywords_are_french_content_words_and_greetings_stay_out_of_the_
             assert!(!is_stop_word(Language::Fr, w), "French stop word {w:?} in {t:?}");
             assert!(!is_stop_word(Language::En, w), "English stop word {w:?} in {t:?}");
             assert!(words.contains(w), "{w:?} is not a word of the corpus (mangled?) in {t:?}");
-            assert!(!greeting_words.contains(w), "greeting {w:?} a keyword of {t:?}");
+            assert!(!greeting_words.contains(&w), "greeting {w:?} a keyword of {t:?}");
             if !w.is_ascii() {
                 accented += 1;
             }
