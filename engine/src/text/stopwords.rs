@@ -114,6 +114,8 @@ const FR_EXTRA: &[&str] = &[
     "fois",
     "quel",
     "quelle",
+    "quels",
+    "quelles",
     // Prepositions, determiners and adverbs of time and degree NLTK's list lacks, which the
     // French keyword benchmark (benches/RESULTS.md) found among keywords: "pendant la période
     // d'essai", "toujours pas reçu", "aucun colis".
