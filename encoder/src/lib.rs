@@ -238,8 +238,8 @@ impl LocalEncoder {
                         EngineError::Encoder(format!("{}: {e}", weights_path.display()))
                     })?;
                 if roberta {
-                    let rcfg: XlmRobertaConfig = serde_json::from_slice(&config_bytes)
-                        .map_err(|e| {
+                    let rcfg: XlmRobertaConfig =
+                        serde_json::from_slice(&config_bytes).map_err(|e| {
                             EngineError::Encoder(format!(
                                 "{}: not an XLM-R config: {e}",
                                 dir.join("config.json").display()
@@ -700,8 +700,23 @@ mod tests {
     fn tiny_roberta(dir: &Path, model_type: &str) {
         use safetensors::tensor::{Dtype, TensorView};
         let (h, i, layers, max_pos) = (16usize, 32usize, 2usize, 24usize);
-        let words = ["<s>", "<pad>", "</s>", "<unk>", "refund", "parcel", "late", "my", "where",
-            "is", "the", "password", "query:", "remboursement", "colis"];
+        let words = [
+            "<s>",
+            "<pad>",
+            "</s>",
+            "<unk>",
+            "refund",
+            "parcel",
+            "late",
+            "my",
+            "where",
+            "is",
+            "the",
+            "password",
+            "query:",
+            "remboursement",
+            "colis",
+        ];
         let config = serde_json::json!({
             "architectures": ["XLMRobertaModel"], "model_type": model_type,
             "hidden_size": h, "num_hidden_layers": layers, "num_attention_heads": 4,
@@ -833,7 +848,7 @@ mod tests {
         tiny_roberta(bert.path(), "bert");
         let as_bert = LocalEncoder::from_dir(bert.path(), "tiny", &Device::Cpu, opts).unwrap();
         assert_eq!(as_bert.options().max_tokens, 24);
-        let c = as_bert.encode(&texts[..1].to_vec()).unwrap();
+        let c = as_bert.encode(&texts[..1]).unwrap();
         assert!(cosine_rows(c.row(0), a.row(0)) < 0.9999);
     }
 
@@ -841,8 +856,8 @@ mod tests {
     fn default_prompt_goes_before_every_text() {
         let tmp = tempfile::tempdir().unwrap();
         tiny_roberta(tmp.path(), "xlm-roberta");
-        let plain = LocalEncoder::from_dir(tmp.path(), "t", &Device::Cpu, Default::default())
-            .unwrap();
+        let plain =
+            LocalEncoder::from_dir(tmp.path(), "t", &Device::Cpu, Default::default()).unwrap();
         assert_eq!(plain.prompt(), "");
         std::fs::write(
             tmp.path().join(SENTENCE_TRANSFORMERS_CONFIG),
@@ -850,8 +865,8 @@ mod tests {
                 "default_prompt_name": "query"}"#,
         )
         .unwrap();
-        let prompted = LocalEncoder::from_dir(tmp.path(), "t", &Device::Cpu, Default::default())
-            .unwrap();
+        let prompted =
+            LocalEncoder::from_dir(tmp.path(), "t", &Device::Cpu, Default::default()).unwrap();
         assert_eq!(prompted.prompt(), "query: ");
         let a = prompted.encode(&["where is my refund".to_string()]).unwrap();
         let b = plain.encode(&["query: where is my refund".to_string()]).unwrap();

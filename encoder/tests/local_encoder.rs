@@ -120,8 +120,9 @@ fn multilingual_model_groups_messages_by_theme_across_languages() {
         eprintln!("{}", topicd_testing::locate::MULTILINGUAL_MODEL_MISSING);
         return;
     };
-    let enc = LocalEncoder::from_dir(&dir, "multilingual-e5-small", &Device::Cpu, Default::default())
-        .unwrap();
+    let enc =
+        LocalEncoder::from_dir(&dir, "multilingual-e5-small", &Device::Cpu, Default::default())
+            .unwrap();
     assert_eq!(enc.dim(), 384);
     // fetch-multilingual-model.sh writes E5's prompt for symmetric tasks.
     assert_eq!(enc.prompt(), "query: ");
@@ -164,6 +165,6 @@ fn multilingual_model_groups_messages_by_theme_across_languages() {
     assert!(within > across + 0.03, "within {within}, across {across}");
 
     // Batch company does not change a text's embedding.
-    let one = enc.encode(&texts[..1].to_vec()).unwrap();
+    let one = enc.encode(&texts[..1]).unwrap();
     assert!(cosine(one.row(0), m.row(0)) > 0.99999);
 }

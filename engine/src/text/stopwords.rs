@@ -275,7 +275,8 @@ mod tests {
 
     #[test]
     fn french_chat_words_and_elided_forms() {
-        for w in ["mon", "le", "je", "jai", "pas", "est", "ai", "il", "pendant", "toujours", "équipe"]
+        for w in
+            ["mon", "le", "je", "jai", "pas", "est", "ai", "il", "pendant", "toujours", "équipe"]
         {
             let expected = w != "équipe";
             assert_eq!(is_stop_word(Language::Fr, w), expected, "{w}");

@@ -16,8 +16,8 @@ use crate::common;
 use std::collections::BTreeSet;
 
 use common::{fit_request, TestServer};
-use topic_engine::text::{is_stop_word, tokenize, Language};
 use tonic::transport::Channel;
+use topic_engine::text::{is_stop_word, tokenize, Language};
 use topicd::proto::topics_client::TopicsClient;
 use topicd::proto::{self, Document};
 
@@ -222,8 +222,7 @@ fn holds_greetings(t: &proto::TopTopic) -> bool {
 async fn french_keywords_are_french_content_words_and_greetings_stay_out_of_the_top_10() {
     // Every word of the corpus as the Unicode tokeniser reads it: a keyword must be one of them
     // (BERTopic's preprocessing would make "tltravail", "jai", "ladresse", which are not).
-    let words: BTreeSet<String> =
-        french_corpus().iter().flat_map(|d| tokenize(&d.text)).collect();
+    let words: BTreeSet<String> = french_corpus().iter().flat_map(|d| tokenize(&d.text)).collect();
     // The words that carry the greetings ("d'accord" leaves "accord", a content word of
     // "accord de télétravail").
     let greeting_words = ["bonjour", "merci", "salut", "hi", "hello", "thanks", "thank", "ok"];
@@ -259,7 +258,8 @@ async fn french_keywords_are_french_content_words_and_greetings_stay_out_of_the_
         }
     }
     assert!(accented > 0, "no keyword with an accent: {top:?}");
-    let all: Vec<&str> = top.iter().flat_map(|t| t.keywords.iter().map(|k| k.word.as_str())).collect();
+    let all: Vec<&str> =
+        top.iter().flat_map(|t| t.keywords.iter().map(|k| k.word.as_str())).collect();
     for expected in ["remboursement", "colis", "télétravail"] {
         assert!(all.contains(&expected), "{expected:?} not among the keywords {all:?}");
     }
