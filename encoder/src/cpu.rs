@@ -26,6 +26,9 @@ struct Dims {
     layers: usize,
     vocab: usize,
     max_positions: usize,
+    /// Position id of a text's first token: 0 for BERT, `pad_token_id + 1` for the RoBERTa
+    /// family (XLM-R), whose position ids skip the padding index.
+    position_offset: usize,
     eps: f32,
 }
 
@@ -124,6 +127,7 @@ impl CpuBert {
     /// the config or the file is inconsistent.
     pub(crate) fn load(
         config: &BertConfig,
+        position_offset: usize,
         safetensors: &[u8],
         source: &str,
     ) -> Result<std::result::Result<Self, Unsupported>> {
@@ -142,6 +146,7 @@ impl CpuBert {
             layers: config.num_hidden_layers,
             vocab: config.vocab_size,
             max_positions: config.max_position_embeddings,
+            position_offset,
             eps: config.layer_norm_eps as f32,
         };
         if dims.hidden == 0 || dims.heads == 0 || dims.hidden % dims.heads != 0 {
@@ -150,11 +155,14 @@ impl CpuBert {
                 dims.hidden, dims.heads
             )));
         }
-        if dims.intermediate == 0 || dims.vocab == 0 || dims.max_positions < 2 {
+        if dims.intermediate == 0 || dims.vocab == 0 || dims.max_positions < 2 + position_offset {
             return Err(bad(format!(
                 "config has intermediate_size {}, vocab_size {}, max_position_embeddings {} \
-                 (need ≥ 1, ≥ 1, ≥ 2)",
-                dims.intermediate, dims.vocab, dims.max_positions
+                 (need ≥ 1, ≥ 1, ≥ {})",
+                dims.intermediate,
+                dims.vocab,
+                dims.max_positions,
+                2 + position_offset
             )));
         }
         if !(dims.eps.is_finite() && dims.eps >= 0.0) {
@@ -167,7 +175,7 @@ impl CpuBert {
 
         let st = SafeTensors::deserialize(safetensors)
             .map_err(|e| bad(format!("not a safetensors file: {e}")))?;
-        let prefix = ["", "bert.", "model."]
+        let prefix = ["", "bert.", "roberta.", "model."]
             .into_iter()
             .map(String::from)
             .chain(config.model_type.iter().map(|t| format!("{t}.")))
@@ -273,11 +281,11 @@ impl CpuBert {
             )));
         }
         let total: usize = seqs.iter().map(|s| s.len()).sum();
-        if let Some(s) = seqs.iter().find(|s| s.len() > d.max_positions) {
+        if let Some(s) = seqs.iter().find(|s| s.len() + d.position_offset > d.max_positions) {
             return Err(EngineError::Encoder(format!(
                 "{} tokens exceed the model's {} positions",
                 s.len(),
-                d.max_positions
+                d.max_positions - d.position_offset
             )));
         }
         if total == 0 {
@@ -303,6 +311,7 @@ impl CpuBert {
                 }
                 let dst = &mut ws.x[row * h..(row + 1) * h];
                 let w = &self.word[id * h..(id + 1) * h];
+                let p = p + d.position_offset;
                 let pe = &self.position[p * h..(p + 1) * h];
                 for (((o, &a), &b), &c) in dst.iter_mut().zip(w).zip(pe).zip(&self.type0) {
                     *o = a + b + c;

@@ -17,6 +17,14 @@
 //! (what `scripts/fetch-model.sh` installs), or from a model-hub id (`org/name`) already present in
 //! the local Hugging Face cache. The encoder itself never touches the network: the server's local
 //! provider downloads a hub id into that cache first when it is allowed to.
+//!
+//! Any BERT-family sentence model runs: the tokenizer is whatever `tokenizer.json` describes
+//! (WordPiece, or the SentencePiece Unigram of XLM-R-based multilingual models), BERT models
+//! (`model_type` `bert`, e.g. multilingual-e5-small: `scripts/fetch-multilingual-model.sh`)
+//! number positions from 0, and the RoBERTa family (`xlm-roberta`, `roberta`, `camembert`, e.g.
+//! paraphrase-multilingual-MiniLM-L12-v2) from `pad_token_id + 1`, as `transformers` does. A
+//! directory may hold sentence-transformers' `config_sentence_transformers.json`: its
+//! `default_prompt_name` prompt (e.g. E5's `"query: "`) is put before every text.
 
 mod cpu;
 
@@ -25,6 +33,7 @@ use std::path::{Path, PathBuf};
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use candle_transformers::models::bert::{BertModel, Config as BertConfig};
+use candle_transformers::models::xlm_roberta::{Config as XlmRobertaConfig, XLMRobertaModel};
 use rayon::prelude::*;
 use tokenizers::{Tokenizer, TruncationDirection, TruncationParams, TruncationStrategy};
 
@@ -59,7 +68,21 @@ enum Backend {
     Cpu(cpu::CpuBert),
     /// candle's `BertModel` on padded batches (CUDA, or what the CPU path does not implement).
     Candle(BertModel),
+    /// candle's `XLMRobertaModel` (the RoBERTa family) on batches padded with `pad` (its
+    /// position ids skip padding tokens).
+    CandleRoberta {
+        /// The model.
+        model: XLMRobertaModel,
+        /// The padding token id.
+        pad: u32,
+    },
 }
+
+/// The `model_type`s whose position ids start at `pad_token_id + 1` (RoBERTa's numbering).
+pub const ROBERTA_MODEL_TYPES: [&str; 3] = ["xlm-roberta", "roberta", "camembert"];
+
+/// The optional sentence-transformers file naming the prompt put before every text.
+pub const SENTENCE_TRANSFORMERS_CONFIG: &str = "config_sentence_transformers.json";
 
 /// A BERT-family sentence encoder producing L2-normalised, mean-pooled embeddings.
 pub struct LocalEncoder {
@@ -69,6 +92,8 @@ pub struct LocalEncoder {
     dim: usize,
     name: String,
     options: EncoderOptions,
+    /// Put before every text (sentence-transformers' default prompt; empty for most models).
+    prompt: String,
 }
 
 impl std::fmt::Debug for LocalEncoder {
@@ -79,6 +104,7 @@ impl std::fmt::Debug for LocalEncoder {
             .field("device", &topic_engine::device::name(&self.device))
             .field("backend", &self.backend_name())
             .field("options", &self.options)
+            .field("prompt", &self.prompt)
             .finish()
     }
 }
@@ -147,7 +173,22 @@ impl LocalEncoder {
             .and_then(|v| v.as_u64())
             .map(|v| v as usize)
             .unwrap_or(512);
-        let max_tokens = options.max_tokens.min(max_positions);
+        // The RoBERTa family numbers positions from pad_token_id + 1 (XLM-R: 2), so two of its
+        // 514 position rows are never used by text.
+        let roberta = config_value
+            .get("model_type")
+            .and_then(|v| v.as_str())
+            .is_some_and(|t| ROBERTA_MODEL_TYPES.contains(&t));
+        let pad_token_id = config_value.get("pad_token_id").and_then(|v| v.as_u64()).unwrap_or(1);
+        let position_offset = if roberta { pad_token_id as usize + 1 } else { 0 };
+        let max_tokens = options.max_tokens.min(max_positions.saturating_sub(position_offset));
+        if max_tokens < 2 {
+            return Err(EngineError::Encoder(format!(
+                "{}: max_position_embeddings {max_positions} leaves no room for text",
+                dir.join("config.json").display()
+            )));
+        }
+        let prompt = default_prompt(dir)?;
 
         let tokenizer_path = dir.join("tokenizer.json");
         let mut tokenizer = Tokenizer::from_file(&tokenizer_path)
@@ -167,7 +208,12 @@ impl LocalEncoder {
         let weights = read(&weights_path)?;
         let mut cpu_model = None;
         if matches!(device, Device::Cpu) && !force_candle {
-            match cpu::CpuBert::load(&config, &weights, &weights_path.display().to_string())? {
+            match cpu::CpuBert::load(
+                &config,
+                position_offset,
+                &weights,
+                &weights_path.display().to_string(),
+            )? {
                 Ok(m) => cpu_model = Some(m),
                 Err(cpu::Unsupported(why)) => tracing::warn!(
                     model = %weights_path.display(), %why,
@@ -191,12 +237,34 @@ impl LocalEncoder {
                     .map_err(|e| {
                         EngineError::Encoder(format!("{}: {e}", weights_path.display()))
                     })?;
-                Backend::Candle(BertModel::load(vb, &config).map_err(|e| {
-                    EngineError::Encoder(format!(
-                        "{}: not a BERT model: {e}",
-                        weights_path.display()
-                    ))
-                })?)
+                if roberta {
+                    let rcfg: XlmRobertaConfig =
+                        serde_json::from_slice(&config_bytes).map_err(|e| {
+                            EngineError::Encoder(format!(
+                                "{}: not an XLM-R config: {e}",
+                                dir.join("config.json").display()
+                            ))
+                        })?;
+                    let vb = if vb.contains_tensor("embeddings.word_embeddings.weight") {
+                        vb
+                    } else {
+                        vb.pp("roberta")
+                    };
+                    let model = XLMRobertaModel::new(&rcfg, vb).map_err(|e| {
+                        EngineError::Encoder(format!(
+                            "{}: not an XLM-R model: {e}",
+                            weights_path.display()
+                        ))
+                    })?;
+                    Backend::CandleRoberta { model, pad: rcfg.pad_token_id }
+                } else {
+                    Backend::Candle(BertModel::load(vb, &config).map_err(|e| {
+                        EngineError::Encoder(format!(
+                            "{}: not a BERT model: {e}",
+                            weights_path.display()
+                        ))
+                    })?)
+                }
             }
         };
 
@@ -208,10 +276,11 @@ impl LocalEncoder {
             dim,
             name,
             options: EncoderOptions { max_tokens, batch_size: options.batch_size },
+            prompt,
         };
         tracing::info!(model = %encoder.name, dim, max_tokens, batch_size = options.batch_size,
             device = %topic_engine::device::name(device), backend = encoder.backend_name(),
-            "loaded local encoder");
+            prompt = %encoder.prompt, "loaded local encoder");
         Ok(encoder)
     }
 
@@ -219,7 +288,7 @@ impl LocalEncoder {
     pub fn backend_name(&self) -> &'static str {
         match self.backend {
             Backend::Cpu(_) => "cpu-packed",
-            Backend::Candle(_) => "candle",
+            Backend::Candle(_) | Backend::CandleRoberta { .. } => "candle",
         }
     }
 
@@ -252,6 +321,18 @@ impl LocalEncoder {
         &self.device
     }
 
+    /// Pieces in the tokenizer's vocabulary, special tokens included (30,522 for
+    /// all-MiniLM-L6-v2, XLM-R's 250,002 for multilingual-e5-small).
+    pub fn vocab_size(&self) -> usize {
+        self.tokenizer.get_vocab_size(true)
+    }
+
+    /// The prompt put before every text (`""` unless the model directory's
+    /// [`SENTENCE_TRANSFORMERS_CONFIG`] names a default prompt, e.g. E5's `"query: "`).
+    pub fn prompt(&self) -> &str {
+        &self.prompt
+    }
+
     /// Embeds `texts` in order: a `texts.len() × dim()` matrix of unit-length rows.
     pub fn encode(&self, texts: &[String]) -> Result<Matrix> {
         let n = texts.len();
@@ -259,7 +340,13 @@ impl LocalEncoder {
         if n == 0 {
             return Ok(out);
         }
-        let inputs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let prompted: Vec<String>;
+        let inputs: Vec<&str> = if self.prompt.is_empty() {
+            texts.iter().map(String::as_str).collect()
+        } else {
+            prompted = texts.iter().map(|t| format!("{}{t}", self.prompt)).collect();
+            prompted.iter().map(String::as_str).collect()
+        };
         let encodings = self
             .tokenizer
             .encode_batch(inputs, true)
@@ -291,9 +378,9 @@ impl LocalEncoder {
                     }
                 }
             }
-            Backend::Candle(model) => {
+            Backend::Candle(_) | Backend::CandleRoberta { .. } => {
                 for chunk in order.chunks(self.options.batch_size) {
-                    let rows = self.encode_batch(model, chunk.iter().map(|&i| &encodings[i]))?;
+                    let rows = self.encode_batch(chunk.iter().map(|&i| &encodings[i]))?;
                     for (k, &i) in chunk.iter().enumerate() {
                         out.row_mut(i).copy_from_slice(&rows[k * self.dim..(k + 1) * self.dim]);
                     }
@@ -306,13 +393,16 @@ impl LocalEncoder {
     /// One padded forward pass; returns `batch × dim` pooled, normalised values, row-major.
     fn encode_batch<'a>(
         &self,
-        model: &BertModel,
         batch: impl Iterator<Item = &'a tokenizers::Encoding>,
     ) -> Result<Vec<f32>> {
         let batch: Vec<&tokenizers::Encoding> = batch.collect();
         let b = batch.len();
         let t = batch.iter().map(|e| e.get_ids().len()).max().unwrap_or(0).max(1);
-        let mut ids = vec![0u32; b * t];
+        let pad = match &self.backend {
+            Backend::CandleRoberta { pad, .. } => *pad,
+            _ => 0,
+        };
+        let mut ids = vec![pad; b * t];
         let mut mask = vec![0u32; b * t];
         for (r, enc) in batch.iter().enumerate() {
             let len = enc.get_ids().len();
@@ -322,7 +412,17 @@ impl LocalEncoder {
         let ids = Tensor::from_vec(ids, (b, t), &self.device)?;
         let mask = Tensor::from_vec(mask, (b, t), &self.device)?;
         let type_ids = ids.zeros_like()?;
-        let hidden = model.forward(&ids, &type_ids, Some(&mask))?; // b × t × h
+        let hidden = match &self.backend {
+            Backend::Candle(model) => model.forward(&ids, &type_ids, Some(&mask))?, // b × t × h
+            Backend::CandleRoberta { model, .. } => {
+                model.forward(&ids, &mask, &type_ids, None, None, None)?
+            }
+            Backend::Cpu(_) => {
+                return Err(EngineError::Encoder(
+                    "internal: padded batch on the packed CPU backend".into(),
+                ))
+            }
+        };
 
         let mask_f = mask.to_dtype(DType::F32)?.unsqueeze(2)?; // b × t × 1
         let summed = hidden.broadcast_mul(&mask_f)?.sum(1)?; // b × h
@@ -429,6 +529,33 @@ fn cached_hub_snapshot(repo_id: &str) -> Option<PathBuf> {
 /// Whether `dir` holds all [`MODEL_FILES`].
 pub fn has_model_files(dir: &Path) -> bool {
     MODEL_FILES.iter().all(|f| dir.join(f).is_file())
+}
+
+/// The default prompt of a sentence-transformers model directory: the prompt that
+/// [`SENTENCE_TRANSFORMERS_CONFIG`]'s `default_prompt_name` names in its `prompts`, else `""`
+/// (no file, no default prompt). A file that does not read, or names a missing prompt, is an
+/// error (the embeddings would silently differ from the model's).
+pub fn default_prompt(dir: &Path) -> Result<String> {
+    let path = dir.join(SENTENCE_TRANSFORMERS_CONFIG);
+    if !path.is_file() {
+        return Ok(String::new());
+    }
+    let value: serde_json::Value = serde_json::from_slice(&read(&path)?)
+        .map_err(|e| EngineError::Encoder(format!("{}: {e}", path.display())))?;
+    let Some(name) = value.get("default_prompt_name").and_then(|v| v.as_str()) else {
+        return Ok(String::new());
+    };
+    value
+        .get("prompts")
+        .and_then(|p| p.get(name))
+        .and_then(|p| p.as_str())
+        .map(str::to_string)
+        .ok_or_else(|| {
+            EngineError::Encoder(format!(
+                "{}: default_prompt_name {name:?} is not in \"prompts\"",
+                path.display()
+            ))
+        })
 }
 
 fn check_model_dir(dir: &Path) -> Result<()> {
@@ -566,6 +693,198 @@ mod tests {
                 .to_string();
             assert!(!err.is_empty());
         }
+    }
+
+    /// A tiny random RoBERTa-family sentence model in `dir` (hidden 16, 2 layers, a word-level
+    /// vocabulary, weights under `roberta.`), `model_type` as given. Deterministic.
+    fn tiny_roberta(dir: &Path, model_type: &str) {
+        use safetensors::tensor::{Dtype, TensorView};
+        let (h, i, layers, max_pos) = (16usize, 32usize, 2usize, 24usize);
+        let words = [
+            "<s>",
+            "<pad>",
+            "</s>",
+            "<unk>",
+            "refund",
+            "parcel",
+            "late",
+            "my",
+            "where",
+            "is",
+            "the",
+            "password",
+            "query:",
+            "remboursement",
+            "colis",
+        ];
+        let config = serde_json::json!({
+            "architectures": ["XLMRobertaModel"], "model_type": model_type,
+            "hidden_size": h, "num_hidden_layers": layers, "num_attention_heads": 4,
+            "intermediate_size": i, "hidden_act": "gelu", "vocab_size": words.len(),
+            "max_position_embeddings": max_pos, "type_vocab_size": 1, "layer_norm_eps": 1e-5,
+            "pad_token_id": 1, "bos_token_id": 0, "eos_token_id": 2,
+            "hidden_dropout_prob": 0.1, "attention_probs_dropout_prob": 0.1,
+            "position_embedding_type": "absolute", "initializer_range": 0.02
+        });
+        std::fs::write(dir.join("config.json"), config.to_string()).unwrap();
+        let vocab: serde_json::Map<String, serde_json::Value> =
+            words.iter().enumerate().map(|(k, w)| (w.to_string(), k.into())).collect();
+        let added: Vec<serde_json::Value> = (0..4)
+            .map(|k| {
+                serde_json::json!({"id": k, "content": words[k], "single_word": false,
+                    "lstrip": false, "rstrip": false, "normalized": false, "special": true})
+            })
+            .collect();
+        let tokenizer = serde_json::json!({
+            "version": "1.0", "truncation": null, "padding": null,
+            "added_tokens": added,
+            "normalizer": {"type": "Lowercase"},
+            "pre_tokenizer": {"type": "WhitespaceSplit"},
+            "post_processor": {"type": "TemplateProcessing",
+                "single": [{"SpecialToken": {"id": "<s>", "type_id": 0}},
+                           {"Sequence": {"id": "A", "type_id": 0}},
+                           {"SpecialToken": {"id": "</s>", "type_id": 0}}],
+                "pair": [{"Sequence": {"id": "A", "type_id": 0}},
+                         {"Sequence": {"id": "B", "type_id": 0}}],
+                "special_tokens": {
+                    "<s>": {"id": "<s>", "ids": [0], "tokens": ["<s>"]},
+                    "</s>": {"id": "</s>", "ids": [2], "tokens": ["</s>"]}}},
+            "decoder": null,
+            "model": {"type": "WordLevel", "vocab": vocab, "unk_token": "<unk>"}
+        });
+        std::fs::write(dir.join("tokenizer.json"), tokenizer.to_string()).unwrap();
+
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut random = |n: usize, scale: f32, base: f32| -> Vec<u8> {
+            (0..n)
+                .flat_map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    let u = (state >> 40) as f32 / (1u64 << 24) as f32 - 0.5;
+                    (base + scale * u).to_le_bytes()
+                })
+                .collect()
+        };
+        let mut tensors: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
+        let mut add = |name: String, shape: Vec<usize>, scale: f32, base: f32| {
+            let n = shape.iter().product();
+            tensors.push((format!("roberta.{name}"), shape, random(n, scale, base)));
+        };
+        add("embeddings.word_embeddings.weight".into(), vec![words.len(), h], 1.0, 0.0);
+        add("embeddings.position_embeddings.weight".into(), vec![max_pos, h], 1.0, 0.0);
+        add("embeddings.token_type_embeddings.weight".into(), vec![1, h], 0.2, 0.0);
+        add("embeddings.LayerNorm.weight".into(), vec![h], 0.2, 1.0);
+        add("embeddings.LayerNorm.bias".into(), vec![h], 0.2, 0.0);
+        for l in 0..layers {
+            let p = format!("encoder.layer.{l}.");
+            for (name, rows, cols) in [
+                ("attention.self.query", h, h),
+                ("attention.self.key", h, h),
+                ("attention.self.value", h, h),
+                ("attention.output.dense", h, h),
+                ("intermediate.dense", i, h),
+                ("output.dense", h, i),
+            ] {
+                add(format!("{p}{name}.weight"), vec![rows, cols], 0.6, 0.0);
+                add(format!("{p}{name}.bias"), vec![rows], 0.2, 0.0);
+            }
+            for name in ["attention.output.LayerNorm", "output.LayerNorm"] {
+                add(format!("{p}{name}.weight"), vec![h], 0.2, 1.0);
+                add(format!("{p}{name}.bias"), vec![h], 0.2, 0.0);
+            }
+        }
+        let views: Vec<(String, TensorView<'_>)> = tensors
+            .iter()
+            .map(|(n, shape, bytes)| {
+                (n.clone(), TensorView::new(Dtype::F32, shape.clone(), bytes).unwrap())
+            })
+            .collect();
+        let bytes = safetensors::tensor::serialize(views, &None).unwrap();
+        std::fs::write(dir.join("model.safetensors"), bytes).unwrap();
+    }
+
+    fn cosine_rows(a: &[f32], b: &[f32]) -> f32 {
+        a.iter().zip(b).map(|(x, y)| x * y).sum()
+    }
+
+    #[test]
+    fn roberta_family_positions_match_candle_xlm_roberta() {
+        let tmp = tempfile::tempdir().unwrap();
+        tiny_roberta(tmp.path(), "xlm-roberta");
+        let texts: Vec<String> = [
+            "where is my refund",
+            "colis",
+            "",
+            "the parcel is late where is the parcel my parcel is late is it late",
+            "remboursement colis password",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let opts = EncoderOptions { batch_size: 3, ..Default::default() };
+        let ours = LocalEncoder::from_dir(tmp.path(), "tiny", &Device::Cpu, opts).unwrap();
+        assert_eq!(ours.backend_name(), "cpu-packed");
+        // 24 positions, numbered from pad_token_id + 1 = 2: at most 22 tokens.
+        assert_eq!(ours.options().max_tokens, 22);
+        let candle =
+            LocalEncoder::from_dir_with_backend(tmp.path(), "tiny", &Device::Cpu, opts, true)
+                .unwrap();
+        assert_eq!(candle.backend_name(), "candle");
+        let a = ours.encode(&texts).unwrap();
+        let b = candle.encode(&texts).unwrap();
+        for (k, text) in texts.iter().enumerate() {
+            let cos = cosine_rows(a.row(k), b.row(k));
+            assert!(cos >= 0.99999, "text {k} {text:?}: cosine {cos}");
+        }
+        // A text longer than the positions is truncated, not an error.
+        let long = vec!["refund ".repeat(40)];
+        assert_eq!(ours.encode(&long).unwrap().rows(), 1);
+        assert_eq!(candle.encode(&long).unwrap().rows(), 1);
+
+        // The same weights read as BERT (positions from 0) give other embeddings: the offset
+        // is in effect.
+        let bert = tempfile::tempdir().unwrap();
+        tiny_roberta(bert.path(), "bert");
+        let as_bert = LocalEncoder::from_dir(bert.path(), "tiny", &Device::Cpu, opts).unwrap();
+        assert_eq!(as_bert.options().max_tokens, 24);
+        let c = as_bert.encode(&texts[..1]).unwrap();
+        assert!(cosine_rows(c.row(0), a.row(0)) < 0.9999);
+    }
+
+    #[test]
+    fn default_prompt_goes_before_every_text() {
+        let tmp = tempfile::tempdir().unwrap();
+        tiny_roberta(tmp.path(), "xlm-roberta");
+        let plain =
+            LocalEncoder::from_dir(tmp.path(), "t", &Device::Cpu, Default::default()).unwrap();
+        assert_eq!(plain.prompt(), "");
+        std::fs::write(
+            tmp.path().join(SENTENCE_TRANSFORMERS_CONFIG),
+            r#"{"prompts": {"query": "query: ", "passage": "passage: "},
+                "default_prompt_name": "query"}"#,
+        )
+        .unwrap();
+        let prompted =
+            LocalEncoder::from_dir(tmp.path(), "t", &Device::Cpu, Default::default()).unwrap();
+        assert_eq!(prompted.prompt(), "query: ");
+        let a = prompted.encode(&["where is my refund".to_string()]).unwrap();
+        let b = plain.encode(&["query: where is my refund".to_string()]).unwrap();
+        assert_eq!(a.as_slice(), b.as_slice());
+        // No default prompt: nothing is added.
+        std::fs::write(tmp.path().join(SENTENCE_TRANSFORMERS_CONFIG), r#"{"prompts": {}}"#)
+            .unwrap();
+        assert_eq!(default_prompt(tmp.path()).unwrap(), "");
+        // A default that names no prompt, or a file that is not JSON: an error.
+        std::fs::write(
+            tmp.path().join(SENTENCE_TRANSFORMERS_CONFIG),
+            r#"{"prompts": {}, "default_prompt_name": "query"}"#,
+        )
+        .unwrap();
+        let err = default_prompt(tmp.path()).unwrap_err().to_string();
+        assert!(err.contains("\"query\" is not in \"prompts\""), "{err}");
+        std::fs::write(tmp.path().join(SENTENCE_TRANSFORMERS_CONFIG), "{").unwrap();
+        assert!(LocalEncoder::from_dir(tmp.path(), "t", &Device::Cpu, Default::default()).is_err());
     }
 
     #[test]

@@ -63,6 +63,7 @@ impl Embedder for LocalEmbedder {
     /// default) carry no such marker.
     fn english_only(&self) -> bool {
         !is_multilingual_name(self.encoder.name())
+            && self.encoder.vocab_size() < MULTILINGUAL_VOCAB_SIZE
     }
 
     fn max_batch(&self) -> usize {
@@ -191,6 +192,10 @@ pub async fn download_hub_model(
     tracing::info!(model = repo_id, dir = %dir.display(), "downloaded local encoder model");
     Ok(dir)
 }
+
+/// A tokenizer vocabulary at least this large marks a multilingual model whatever its name
+/// (mBERT has 119,547 pieces, XLM-R 250,002; English BERT 30,522).
+pub const MULTILINGUAL_VOCAB_SIZE: usize = 100_000;
 
 /// Whether a sentence-model name marks a multilingual model.
 pub fn is_multilingual_name(name: &str) -> bool {

@@ -3,6 +3,10 @@
 //! - Datasets: `$TOPICD_DATASETS`, else `../shared/datasets` beside the repository root.
 //! - Encoder weights: `$TOPICD_MODEL_DIR`, else `models/all-MiniLM-L6-v2` in the repository root
 //!   (`scripts/fetch-model.sh` puts them there; `scripts/test.sh` runs it first).
+//! - The optional multilingual encoder: `$TOPICD_MULTILINGUAL_MODEL_DIR`, else
+//!   `models/multilingual-e5-small` (`scripts/fetch-multilingual-model.sh`). Not fetched by
+//!   `scripts/test.sh` (a 90 MB download and a 470 MB file): its tests are skipped, saying so,
+//!   without it.
 //!
 //! The functions panic with an actionable message when the data is missing: a test that needs
 //! CLINC150 or the weights must fail, not pass as a no-op (CI has both).
@@ -67,3 +71,19 @@ pub fn model_dir() -> PathBuf {
         )
     })
 }
+
+/// The optional multilingual encoder's folder (`$TOPICD_MULTILINGUAL_MODEL_DIR`, else
+/// `models/multilingual-e5-small`), if all of [`MODEL_FILES`] are there. Tests that need it skip
+/// with [`MULTILINGUAL_MODEL_MISSING`] when it is not.
+pub fn try_multilingual_model_dir() -> Option<PathBuf> {
+    let dir = match std::env::var_os("TOPICD_MULTILINGUAL_MODEL_DIR") {
+        Some(d) => PathBuf::from(d),
+        None => repo_root().join("models/multilingual-e5-small"),
+    };
+    MODEL_FILES.iter().all(|f| dir.join(f).is_file()).then_some(dir)
+}
+
+/// What a test prints when it skips for want of the multilingual encoder.
+pub const MULTILINGUAL_MODEL_MISSING: &str = "SKIPPED: no multilingual encoder (config.json, \
+     tokenizer.json, model.safetensors) in $TOPICD_MULTILINGUAL_MODEL_DIR or \
+     models/multilingual-e5-small; run scripts/fetch-multilingual-model.sh to run this test";

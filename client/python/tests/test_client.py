@@ -102,6 +102,7 @@ def test_lifecycle_merge_transform_top_topics_models_activate_delete(client, dat
     tr = client.transform(tenant, embeddings=data.centres)
     assert isinstance(tr, topicd.TransformResult)
     assert tr.version == m1.version and len(tr) == 3
+    assert tr.small_talk == 0  # embeddings are never small talk
     topic_of = {label: a.topic_id for a, label in zip(fit1.assignments, data.labels)}
     assert [r.topic_id for r in tr] == [topic_of[0], topic_of[1], topic_of[2]]
     assert all(isinstance(r, topicd.TopicMatch) and r.score > 0.9 and r.label for r in tr)

@@ -214,6 +214,8 @@ async fn process_tenant(
     let base = TenantResult {
         day_version: Some(fitted.version.clone()),
         day_topics: Some(day_topics),
+        small_talk: Some(fitted.small_talk),
+        warnings: fitted.warnings.clone(),
         ..TenantResult::new(tenant, TenantStatus::Merged, n)
     };
     match merged.result {
@@ -348,7 +350,8 @@ mod tests {
             Ok((0..n)
                 .map(|i| Message {
                     id: i.to_string(),
-                    text: format!("message {i}"),
+                    // Every fifth message is small talk.
+                    text: if i % 5 == 4 { "merci".into() } else { format!("message {i}") },
                     created_at: window.start,
                     embedding: None,
                 })
@@ -398,9 +401,11 @@ mod tests {
                 .lock()
                 .unwrap()
                 .insert(version.clone(), request.window.clone().unwrap());
+            let small_talk = request.documents.iter().filter(|d| d.text == "merci").count();
             Ok(proto::FitResponse {
                 tenant_id: request.tenant_id,
                 version,
+                small_talk: small_talk as u64,
                 topics: vec![
                     proto::Topic { topic_id: 0, ..Default::default() },
                     proto::Topic { topic_id: -1, ..Default::default() },
@@ -489,6 +494,10 @@ mod tests {
             (TenantStatus::Merged, Some("v1"), Some(1))
         );
         assert_eq!(status_of(&summary, "small").status, TenantStatus::Skipped);
+        // Small talk as the Fit counted it: 5 of normal's 25 messages; broken never fitted.
+        assert_eq!(normal.small_talk, Some(5));
+        assert_eq!(broken.small_talk, None);
+        assert_eq!(summary.small_talk_messages, 5);
     }
 
     #[tokio::test(start_paused = true)]

@@ -54,6 +54,14 @@ pub struct TenantResult {
     /// Day topics matched to known topics.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub matched_topics: Option<u64>,
+    /// Messages the Fit recognised as small talk ("hi", "thanks!", "ok", "merci"), left out of
+    /// the topics (topic -2).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub small_talk: Option<u64>,
+    /// The Fit's warnings (e.g. most messages are not in English while the server's embedding
+    /// model is English-only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     /// gRPC calls made, retries included.
     pub attempts: u32,
     /// Wall time spent on the tenant.
@@ -77,6 +85,8 @@ impl TenantResult {
             total_topics: None,
             new_topics: None,
             matched_topics: None,
+            small_talk: None,
+            warnings: Vec::new(),
             attempts: 0,
             duration_seconds: 0.0,
             reason: None,
@@ -115,6 +125,9 @@ pub struct Summary {
     pub not_run_users: u64,
     /// Tenants whose window had already been merged (included in `skipped_users`).
     pub already_merged_users: u64,
+    /// Messages of the processed tenants recognised as small talk (part of
+    /// `total_messages_processed`, left out of the topics).
+    pub small_talk_messages: u64,
     /// `(failed + not run) / (total - skipped)`: the share of eligible tenants left undone.
     pub failure_rate: f64,
     /// Whether the run exits non-zero (`failure_rate > 0.2`).
@@ -153,6 +166,11 @@ impl Summary {
         let total_users = tenants.len() as u64;
         let total_messages_processed =
             tenants.iter().filter(|t| t.status == TenantStatus::Merged).map(|t| t.messages).sum();
+        let small_talk_messages = tenants
+            .iter()
+            .filter(|t| t.status == TenantStatus::Merged)
+            .filter_map(|t| t.small_talk)
+            .sum();
         let eligible = total_users - skipped_users;
         let failure_rate = if eligible == 0 {
             0.0
@@ -171,6 +189,7 @@ impl Summary {
             estimated_time_per_user_seconds,
             not_run_users,
             already_merged_users,
+            small_talk_messages,
             failure_rate,
             failed: failure_rate > MAX_FAILURE_RATE,
             window_start: crate::sources::rfc3339(window.start),
@@ -243,6 +262,24 @@ mod tests {
         assert!(summary.failed);
         assert_eq!(summary.window_start, "2026-11-24T03:00:00Z");
         assert!(!summary.deadline_warning);
+    }
+
+    #[test]
+    fn small_talk_is_counted_per_tenant_and_in_total() {
+        use TenantStatus::*;
+        let mut tenants = results(&[(Merged, 120), (Merged, 30), (Failed, 70), (Skipped, 4)]);
+        tenants[0].small_talk = Some(14);
+        tenants[1].small_talk = Some(0);
+        // A tenant whose Merge failed after its Fit: its messages are not processed.
+        tenants[2].small_talk = Some(9);
+        let summary = Summary::from_results(tenants, 1.0, &window(), 10.0);
+        assert_eq!(summary.small_talk_messages, 14);
+        let json = serde_json::to_value(&summary).unwrap();
+        assert_eq!(json["small_talk_messages"], 14);
+        assert_eq!(json["tenants"][0]["small_talk"], 14);
+        assert_eq!(json["tenants"][1]["small_talk"], 0);
+        assert!(json["tenants"][3].get("small_talk").is_none(), "skipped: no Fit, no count");
+        assert!(json["tenants"][0].get("warnings").is_none(), "no warnings: no field");
     }
 
     #[test]

@@ -114,6 +114,37 @@ const FR_EXTRA: &[&str] = &[
     "fois",
     "quel",
     "quelle",
+    "quels",
+    "quelles",
+    // Prepositions, determiners and adverbs of time and degree NLTK's list lacks, which the
+    // French keyword benchmark (benches/RESULTS.md) found among keywords: "pendant la période
+    // d'essai", "toujours pas reçu", "aucun colis".
+    "pendant",
+    "durant",
+    "malgré",
+    "selon",
+    "dès",
+    "lors",
+    "parmi",
+    "contre",
+    "parce",
+    "puis",
+    "ensuite",
+    "maintenant",
+    "toujours",
+    "jamais",
+    "aucun",
+    "aucune",
+    "chaque",
+    "plusieurs",
+    "quelque",
+    "quelques",
+    "peu",
+    "trop",
+    "assez",
+    "beaucoup",
+    "tant",
+    "vraiment",
 ];
 /// Chat words missing from NLTK's German list.
 const DE_EXTRA: &[&str] = &[
@@ -244,7 +275,9 @@ mod tests {
 
     #[test]
     fn french_chat_words_and_elided_forms() {
-        for w in ["mon", "le", "je", "jai", "pas", "est", "ai", "il", "équipe"] {
+        for w in
+            ["mon", "le", "je", "jai", "pas", "est", "ai", "il", "pendant", "toujours", "équipe"]
+        {
             let expected = w != "équipe";
             assert_eq!(is_stop_word(Language::Fr, w), expected, "{w}");
         }

@@ -43,6 +43,8 @@ pub struct Tagged {
     pub version: Version,
     /// One tag per document, in input order.
     pub tags: Vec<Tag>,
+    /// Documents tagged as small talk (topic `-2`).
+    pub small_talk: u64,
 }
 
 /// A top topic with its documents per day.
@@ -117,17 +119,28 @@ impl Lifecycle {
         self.embed(texts).await
     }
 
-    /// Tags documents with the tenant's active model.
+    /// Tags documents with the tenant's active model. Texts that the model's text handling
+    /// recognises as small talk get topic `-2` ([`SMALL_TALK_TOPIC`]), as in Fit, and are not
+    /// embedded.
     pub async fn transform(&self, tenant: &TenantId, input: TransformInput) -> Result<Tagged> {
         let hot = self.active.get(tenant).await?.ok_or_else(|| Self::no_active(tenant))?;
-        // Texts the model's text handling recognises as small talk get topic -2, as in Fit.
+        // small_talk[i]: input i is small talk (texts only, when the model detects it).
         let mut small_talk: Vec<bool> = Vec::new();
         let embeddings = match input {
             TransformInput::Texts(texts) => {
                 if let Some(analyzer) = &hot.small_talk {
                     small_talk = texts.iter().map(|t| analyzer.is_small_talk(t)).collect();
                 }
-                self.embed_for(&hot.model, &texts).await?
+                let content: Vec<String> = texts
+                    .into_iter()
+                    .zip(small_talk.iter().copied().chain(std::iter::repeat(false)))
+                    .filter_map(|(t, small)| (!small).then_some(t))
+                    .collect();
+                if content.is_empty() {
+                    Matrix::zeros(0, hot.model.dim)
+                } else {
+                    self.embed_for(&hot.model, &content).await?
+                }
             }
             TransformInput::Embeddings(rows) => {
                 let n = rows.len();
@@ -135,39 +148,38 @@ impl Lifecycle {
             }
         };
         let params = self.settings.transform;
-        let assignments = if embeddings.rows() >= BLOCKING_TRANSFORM_ROWS {
+        let assignments = if embeddings.rows() == 0 {
+            Vec::new()
+        } else if embeddings.rows() >= BLOCKING_TRANSFORM_ROWS {
             let h = hot.clone();
             blocking(move || Ok(h.index.assign_batch(&embeddings, &params)?)).await?
         } else {
             hot.index.assign_batch(&embeddings, &params)?
         };
-        let tags = assignments
-            .iter()
-            .enumerate()
-            .map(|(i, a)| {
-                if small_talk.get(i) == Some(&true) {
-                    return Tag {
-                        topic_id: SMALL_TALK_TOPIC,
-                        label: SMALL_TALK_LABEL.into(),
-                        score: 0.0,
-                    };
-                }
-                Tag {
-                    topic_id: a.topic_id,
-                    label: hot.model.label_of(a.topic_id).map(str::to_string).unwrap_or_else(
-                        || {
-                            if a.topic_id == OUTLIER_TOPIC {
-                                OUTLIER_LABEL.into()
-                            } else {
-                                String::new()
-                            }
-                        },
-                    ),
-                    score: a.score,
-                }
-            })
-            .collect();
-        Ok(Tagged { version: hot.version, tags })
+        let n = assignments.len() + small_talk.iter().filter(|&&s| s).count();
+        let mut content = assignments.into_iter();
+        let mut tags = Vec::with_capacity(n);
+        for i in 0..n {
+            if small_talk.get(i) == Some(&true) {
+                tags.push(Tag {
+                    topic_id: SMALL_TALK_TOPIC,
+                    label: SMALL_TALK_LABEL.into(),
+                    score: 0.0,
+                });
+                continue;
+            }
+            let a = content.next().ok_or_else(|| {
+                Error::internal("transform: fewer assignments than content documents")
+            })?;
+            let label = match hot.model.topic(a.topic_id) {
+                Some(t) => t.display_label().to_string(),
+                None if a.topic_id == OUTLIER_TOPIC => OUTLIER_LABEL.into(),
+                None => String::new(),
+            };
+            tags.push(Tag { topic_id: a.topic_id, label, score: a.score });
+        }
+        let small_talk = small_talk.iter().filter(|&&s| s).count() as u64;
+        Ok(Tagged { version: hot.version, tags, small_talk })
     }
 
     /// The tenant's `limit` largest topics (from the snapshot; beyond it, from the active

@@ -53,6 +53,7 @@ impl TopicsService {
                     score: t.score,
                 })
                 .collect(),
+            small_talk: tagged.small_talk,
         })
     }
 

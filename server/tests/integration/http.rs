@@ -112,6 +112,8 @@ async fn fit_merge_transform_top_models_activate_delete() {
         assert_eq!(t["version"], active.as_str());
         assert_eq!(t["results"][0]["topic_id"], want, "{t}");
         assert!(t["results"][0]["label"].as_str().is_some_and(|l| !l.is_empty()));
+        // Embeddings are never small talk; the count is there (a uint64: a JSON string).
+        assert_eq!(t["small_talk"], "0", "{t}");
     }
 
     let (s, top) = call(

@@ -177,6 +177,7 @@ async fn personal_data_never_leaves_the_fit_and_small_talk_is_set_aside() {
             .unwrap()
             .into_inner();
         assert_eq!(tagged.results.len(), 3);
+        assert_eq!(tagged.small_talk, 2);
         for r in &tagged.results[..2] {
             assert_eq!((r.topic_id, r.label.as_str(), r.score), (-2, "small talk", 0.0));
         }

@@ -225,6 +225,7 @@ def transform_result(m: pb.TransformResponse) -> t.TransformResult:
         results=[
             t.TopicMatch(topic_id=r.topic_id, label=r.label, score=r.score) for r in m.results
         ],
+        small_talk=m.small_talk,
     )
 
 

@@ -136,6 +136,8 @@ class TransformResult:
     tenant: str
     version: str
     results: List[TopicMatch]
+    #: Inputs recognised as small talk ("hi", "thanks!"; texts only): their ``topic_id`` is -2.
+    small_talk: int = 0
 
     def __iter__(self) -> Iterator[TopicMatch]:
         return iter(self.results)
