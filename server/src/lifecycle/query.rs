@@ -106,6 +106,13 @@ impl Lifecycle {
     /// and FindTopics): `FailedPrecondition` when the provider's vectors are not in the model's
     /// dimension.
     pub(super) async fn embed_for(&self, model: &TopicModel, texts: &[String]) -> Result<Matrix> {
+        self.check_embedder_for(model)?;
+        self.embed(texts).await
+    }
+
+    /// `FailedPrecondition` unless the server has an embedding provider whose vectors are in
+    /// `model`'s dimension.
+    fn check_embedder_for(&self, model: &TopicModel) -> Result<()> {
         let e = self.embedder()?;
         if e.dimension() != model.dim {
             return Err(Error::failed_precondition(format!(
@@ -116,7 +123,7 @@ impl Lifecycle {
                 e.model_name()
             )));
         }
-        self.embed(texts).await
+        Ok(())
     }
 
     /// Tags documents with the tenant's active model. Texts that the model's text handling
@@ -136,10 +143,13 @@ impl Lifecycle {
                     .zip(small_talk.iter().copied().chain(std::iter::repeat(false)))
                     .filter_map(|(t, small)| (!small).then_some(t))
                     .collect();
+                // Checked even when every text is small talk: texts get the same answer
+                // whatever they say.
+                self.check_embedder_for(&hot.model)?;
                 if content.is_empty() {
                     Matrix::zeros(0, hot.model.dim)
                 } else {
-                    self.embed_for(&hot.model, &content).await?
+                    self.embed(&content).await?
                 }
             }
             TransformInput::Embeddings(rows) => {
