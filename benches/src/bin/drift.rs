@@ -3,11 +3,13 @@
 //! ```text
 //! drift --split split.json --out result.json [--seed 42] [--min-topic-size 10]
 //!       [--min-similarity 0.7] [--outlier-threshold 0.35] [--start 2026-11-01]
-//!       [--device auto|cpu|cuda:N] [--models DIR]
+//!       [--device auto|cpu|cuda:N] [--models DIR] [--docs D.jsonl --embeddings E.npy]
 //! ```
 //!
 //! Reads the in-scope CLINC150 docs and their reference embeddings (`TOPICD_DATASETS`, see
-//! `topic_benches::datasets_dir`) and the day split written by `python/drift_split.py`. Each day:
+//! `topic_benches::datasets_dir`), or another dataset in the same layout (`--docs` +
+//! `--embeddings`, e.g. Banking77 from `benches/datasets/prepare_banking77.sh`), and the day
+//! split written by `python/drift_split.py`. Each day:
 //! `topic_engine::fit` on that day's docs (default `FitParams`, the given seed and
 //! min_topic_size), then `topic_engine::merge::merge` into the long-lived model (day 1 becomes
 //! the base). After the last day every in-scope doc is transformed with the final model.
@@ -61,6 +63,12 @@ struct Cli {
     /// Save every day model and merged model under this directory.
     #[arg(long)]
     models: Option<PathBuf>,
+    /// Documents (JSONL in CLINC150's layout) instead of CLINC150; needs `--embeddings`.
+    #[arg(long, requires = "embeddings")]
+    docs: Option<PathBuf>,
+    /// Float32 `.npy` embeddings of `--docs`, one row per document.
+    #[arg(long, requires = "docs")]
+    embeddings: Option<PathBuf>,
 }
 
 #[derive(Deserialize)]
@@ -83,9 +91,13 @@ fn run(cli: Cli) -> Result<()> {
         &std::fs::read(&cli.split).with_context(|| format!("reading {}", cli.split.display()))?,
     )
     .with_context(|| format!("{}: not a drift split", cli.split.display()))?;
-    let corpus = topic_benches::clinc150(split.n_docs).context("loading CLINC150")?;
+    let corpus = match (&cli.docs, &cli.embeddings) {
+        (Some(docs), Some(emb)) => topic_benches::corpus_files(docs, emb, split.n_docs)
+            .with_context(|| format!("loading {}", docs.display()))?,
+        _ => topic_benches::clinc150(split.n_docs).context("loading CLINC150")?,
+    };
     if corpus.len() != split.n_docs {
-        bail!("the split has {} docs but CLINC150 gave {}", split.n_docs, corpus.len());
+        bail!("the split has {} docs but the dataset gave {}", split.n_docs, corpus.len());
     }
     if let Some(bad) = split.days.iter().flatten().find(|&&i| i >= corpus.len()) {
         bail!("split row {bad} is out of range ({} docs)", corpus.len());
