@@ -336,6 +336,7 @@ pub fn model_from_labels(
             first_seen: day,
             last_seen: day,
             status: TopicStatus::Active,
+            memory: Default::default(),
             daily_counts: vec![DailyCount { date: day, count: rows.len() as u64 }],
         });
     }

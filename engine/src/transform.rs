@@ -231,6 +231,7 @@ mod tests {
             first_seen: day,
             last_seen: day,
             status: TopicStatus::Active,
+            memory: Default::default(),
             daily_counts: vec![],
         }
     }
@@ -411,6 +412,7 @@ mod clinc150 {
                     first_seen: day,
                     last_seen: day,
                     status: TopicStatus::Active,
+                    memory: Default::default(),
                     daily_counts: vec![],
                 }
             })
