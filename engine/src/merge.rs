@@ -120,8 +120,6 @@ struct Candidate<'a> {
     anchor: &'a [f32],
     /// Birth and later members.
     sample: Vec<&'a [f32]>,
-    /// What the topic has been lately: its later members, or its birth members before any fold.
-    recent: Vec<&'a [f32]>,
 }
 
 /// Merges `day` into `base` (see the module docs for the rules). Deterministic.
@@ -171,14 +169,6 @@ pub fn merge(
             embedding: &t.embedding,
             anchor: t.memory.anchor.as_deref().unwrap_or(&t.embedding),
             sample: t.memory.all_members().map(Vec::as_slice).collect(),
-            recent: if t.memory.members.is_empty() {
-                &t.memory.birth_members
-            } else {
-                &t.memory.members
-            }
-            .iter()
-            .map(Vec::as_slice)
-            .collect(),
         })
         .collect();
     let day_topics: Vec<&Topic> = day.active_topics().collect();
@@ -243,9 +233,9 @@ pub fn merge(
                 fold_into(&mut t, d, &remap(&d.term_counts, &day_map), n_samples);
             }
         } else if let Some(parts) = into.get(&b.id) {
+            remember_night(&mut t, parts.iter().map(|p| &p.0), n_members);
             for (d, similarity, share, event) in parts {
                 fold_into(&mut t, d, &remap(&d.term_counts, &day_map), n_samples);
-                remember_fold(&mut t, d, n_members);
                 t.memory.lineage.push(LineageEntry {
                     date: day_date,
                     event: *event,
@@ -353,11 +343,19 @@ fn be_born(t: &mut Topic, day_topic: i64, date: NaiveDate, n_members: usize) {
     }];
 }
 
-/// Adds the members of day topic (or part) `d` to `t`'s later members (bottom-k of the union).
-fn remember_fold(t: &mut Topic, d: &Topic, n_members: usize) {
-    let rows: Vec<&[f32]> =
-        t.memory.members.iter().chain(d.memory.all_members()).map(Vec::as_slice).collect();
-    t.memory.members = bottom_k(rows, n_members);
+/// Updates `t`'s later members with tonight's folded day topics (or parts): tonight's members
+/// (bottom-k) take half of the sample, and the other half keeps the bottom-k of the earlier
+/// later members (more of either when the other has fewer). So the later sample leans towards
+/// what the topic has been lately (a topic whose wording drifts is still recognised), while the
+/// birth members keep what it was when named.
+fn remember_night<'a>(t: &mut Topic, tonight: impl Iterator<Item = &'a Topic>, n_members: usize) {
+    let new_rows: Vec<&[f32]> =
+        tonight.flat_map(|d| d.memory.all_members()).map(Vec::as_slice).collect();
+    let new = bottom_k(new_rows, n_members);
+    let keep = (n_members / 2).max(n_members.saturating_sub(new.len()));
+    let old = bottom_k(t.memory.members.iter().map(Vec::as_slice), keep);
+    let take = n_members.saturating_sub(old.len()).min(new.len());
+    t.memory.members = new.into_iter().take(take).chain(old).collect();
 }
 
 /// Rotates `t`'s embedding towards its anchor until their cosine is at least `min_cos`.
@@ -498,6 +496,17 @@ fn member_rule(
             .collect();
         inside
             .sort_by(|a, b| b.2.total_cmp(&a.2).then(candidates[a.0].id.cmp(&candidates[b.0].id)));
+        tracing::debug!(
+            day_topic = d.id,
+            votes = ?voters
+                .iter()
+                .zip(&shares)
+                .map(|(&(ci, s), &sh)| {
+                    (candidates[ci].id, s, sh, expected_share(candidates[ci].sample.len(), sample.len()))
+                })
+                .collect::<Vec<_>>(),
+            "forward votes (base, cosine, share, share if one topic)"
+        );
         match inside.as_slice() {
             [] => {}
             [first, second, ..] if second.2 >= SPLIT_SHARE * first.2 => {
@@ -519,12 +528,14 @@ fn member_rule(
             }
             continue;
         }
-        // Backward: where the base topic's recent members fall among these day topics' members
-        // (recent, so that a topic whose wording drifts is still covered by today's topic).
+        // Backward: where the base topic's members (birth and later) fall among these day
+        // topics' members, against the share expected if they were one topic with it: a day
+        // topic that is only a minority part of the base topic (the other intent of a mixed
+        // day-1 cluster) covers only that part.
         let mut groups: Vec<&[&[f32]]> =
             ds.iter().map(|&(i, _, _)| samples[i].as_slice()).collect();
-        groups.push(&c.recent);
-        let cover = neighbour_shares(isa, &c.recent, &groups, Some(ds.len()), k);
+        groups.push(&c.sample);
+        let cover = neighbour_shares(isa, &c.sample, &groups, Some(ds.len()), k);
         let lead = (0..ds.len())
             .min_by(|&a, &b| {
                 cover[b]
@@ -546,7 +557,18 @@ fn member_rule(
             .collect();
         let n_group: usize = group.iter().map(|&j| samples[ds[j].0].len()).sum();
         let covered: f32 = group.iter().map(|&j| cover[j]).sum();
-        if covered >= overlap * expected_share(n_group, c.recent.len()) {
+        let expected = expected_share(n_group, c.sample.len());
+        tracing::debug!(
+            base = c.id,
+            day_topics = ?ds.iter().map(|p| day_topics[p.0].id).collect::<Vec<_>>(),
+            cover = ?cover,
+            lead = day_topics[ds[lead].0].id,
+            group = ?group.iter().map(|&j| day_topics[ds[j].0].id).collect::<Vec<_>>(),
+            covered,
+            expected,
+            "backward votes (base, day topics, shares, lead, group, group share, share if one topic)"
+        );
+        if covered >= overlap * expected {
             for j in group {
                 fold(&mut fates, ds[j]);
             }

@@ -92,12 +92,14 @@ pub struct FitParams {
     pub top_n_words: usize,
     /// Representative sample messages kept per topic (default 5).
     pub n_samples: usize,
-    /// Member embeddings sampled per topic (default 16; [`crate::model::TopicMemory`]): a fit
+    /// Member embeddings sampled per topic (default 32; [`crate::model::TopicMemory`]): a fit
     /// keeps this many of each topic's documents, and a merged topic this many of the documents
-    /// it was born with plus this many of those folded in later. What the member rule of
-    /// [`crate::merge`] compares to decide whether a day topic is a known topic; 0 keeps none
-    /// (merges then use the centroid rule only). Measured: 16 and 16 decide as well as 32 and
-    /// 32 or 48 and 48 on the drift benchmark (benches/RESULTS.md), at 24 KB a topic (384-d).
+    /// it was born with plus this many of those folded in later (at most 2 × 32 × dim `f16`
+    /// values, 48 KiB a topic at 384 dimensions). What the member rule of [`crate::merge`]
+    /// compares to decide whether a day topic is a known topic; 0 keeps none (merges then use
+    /// the centroid rule only). 16, 24 and 32 were measured on the drift benchmark
+    /// (benches/RESULTS.md): 32 was the only one at or above BERTopic's id stability on all four
+    /// CLINC150 seeds, by one or two ids.
     pub n_members: usize,
     /// kNN algorithm (default auto).
     pub knn: KnnMethod,
@@ -131,7 +133,7 @@ impl Default for FitParams {
             nr_topics: NrTopics::None,
             top_n_words: 10,
             n_samples: 5,
-            n_members: 16,
+            n_members: 32,
             knn: KnnMethod::Auto,
             exact_knn_max: 4096,
             english_stop_words: true,

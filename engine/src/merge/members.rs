@@ -40,25 +40,26 @@ pub(crate) fn bottom_k<'a>(rows: impl IntoIterator<Item = &'a [f32]>, k: usize) 
     keyed.into_iter().map(|(_, r)| r.to_vec()).collect()
 }
 
-/// Where the `neighbors` nearest rows (cosine; unit rows) of each query fall among `groups`.
+/// Where the `neighbors` nearest rows (cosine; unit rows) of each query fall among `groups`:
+/// per query, how many of its neighbours are in each group.
 ///
 /// `groups[i]` is a set of rows; when `own` is `Some(g)`, the queries are `groups[g]` itself and
-/// a query is never its own neighbour. Returns, per group, the share of all neighbour slots it
-/// received (the shares sum to 1; all zero when there is nothing to vote for). Ties in
-/// similarity go to the earlier group and row, so the result is deterministic.
-pub(crate) fn neighbour_shares(
+/// a query is never its own neighbour. Ties in similarity go to the earlier group and row, so the
+/// result is deterministic. Returns the counts and the number of neighbours each query had
+/// (`neighbors`, or fewer when there are fewer rows).
+pub(crate) fn neighbour_counts(
     isa: Isa,
     queries: &[&[f32]],
     groups: &[&[&[f32]]],
     own: Option<usize>,
     neighbors: usize,
-) -> Vec<f32> {
-    let mut shares = vec![0f64; groups.len()];
+) -> (Vec<Vec<u32>>, usize) {
     let pool =
         groups.iter().map(|g| g.len()).sum::<usize>().saturating_sub(usize::from(own.is_some()));
     let k = neighbors.min(pool);
-    if k == 0 || queries.is_empty() {
-        return vec![0.0; groups.len()];
+    let mut counts = vec![vec![0u32; groups.len()]; queries.len()];
+    if k == 0 {
+        return (counts, 0);
     }
     // (similarity, group, row) of every candidate neighbour of one query.
     let mut scored: Vec<(f32, usize, usize)> = Vec::with_capacity(pool + 1);
@@ -79,11 +80,31 @@ pub(crate) fn neighbour_shares(
             scored.select_nth_unstable_by(k - 1, by_similarity);
         }
         for &(_, g, _) in &scored[..k] {
-            shares[g] += 1.0;
+            counts[qi][g] += 1;
         }
     }
+    (counts, k)
+}
+
+/// The share of all neighbour slots of the queries ([`neighbour_counts`]) that each group
+/// received (the shares sum to 1; all zero when there is nothing to vote for).
+pub(crate) fn neighbour_shares(
+    isa: Isa,
+    queries: &[&[f32]],
+    groups: &[&[&[f32]]],
+    own: Option<usize>,
+    neighbors: usize,
+) -> Vec<f32> {
+    let (counts, k) = neighbour_counts(isa, queries, groups, own, neighbors);
     let total = (k * queries.len()) as f64;
-    shares.into_iter().map(|s| (s / total) as f32).collect()
+    (0..groups.len())
+        .map(|g| {
+            if total == 0.0 {
+                return 0.0;
+            }
+            (counts.iter().map(|c| f64::from(c[g])).sum::<f64>() / total) as f32
+        })
+        .collect()
 }
 
 /// The share of neighbour slots a group of `n_group` rows gets from `n_query` queries when both

@@ -448,8 +448,9 @@ fn a_topic_whose_wording_drifts_keeps_its_id() {
         );
         assert!(e.vote_share.is_some_and(|v| v > 0.0) && e.similarity > 0.9);
     }
-    // Its samples are bounded: 16 of the first day's documents and 16 of the later ones.
-    assert_eq!((t0.memory.birth_members.len(), t0.memory.members.len()), (16, 16));
+    // Its samples are bounded: the first day's 16 members (a day topic's whole sample) and
+    // `n_members` (32) of the later ones.
+    assert_eq!((t0.memory.birth_members.len(), t0.memory.members.len()), (16, 32));
 }
 
 #[test]
@@ -587,5 +588,8 @@ fn lineage_and_samples_stay_bounded() {
     assert_eq!(t.memory.lineage.len(), 11);
     assert_eq!(t.memory.lineage[0].event, LineageEvent::Born);
     assert_eq!(t.memory.lineage[1].date, day(31));
-    assert_eq!((t.memory.birth_members.len(), t.memory.members.len()), (16, 16));
+    assert_eq!((t.memory.birth_members.len(), t.memory.members.len()), (16, 32));
+    // Half of the later members are from the last night, the rest from earlier nights.
+    let last: Vec<Vec<f32>> = cloud(&center, 16, 0.8, 40);
+    assert_eq!(t.memory.members.iter().filter(|m| last.contains(m)).count(), 16);
 }
