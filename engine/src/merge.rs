@@ -8,26 +8,68 @@
 //! | a day topic can be matched to the base `-1` centroid | `-1` is never a match candidate                        |
 //! | new id = max id in the document list + 1             | new id = `next_topic_id`, which only grows: ids are never reused |
 //! | the model only grows                                 | topics unseen for `retire_after_days` retire; retired topics are forgotten after `history_days` |
-//! | no history                                           | `first_seen`, `last_seen`, daily counts (bounded to `history_days`) |
+//! | no history                                           | `first_seen`, `last_seen`, daily counts and lineage (bounded to `history_days`) |
+//! | "same topic" = centroid cosine ≥ 0.7; a neighbour intent is absorbed, a day cluster of two known intents drags one of them | member votes decide, the cosine is a gate; neighbours get their own id, straddling day topics are split, embeddings stay near their anchor |
 //!
 //! # Rules
 //!
-//! - **Matching.** Each active, non-outlier day topic is compared (cosine of topic embeddings)
-//!   with every *active*, non-outlier base topic, using the base embeddings as they were before
-//!   this merge (so the result does not depend on day-topic order). The best base topic (ties:
-//!   smaller id) is a match when the cosine is `≥ min_similarity`. Several day topics may fold
-//!   into one base topic (as in BERTopic) when they are one topic with each other: when a day's
-//!   clustering splits a known topic in two, both halves (cosine `≥ min_similarity` to each
-//!   other) belong to the long-lived topic instead of creating a near-duplicate. A day topic
-//!   below `min_similarity` to every day topic already folded into that base topic (best match
-//!   first) is a different topic the base embedding is merely close to (a day-1 cluster mixing
-//!   two intents, a new intent beside an old one) and becomes a new topic; BERTopic folds it.
+//! - **Matching, member rule** ([`MergeRule::Members`], the default; issue 24). A centroid
+//!   cosine cannot tell a near-identical neighbour intent from the same intent, nor the two
+//!   halves of a day-1 cluster that mixed two intents; each topic therefore keeps a small memory
+//!   ([`TopicMemory`](crate::model::TopicMemory)): its birth embedding (anchor), a bottom-k
+//!   sample of the embeddings of the documents it was born with, and one of those folded in later
+//!   (half from the latest night). Every comparison uses the base as it was before this merge,
+//!   so the result does not depend on day-topic order; `k` = `member_neighbors`, `o` =
+//!   `min_member_overlap`.
+//!   1. *Gate.* Candidates for a day topic are the active, non-outlier base topics whose
+//!      embedding **and** anchor are at cosine `≥ min_similarity` to it, the best
+//!      `MAX_CANDIDATES` (3) by cosine. None: the day topic is new.
+//!   2. *Inside (forward votes).* Each day member looks at its `k` nearest rows among the
+//!      candidates' members and the day topic's other members. The day topic is inside a
+//!      candidate when that candidate gets at least `o` times the share it would get if the two
+//!      were draws of one topic (`n_b / (n_b + n_d − 1)`). A neighbour intent, even at centroid
+//!      cosine 0.8, keeps its neighbours to itself and is not inside: it becomes a new topic
+//!      (BERTopic absorbs it).
+//!   3. *Split.* Inside two candidates, the second with at least half the first's share: the
+//!      day topic's members divide between two known topics (a day cluster that lumped two
+//!      intents), so it is split rather than absorbed: each member goes to the nearer of the
+//!      two topic embeddings, and each part (its share of the size, term and daily counts,
+//!      rounded to add up; its members; the mean of its members as embedding) folds into its
+//!      topic. The day topic gets no id of its own.
+//!   4. *Continuation (backward votes).* The day topics inside a base topic are weighed by where
+//!      the base topic's members look: the one getting the largest share of their neighbours
+//!      leads; another joins it when the two are one topic (step 2 between them) or when it
+//!      gets at least `TIE_SHARE` (0.7) of the lead's share (a base topic that mixes two intents
+//!      in near-equal parts stays whole rather than being cut on a coin flip). The group folds
+//!      when it covers the base topic: its share is at least `o` times what it would be as one
+//!      topic with it. A day topic that is inside but not in the group, or a group that does not
+//!      cover (the minority intent of a mixed topic, on a day when it comes alone), becomes a
+//!      new topic, so the base topic keeps meaning what its majority meant.
+//!   5. Base topics without members (models written before issue 24) and day topics without
+//!      members are judged by the centroid rule below; a base topic without an anchor is
+//!      anchored at its embedding by this merge and starts sampling.
+//! - **Matching, centroid rule** ([`MergeRule::Centroid`]: BERTopic's rule, kept for the parity
+//!   benchmark). Each active, non-outlier day topic is compared (cosine of topic embeddings)
+//!   with every *active*, non-outlier base topic. The best base topic (ties: smaller id) is a
+//!   match when the cosine is `≥ min_similarity`. Several day topics may fold into one base
+//!   topic (as in BERTopic) when they are one topic with each other: when a day's clustering
+//!   splits a known topic in two, both halves (cosine `≥ min_similarity` to each other) belong
+//!   to the long-lived topic instead of creating a near-duplicate. A day topic below
+//!   `min_similarity` to every day topic already folded into that base topic (best match first)
+//!   is a different topic the base embedding is merely close to and becomes a new topic;
+//!   BERTopic folds it.
 //! - **Matched.** The base id, label and `first_seen` stay; sizes add; the embedding becomes the
-//!   size-weighted mean of the base and day embeddings, re-normalised; term counts add (the
-//!   vocabularies are united and re-indexed); daily counts add per date; `last_seen` extends;
-//!   samples are the day's newest first, then the older ones, at most `n_samples`.
+//!   size-weighted mean of the base and day embeddings, re-normalised (member rule: then rotated
+//!   back towards the anchor if its cosine to it fell below `anchor_similarity`); term counts
+//!   add (the vocabularies are united and re-indexed); daily counts add per date; `last_seen`
+//!   extends; samples are the day's newest first, then the older ones, at most `n_samples`.
+//!   The later members become half tonight's members (bottom-k), half the earlier later members
+//!   (bottom-k); birth members and the anchor never change. Each fold or split part adds a
+//!   lineage entry (date, day topic id, documents, cosine, vote share).
 //! - **New.** An unmatched day topic gets `next_topic_id` (then incremented), in ascending day-id
-//!   order, and keeps its own label, keywords, samples, `first_seen` (= the day) and counts.
+//!   order, and keeps its own label, keywords, samples, `first_seen` (= the day) and counts; it
+//!   is anchored at its embedding, its sample becomes its birth members, and its lineage starts
+//!   with a `Born` entry naming the day topic.
 //! - **Outliers (`-1`).** Never matched and never a candidate; the day's outlier counts, term
 //!   counts and samples accumulate into the base `-1` (created if the base has none). Its
 //!   embedding is maintained but [`crate::transform`] ignores it by default.
@@ -39,13 +81,16 @@
 //!   `now − last_seen ≥ retire_after_days` is retired (kept, not matched, not served) and its
 //!   term counts are dropped; daily counts older than `history_days` days are dropped; a retired
 //!   topic whose `last_seen` is `history_days` or more in the past is removed (its id stays
-//!   reserved forever by `next_topic_id`). Every topic keeps only its `max_terms_per_topic`
+//!   reserved forever by `next_topic_id`); lineage entries older than `history_days` are dropped
+//!   (the `Born` entry stays) and a retired topic drops its member samples. Every topic keeps only its `max_terms_per_topic`
 //!   most frequent term counts (ties: alphabetically first), so a topic seen every night — and
 //!   the outlier topic — does not collect every order number, name and typo ever written. The
 //!   vocabulary keeps only words still counted by some topic. So a model's size is bounded by
-//!   the topics seen in the last `history_days` days, `max_terms_per_topic` terms each.
+//!   the topics seen in the last `history_days` days, `max_terms_per_topic` terms, `2 ×
+//!   n_members` member embeddings and about `history_days` lineage entries each.
 //! - **First day** (`base = None`): the day model becomes the base with its ids unchanged (a fit
-//!   numbers topics 0, 1, … by size); retention is applied.
+//!   numbers topics 0, 1, … by size), each topic born (anchor, birth members, `Born` entry);
+//!   retention is applied.
 //! - Both models must use the same embedding model name and dimension.
 
 use std::collections::{BTreeMap, BTreeSet};

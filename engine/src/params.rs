@@ -95,7 +95,7 @@ pub struct FitParams {
     /// Member embeddings sampled per topic (default 32; [`crate::model::TopicMemory`]): a fit
     /// keeps this many of each topic's documents, and a merged topic this many of the documents
     /// it was born with plus this many of those folded in later (at most 2 × 32 × dim `f16`
-    /// values, 48 KiB a topic at 384 dimensions). What the member rule of [`crate::merge`]
+    /// values, 48 KiB a topic at 384 dimensions). What the member rule of [`crate::merge::merge`]
     /// compares to decide whether a day topic is a known topic; 0 keeps none (merges then use
     /// the centroid rule only). 16, 24 and 32 were measured on the drift benchmark
     /// (benches/RESULTS.md): 32 was the only one at or above BERTopic's id stability on all four
