@@ -157,6 +157,10 @@ struct Part {
     members: Vec<Vec<f32>>,
 }
 
+/// A day topic (or part of one) going into a base topic: the topic, its cosine to the base
+/// topic, its vote share, and what the lineage calls it.
+type Incoming = (Topic, f32, Option<f32>, LineageEvent);
+
 /// An active, non-outlier base topic as the decision sees it (before this merge).
 struct Candidate<'a> {
     id: i64,
@@ -227,7 +231,7 @@ pub fn merge(
     }
 
     // What goes into each base topic: (day topic, the part of it, cosine, vote share).
-    let mut into: BTreeMap<i64, Vec<(Topic, f32, Option<f32>, LineageEvent)>> = BTreeMap::new();
+    let mut into: BTreeMap<i64, Vec<Incoming>> = BTreeMap::new();
     let mut matched = Vec::new();
     let mut split = Vec::new();
     let mut unmatched: Vec<&Topic> = Vec::new();
