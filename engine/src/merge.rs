@@ -558,7 +558,16 @@ fn member_rule(
         );
         match inside.as_slice() {
             [] => {}
-            [first, second, ..] if second.2 >= SPLIT_SHARE * first.2 => {
+            [first, second, ..]
+                if second.2 >= SPLIT_SHARE * first.2
+                    && !one_topic(
+                        isa,
+                        &candidates[first.0].sample,
+                        &candidates[second.0].sample,
+                        k,
+                        overlap,
+                    ) =>
+            {
                 fates[i] = split_between(isa, d, [first, second], candidates);
             }
             [first, ..] => inside_of.entry(first.0).or_default().push((i, first.1, Some(first.2))),
@@ -598,9 +607,7 @@ fn member_rule(
                 if j == lead {
                     return true;
                 }
-                let s = samples[ds[j].0].as_slice();
-                let one = neighbour_shares(isa, s, &[lead_sample, s], Some(1), k)[0];
-                one >= overlap * expected_share(lead_sample.len(), s.len())
+                one_topic(isa, &samples[ds[j].0], lead_sample, k, overlap)
                     || cover[j] >= TIE_SHARE * cover[lead]
             })
             .collect();
@@ -624,6 +631,16 @@ fn member_rule(
         }
     }
     fates
+}
+
+/// Whether the members `a` are inside the members `b` (step 2 of the member rule between two
+/// samples): then two known topics are one topic sampled twice, and a day topic inside both is
+/// folded into the one with more of its votes instead of being split between them.
+fn one_topic(isa: Isa, a: &[&[f32]], b: &[&[f32]], k: usize, overlap: f32) -> bool {
+    if a.is_empty() || b.is_empty() {
+        return false;
+    }
+    neighbour_shares(isa, a, &[b, a], Some(1), k)[0] >= overlap * expected_share(b.len(), a.len())
 }
 
 /// Divides day topic `d` between two base topics, each member to the nearer topic embedding.
