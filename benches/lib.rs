@@ -148,6 +148,24 @@ pub fn load_jsonl(path: &Path, limit: Option<usize>) -> Result<(Vec<String>, Vec
     Ok((texts, labels))
 }
 
+/// The first `n` rows of a dataset in CLINC150's layout: `docs` (JSONL, `text` and `label` per
+/// row) and `embeddings` (float32 `.npy`, one row per JSONL row, in the same order).
+pub fn corpus_files(docs: &Path, embeddings: &Path, n: usize) -> Result<Corpus> {
+    let (texts, labels) = load_jsonl(docs, Some(n))?;
+    let all = load_npy(embeddings)?;
+    if all.rows() < n || texts.len() < n {
+        return Err(BenchError::Invalid(format!(
+            "{} has {} texts and {} has {} embeddings, need {n}",
+            docs.display(),
+            texts.len(),
+            embeddings.display(),
+            all.rows()
+        )));
+    }
+    let idx: Vec<usize> = (0..n).collect();
+    Ok(Corpus { texts, embeddings: all.select_rows(&idx), labels })
+}
+
 /// The sentence encoder behind the CLINC150 reference embeddings.
 pub const CLINC150_EMBEDDING_MODEL: &str = "sentence-transformers/all-MiniLM-L6-v2";
 
@@ -319,6 +337,7 @@ pub fn model_from_labels(
             first_seen: day,
             last_seen: day,
             status: TopicStatus::Active,
+            memory: Default::default(),
             daily_counts: vec![DailyCount { date: day, count: rows.len() as u64 }],
         });
     }

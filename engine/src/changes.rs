@@ -144,7 +144,7 @@ pub fn change_lists(model: &TopicModel, baseline: Baseline<'_>, limit: usize) ->
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::model::{DailyCount, LabelSource};
+    use crate::model::{DailyCount, LabelSource, TopicMemory};
     use crate::{FitParams, MergeParams};
 
     fn day(n: i64) -> NaiveDate {
@@ -173,6 +173,7 @@ mod tests {
             last_seen: daily_counts.last().map_or(day(0), |d| d.date),
             status,
             daily_counts,
+            memory: TopicMemory::default(),
         }
     }
 

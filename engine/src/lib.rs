@@ -82,9 +82,10 @@ pub use io::{load, save};
 pub use matrix::Matrix;
 pub use merge::{merge, MergeOutcome};
 pub use model::{
-    Keyword, Topic, TopicAssignment, TopicModel, OUTLIER_TOPIC, SMALL_TALK_LABEL, SMALL_TALK_TOPIC,
+    Keyword, LineageEntry, LineageEvent, Topic, TopicAssignment, TopicMemory, TopicModel,
+    OUTLIER_TOPIC, SMALL_TALK_LABEL, SMALL_TALK_TOPIC,
 };
-pub use params::{FitParams, KnnMethod, MergeParams, NrTopics, TransformParams};
+pub use params::{FitParams, KnnMethod, MergeParams, MergeRule, NrTopics, TransformParams};
 pub use pipeline::{fit, fit_cancellable, FitInput, FitResult, StageTimings};
 pub use transform::{transform, transform_one, TopicIndex};
 

@@ -6,6 +6,9 @@
 //! - ids are unique, `< next_topic_id`, and never reused once given (merge only adds new ids).
 //! - every `embedding` has length `dim`, is finite and L2-normalised (or all zero).
 //! - every `term_counts` index is `< vocabulary.len()`, sorted ascending, without duplicates.
+//! - a topic's memory ([`TopicMemory`]): the anchor, when present, has length `dim`, is finite and
+//!   L2-normalised; every member has length `dim` and is finite; lineage entries are ascending by
+//!   date; counts stay within [`limits`].
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -63,6 +66,72 @@ pub struct DailyCount {
     pub count: u64,
 }
 
+/// What happened to a topic in one merge (or at its birth), for the dashboard's "what changed"
+/// view and for audits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LineageEvent {
+    /// The topic got its id from this day topic (a first day, or a day topic that matched nothing).
+    Born,
+    /// The whole day topic was the same topic and folded in.
+    Folded,
+    /// The day topic's documents divided between several known topics; this topic received its
+    /// share (the day topic did not become a topic of its own).
+    Split,
+}
+
+/// One entry of a topic's lineage: which day topic went into it, when, and why.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LineageEntry {
+    /// Date of the merged day model (its last day).
+    pub date: NaiveDate,
+    /// What happened.
+    pub event: LineageEvent,
+    /// The topic's id in that day's model.
+    pub day_topic: i64,
+    /// Documents of the day topic that went into this topic (its share for [`LineageEvent::Split`]).
+    pub documents: u64,
+    /// Cosine between the day topic's embedding and this topic's embedding before the merge
+    /// (1 at birth).
+    pub similarity: f32,
+    /// Share of the day topic's member sample that fell under this topic in the base model,
+    /// `None` when the merge did not look at members (centroid rule, models without members).
+    pub vote_share: Option<f32>,
+}
+
+/// What merges remember of a topic besides its centroid (issue 24): what it meant when it was
+/// named, bounded samples of its documents, and which day topics went into it.
+///
+/// No message text is kept here, only embeddings (rounded to `f16`, as saved). Models written
+/// before this existed load with an empty memory; merge then falls back to the centroid rule for
+/// those topics, anchors them at their embedding and starts sampling from their next merge.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct TopicMemory {
+    /// Birth embedding: the topic's embedding on the day it got its id. A merge never folds in a
+    /// day topic far from it, and the topic's embedding never moves far from it, so a topic
+    /// cannot drift away from what it meant when named. `None` only for topics of models
+    /// written before issue 24 (set at their next merge).
+    pub anchor: Option<Vec<f32>>,
+    /// Up to [`FitParams::n_members`] embeddings of the documents the topic was born with: a
+    /// bottom-k sample (the documents with the smallest sampling key, a hash of the embedding,
+    /// in key order). Fixed once the topic has its id.
+    pub birth_members: Vec<Vec<f32>>,
+    /// Up to [`FitParams::n_members`] embeddings of the documents folded in after the birth, a
+    /// bottom-k sample of all of them: the bottom-k of two such samples is the sample of the
+    /// union, so it stays a uniform, deterministic draw over every merge.
+    pub members: Vec<Vec<f32>>,
+    /// What merges did to the topic, ascending by date: its birth and, within the last
+    /// `history_days` days, every day topic folded or split into it.
+    pub lineage: Vec<LineageEntry>,
+}
+
+impl TopicMemory {
+    /// Birth and later members together: the sample the member rule votes with.
+    pub fn all_members(&self) -> impl Iterator<Item = &Vec<f32>> {
+        self.birth_members.iter().chain(&self.members)
+    }
+}
+
 /// One topic.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Topic {
@@ -92,6 +161,8 @@ pub struct Topic {
     pub status: TopicStatus,
     /// Daily document counts, ascending by date, at most `history_days` long.
     pub daily_counts: Vec<DailyCount>,
+    /// Anchor, member sample and lineage, for merges (empty in models from before issue 24).
+    pub memory: TopicMemory,
 }
 
 impl Topic {
@@ -193,6 +264,9 @@ impl TopicModel {
             b += t.samples.iter().map(|s| s.len() as u64 + 24).sum::<u64>();
             b += t.label.len() as u64 + (t.daily_counts.len() as u64) * 16;
             b += t.label_override.as_ref().map_or(0, |l| l.len() as u64);
+            b += t.memory.anchor.as_ref().map_or(0, |a| a.len() as u64 * 4);
+            b += t.memory.all_members().map(|m| m.len() as u64 * 4 + 24).sum::<u64>();
+            b += (t.memory.lineage.len() as u64) * 40;
         }
         b
     }
@@ -257,6 +331,11 @@ pub mod limits {
     pub const MAX_KEYWORDS: usize = 1_000;
     /// Most samples per topic.
     pub const MAX_SAMPLES: usize = 100;
+    /// Most member embeddings per topic, birth and later members each
+    /// ([`super::TopicMemory`]).
+    pub const MAX_MEMBERS: usize = 1_000;
+    /// Most lineage entries per topic.
+    pub const MAX_LINEAGE: usize = 100_000;
     /// Tolerance on `|‖embedding‖ − 1|` for a non-zero topic embedding.
     pub const NORM_TOLERANCE: f32 = 1e-3;
 }
@@ -368,6 +447,58 @@ fn validate_model(m: &TopicModel) -> Result<()> {
                     w[1].date
                 ));
             }
+        }
+        validate_memory(id, &t.memory, m.dim)?;
+    }
+    Ok(())
+}
+
+fn validate_memory(id: i64, mem: &TopicMemory, dim: usize) -> Result<()> {
+    let bad = |msg: String| Err(EngineError::model(msg));
+    if let Some(a) = &mem.anchor {
+        if a.len() != dim {
+            return bad(format!("topic {id}: anchor has {} values, expected {dim}", a.len()));
+        }
+        if a.iter().any(|v| !v.is_finite()) {
+            return bad(format!("topic {id}: anchor contains NaN or infinity"));
+        }
+        let norm = a.iter().map(|v| v * v).sum::<f32>().sqrt();
+        if norm != 0.0 && (norm - 1.0).abs() > limits::NORM_TOLERANCE {
+            return bad(format!("topic {id}: anchor norm {norm} is neither 0 nor 1"));
+        }
+    }
+    for (what, rows) in [("birth members", &mem.birth_members), ("members", &mem.members)] {
+        if rows.len() > limits::MAX_MEMBERS {
+            return bad(format!(
+                "topic {id}: {} {what}, more than {}",
+                rows.len(),
+                limits::MAX_MEMBERS
+            ));
+        }
+    }
+    for row in mem.all_members() {
+        if row.len() != dim {
+            return bad(format!("topic {id}: a member has {} values, expected {dim}", row.len()));
+        }
+        if row.iter().any(|v| !v.is_finite()) {
+            return bad(format!("topic {id}: a member contains NaN or infinity"));
+        }
+    }
+    if mem.lineage.len() > limits::MAX_LINEAGE {
+        return bad(format!(
+            "topic {id}: {} lineage entries, more than {}",
+            mem.lineage.len(),
+            limits::MAX_LINEAGE
+        ));
+    }
+    for w in mem.lineage.windows(2) {
+        if w[0].date > w[1].date {
+            return bad(format!("topic {id}: lineage not ascending by date at {}", w[1].date));
+        }
+    }
+    for e in &mem.lineage {
+        if !e.similarity.is_finite() || e.vote_share.is_some_and(|v| !v.is_finite()) {
+            return bad(format!("topic {id}: lineage entry of {} is not finite", e.date));
         }
     }
     Ok(())

@@ -92,6 +92,15 @@ pub struct FitParams {
     pub top_n_words: usize,
     /// Representative sample messages kept per topic (default 5).
     pub n_samples: usize,
+    /// Member embeddings sampled per topic (default 32; [`crate::model::TopicMemory`]): a fit
+    /// keeps this many of each topic's documents, and a merged topic this many of the documents
+    /// it was born with plus this many of those folded in later (at most 2 × 32 × dim `f16`
+    /// values, 48 KiB a topic at 384 dimensions). What the member rule of [`crate::merge::merge`]
+    /// compares to decide whether a day topic is a known topic; 0 keeps none (merges then use
+    /// the centroid rule only). 16, 24 and 32 were measured on the drift benchmark
+    /// (benches/RESULTS.md): 32 was the only one at or above BERTopic's id stability on all four
+    /// CLINC150 seeds, by one or two ids.
+    pub n_members: usize,
     /// kNN algorithm (default auto).
     pub knn: KnnMethod,
     /// Largest input for which `KnnMethod::Auto` uses exact kNN (default 4,096, umap-learn's
@@ -124,6 +133,7 @@ impl Default for FitParams {
             nr_topics: NrTopics::None,
             top_n_words: 10,
             n_samples: 5,
+            n_members: 32,
             knn: KnnMethod::Auto,
             exact_knn_max: 4096,
             english_stop_words: true,
@@ -163,8 +173,32 @@ impl FitParams {
         if self.n_epochs == Some(0) {
             return Err(EngineError::param("n_epochs", "must be at least 1"));
         }
+        if self.n_members > crate::model::limits::MAX_MEMBERS {
+            return Err(EngineError::param(
+                "n_members",
+                format!("must be at most {}", crate::model::limits::MAX_MEMBERS),
+            ));
+        }
         self.text.validate()
     }
+}
+
+/// How [`crate::merge::merge`] decides that a day topic is a known topic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum MergeRule {
+    /// Issue 24 (default): the cosine of topic embeddings and of the birth anchor is only a
+    /// gate; the decision comes from where the topics' member samples fall (nearest-neighbour
+    /// votes both ways), a day topic whose members divide between two known topics is split
+    /// between them, and a topic's embedding stays near its anchor. Topics without members
+    /// (models from before issue 24) are judged by the centroid rule.
+    #[default]
+    Members,
+    /// BERTopic's `merge_models` rule (cosine of topic embeddings `≥ min_similarity`, best
+    /// match) with topicd's earlier fixes (no match to `-1`, day topics that are not one topic
+    /// with each other are not folded together, size-weighted embedding). Kept for the parity
+    /// benchmark and for comparison.
+    Centroid,
 }
 
 /// Parameters of [`crate::merge::merge`].
@@ -172,18 +206,31 @@ impl FitParams {
 #[serde(default)]
 #[non_exhaustive]
 pub struct MergeParams {
-    /// Cosine similarity of topic embeddings at or above which a day topic is the same topic
-    /// as a base topic (default 0.7, BERTopic's).
+    /// Cosine similarity of topic embeddings at or above which a day topic can be a base
+    /// topic (default 0.7, BERTopic's): the whole rule for [`MergeRule::Centroid`], the gate
+    /// (to the topic's embedding and to its anchor) for [`MergeRule::Members`].
     pub min_similarity: f32,
     /// Topics not seen for this many days are retired (default 30).
     pub retire_after_days: u32,
-    /// Days of per-topic daily counts kept for trends (default 90).
+    /// Days of per-topic daily counts and lineage kept (default 90).
     pub history_days: u32,
     /// Most term counts a topic keeps after a merge (default 2,000): the most frequent ones, so
     /// the stored counts of a topic seen every day (and of the outlier topic) stop growing
     /// with every new word (order numbers, names, typos) over years of merges. Keywords come
     /// from the kept counts.
     pub max_terms_per_topic: usize,
+    /// The merge rule (default [`MergeRule::Members`]).
+    pub rule: MergeRule,
+    /// Member rule: neighbours each member looks at (default 5).
+    pub member_neighbors: usize,
+    /// Member rule: a day topic is inside a known topic when its members' neighbours fall there
+    /// at least this fraction as often as if the two were one topic (default 0.5); the same
+    /// threshold says when several day topics are one topic, and when the day topics inside a
+    /// known topic cover it.
+    pub min_member_overlap: f32,
+    /// Member rule: a topic's embedding keeps at least this cosine to its anchor (default 0.9);
+    /// a fold that would move it further is rotated back to this cosine.
+    pub anchor_similarity: f32,
 }
 
 impl Default for MergeParams {
@@ -193,6 +240,10 @@ impl Default for MergeParams {
             retire_after_days: 30,
             history_days: 90,
             max_terms_per_topic: 2_000,
+            rule: MergeRule::Members,
+            member_neighbors: 5,
+            min_member_overlap: 0.5,
+            anchor_similarity: 0.9,
         }
     }
 }
@@ -211,6 +262,15 @@ impl MergeParams {
         }
         if self.max_terms_per_topic == 0 {
             return Err(EngineError::param("max_terms_per_topic", "must be at least 1"));
+        }
+        if self.member_neighbors == 0 {
+            return Err(EngineError::param("member_neighbors", "must be at least 1"));
+        }
+        if !(self.min_member_overlap.is_finite() && self.min_member_overlap > 0.0) {
+            return Err(EngineError::param("min_member_overlap", "must be a number > 0"));
+        }
+        if !(self.anchor_similarity.is_finite() && (-1.0..=1.0).contains(&self.anchor_similarity)) {
+            return Err(EngineError::param("anchor_similarity", "must be a cosine in [-1, 1]"));
         }
         Ok(())
     }

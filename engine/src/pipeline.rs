@@ -22,8 +22,10 @@ use crate::hdbscan::{self, HdbscanParams};
 use crate::knn;
 use crate::label::keyword_label;
 use crate::matrix::Matrix;
+use crate::merge::members::{bottom_k, quantize};
 use crate::model::{
-    DailyCount, LabelSource, Topic, TopicModel, TopicStatus, OUTLIER_TOPIC, SMALL_TALK_TOPIC,
+    DailyCount, LabelSource, Topic, TopicMemory, TopicModel, TopicStatus, OUTLIER_TOPIC,
+    SMALL_TALK_TOPIC,
 };
 use crate::params::{FitParams, MergeParams, NrTopics};
 use crate::reduce;
@@ -436,6 +438,20 @@ fn build_model(
         let norm = embedding.iter().map(|v| v * v).sum::<f64>().sqrt();
         let embedding: Vec<f32> =
             embedding.iter().map(|&v| if norm > 0.0 { (v / norm) as f32 } else { 0.0 }).collect();
+        // What merges remember (issue 24): the birth anchor and a bottom-k sample of the
+        // members' embeddings; none for the outlier topic, which is never matched.
+        let memory = if id == OUTLIER_TOPIC {
+            TopicMemory::default()
+        } else {
+            let rows: Vec<Vec<f32>> =
+                members[c].iter().map(|&d| quantize(input.embeddings.row(d))).collect();
+            TopicMemory {
+                anchor: Some(embedding.clone()),
+                birth_members: bottom_k(rows.iter().map(Vec::as_slice), params.n_members),
+                members: Vec::new(),
+                lineage: Vec::new(),
+            }
+        };
         topics.push(Topic {
             id,
             label: keyword_label(id, &keywords),
@@ -453,6 +469,7 @@ fn build_model(
                 .into_iter()
                 .map(|(date, count)| DailyCount { date, count })
                 .collect(),
+            memory,
         });
     }
     let date_range = match input.dates {

@@ -4,7 +4,11 @@ use chrono::NaiveDate;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::model::{DailyCount, Keyword, LabelSource, Topic, TopicModel, TopicStatus};
+use crate::merge::members::quantize;
+use crate::model::{
+    DailyCount, Keyword, LabelSource, LineageEntry, LineageEvent, Topic, TopicMemory, TopicModel,
+    TopicStatus,
+};
 use crate::params::{FitParams, MergeParams};
 
 pub fn day(n: i64) -> NaiveDate {
@@ -41,6 +45,34 @@ pub fn random_model(seed: u64, n_topics: usize, dim: usize) -> TopicModel {
         let daily_counts: Vec<DailyCount> = (first..first + 3)
             .map(|d| DailyCount { date: day(d), count: rng.random_range(1..9) })
             .collect();
+        // Every kind of memory: none (the outlier topic, and topic 1 as from an old model),
+        // birth members only, birth and later members with a lineage.
+        let mut sample = |n: usize| -> Vec<Vec<f32>> {
+            (0..n)
+                .map(|_| {
+                    quantize(&unit((0..dim).map(|_| rng.random_range(-1.0f32..1.0)).collect()))
+                })
+                .collect()
+        };
+        let memory = match id {
+            -1 | 1 => TopicMemory::default(),
+            _ => TopicMemory {
+                anchor: Some(emb.clone()),
+                birth_members: sample(3),
+                members: sample(id as usize % 3),
+                lineage: (0..id % 4)
+                    .map(|k| LineageEntry {
+                        date: day(first + k),
+                        event: [LineageEvent::Born, LineageEvent::Folded, LineageEvent::Split]
+                            [k as usize],
+                        day_topic: k + 4,
+                        documents: 3 + k as u64,
+                        similarity: 0.5 + 0.1 * k as f32,
+                        vote_share: (k > 0).then_some(0.25 * k as f32),
+                    })
+                    .collect(),
+            },
+        };
         topics.push(Topic {
             id,
             label: format!("label \"{id}\" ✓"),
@@ -54,6 +86,7 @@ pub fn random_model(seed: u64, n_topics: usize, dim: usize) -> TopicModel {
             first_seen: day(first),
             last_seen: day(first + 2),
             status: if id == 3 { TopicStatus::Retired } else { TopicStatus::Active },
+            memory,
             daily_counts,
         });
     }
@@ -116,6 +149,7 @@ pub fn day_model(
             first_seen: date,
             last_seen: date,
             status: TopicStatus::Active,
+            memory: Default::default(),
             daily_counts: vec![DailyCount { date, count: *size }],
         });
     }

@@ -260,6 +260,7 @@ mod tests {
             first_seen: day,
             last_seen: day,
             status: TopicStatus::Active,
+            memory: Default::default(),
             daily_counts: vec![],
         }
     }
@@ -458,6 +459,7 @@ mod clinc150 {
                     first_seen: day,
                     last_seen: day,
                     status: TopicStatus::Active,
+                    memory: Default::default(),
                     daily_counts: vec![],
                 }
             })

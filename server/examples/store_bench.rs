@@ -105,6 +105,7 @@ fn model_after(topics: usize, days: u32, merges: u32) -> TopicModel {
             first_seen: start,
             last_seen: end,
             status: TopicStatus::Active,
+            memory: Default::default(),
             daily_counts,
         }
     };

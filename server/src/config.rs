@@ -37,6 +37,7 @@
 //! bertopic_compat = false              # BERTopic's exact English preprocessing
 //! # extra_patterns = [{ name = "order", pattern = "ORD-\\d+" }]
 //! [merge]                              # topic_engine::MergeParams
+//! rule = "members"                     # members (issue 24) | centroid (BERTopic's cosine rule)
 //! min_similarity = 0.7
 //! retire_after_days = 30
 //! history_days = 90
@@ -693,5 +694,12 @@ mod tests {
         assert!(c.validate().unwrap_err().to_string().contains("max_terms_per_topic"));
         let c = Config::from_toml("[merge]\nretire_after_days = 0\n").unwrap();
         assert!(c.validate().unwrap_err().to_string().contains("retire_after_days"));
+        // The merge rule: the member rule by default, BERTopic's centroid rule on request.
+        assert_eq!(Config::default().merge.rule, topic_engine::MergeRule::Members);
+        let c = Config::from_toml("[merge]\nrule = \"centroid\"\n").unwrap();
+        assert_eq!(c.merge.rule, topic_engine::MergeRule::Centroid);
+        assert!(Config::from_toml("[merge]\nrule = \"bertopic\"\n").is_err());
+        let c = Config::from_toml("[merge]\nmin_member_overlap = 0\n").unwrap();
+        assert!(c.validate().unwrap_err().to_string().contains("min_member_overlap"));
     }
 }

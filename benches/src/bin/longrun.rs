@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! longrun --out result.json [--days 365] [--docs-per-day 1000] [--evergreen 10]
-//!         [--id-share 0.3] [--seed 42] [--max-terms-per-topic N] [--start 2026-01-01]
+//!         [--id-share 0.3] [--seed 42] [--max-terms-per-topic N] [--merge-rule members|centroid]
+//!         [--start 2026-01-01]
 //!         [--device auto|cpu|cuda:N] [--model-out DIR]
 //! ```
 //!
@@ -15,13 +16,14 @@
 //! re-normalised). A share `--id-share` of the documents gets an order number appended (`order
 //! #k3x9q2`, six random letters and digits), as messages in a support inbox do: every such token
 //! is a new vocabulary word. Each day is fitted (default `FitParams`) and merged into the
-//! long-lived model (default `MergeParams`, or `--max-terms-per-topic`).
+//! long-lived model (default `MergeParams`, or `--max-terms-per-topic` / `--merge-rule`).
 //!
 //! result.json: `{"params", "days": [{"day", "n_docs", "active_intents", "day_topics",
 //! "active_topics", "retired_topics" (retired, still kept), "vocabulary", "term_entries" (stored
 //! (topic, term) counts), "max_topic_terms" (largest of one non-outlier topic), "outlier_terms",
-//! "config_bytes", "tensor_bytes", "fit_s", "merge_s"}], "total_s"}`; one line per 30 days on
-//! stderr.
+//! "member_rows" (member embeddings kept, birth and later), "lineage_entries",
+//! "max_topic_lineage", "heap_bytes" (`TopicModel::heap_bytes`), "config_bytes",
+//! "tensor_bytes", "fit_s", "merge_s"}], "total_s"}`; one line per 30 days on stderr.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -60,6 +62,9 @@ struct Cli {
     /// Merge: most term counts kept per topic (default: MergeParams' default).
     #[arg(long)]
     max_terms_per_topic: Option<usize>,
+    /// Merge rule: `members` (the default) or `centroid` (BERTopic's cosine rule).
+    #[arg(long, default_value = "members")]
+    merge_rule: String,
     /// Date of day 1.
     #[arg(long, default_value = "2026-01-01")]
     start: NaiveDate,
@@ -132,6 +137,11 @@ fn run(cli: Cli) -> Result<()> {
     if let Some(n) = cli.max_terms_per_topic {
         merge_params.max_terms_per_topic = n;
     }
+    merge_params.rule = match cli.merge_rule.as_str() {
+        "members" => topic_engine::MergeRule::Members,
+        "centroid" => topic_engine::MergeRule::Centroid,
+        other => anyhow::bail!("--merge-rule {other}: expected members or centroid"),
+    };
     let dim = corpus.embeddings.cols();
 
     let mut base: Option<TopicModel> = None;
@@ -183,6 +193,10 @@ fn run(cli: Cli) -> Result<()> {
             "term_entries": m.topics.iter().map(|t| t.term_counts.len()).sum::<usize>(),
             "max_topic_terms": non_outlier().map(|t| t.term_counts.len()).max(),
             "outlier_terms": m.outlier_topic().map(|t| t.term_counts.len()),
+            "member_rows": m.topics.iter().map(|t| t.memory.all_members().count()).sum::<usize>(),
+            "lineage_entries": m.topics.iter().map(|t| t.memory.lineage.len()).sum::<usize>(),
+            "max_topic_lineage": non_outlier().map(|t| t.memory.lineage.len()).max(),
+            "heap_bytes": m.heap_bytes(),
             "config_bytes": files.config_json.len(),
             "tensor_bytes": files.tensors.len(),
             "fit_s": fit_s,
@@ -202,6 +216,7 @@ fn run(cli: Cli) -> Result<()> {
             "id_share": cli.id_share,
             "seed": cli.seed,
             "max_terms_per_topic": merge_params.max_terms_per_topic,
+            "merge_rule": cli.merge_rule,
             "device": device::name(&dev),
         },
         "days": days,

@@ -89,13 +89,16 @@ pub fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
 
 fn print_outcome(o: &MergeOutcome, params: &MergeParams) {
     println!(
-        "merged (min_similarity {}, retire_after_days {}, history_days {}, max_terms_per_topic \
-         {}): {} day topics matched, {} new, {} retired; next topic id {}",
+        "merged (rule {:?}, min_similarity {}, retire_after_days {}, history_days {}, \
+         max_terms_per_topic {}): {} day topics matched ({} split between two topics), {} new, \
+         {} retired; next topic id {}",
+        params.rule,
         params.min_similarity,
         params.retire_after_days,
         params.history_days,
         params.max_terms_per_topic,
         o.matched.len(),
+        o.split.len(),
         o.new_topic_ids.len(),
         o.retired.len(),
         o.model.next_topic_id
@@ -111,6 +114,7 @@ fn report(o: &MergeOutcome, params: &MergeParams) -> serde_json::Value {
     serde_json::json!({
         "params": params,
         "matched": matched,
+        "split": o.split,
         "new_topic_ids": o.new_topic_ids,
         "retired": o.retired,
         "active_topics": o.model.active_topics().filter(|t| !t.is_outlier()).count(),

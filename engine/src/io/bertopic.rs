@@ -226,6 +226,7 @@ pub fn import_as_of(dir: &Path, day: NaiveDate) -> Result<TopicModel> {
             first_seen: day,
             last_seen: day,
             status: TopicStatus::Active,
+            memory: Default::default(),
             daily_counts: Vec::new(),
         });
     }

@@ -8,7 +8,8 @@
 //! `n_documents`, `date_range`, `vocabulary` (words, indexed by the term ids), `topics` (one entry
 //! per topic, ascending id: `id`, `label`, `label_source`, `label_override` (only when an
 //! operator set one; files without it load with none), `status`, `size`, `first_seen`,
-//! `last_seen`, `keywords` (words only), `samples`).
+//! `last_seen`, `keywords` (words only), `samples`, `anchored` (whether the topic has an anchor
+//! row in `topic_anchors`)).
 //!
 //! `model.safetensors` (little-endian, tensors in safetensors' canonical order, one metadata
 //! entry `format = topicd-model`), with `T` = number of topics in `config.json`:
@@ -23,6 +24,22 @@
 //! | `daily_counts.offsets` | U64   | `[T + 1]`                | as above                                 |
 //! | `daily_counts.day`     | I32   | `[m]`                    | days since 0001-01-01 (chrono, CE)       |
 //! | `daily_counts.count`   | U64   | `[m]`                    | documents that day                       |
+//! | `topic_anchors`        | F32   | `[A, dim]`               | anchors of the `anchored` topics, in order |
+//! | `birth_members.offsets`| U64   | `[T + 1]`                | topic *i* owns rows `o[i]..o[i+1]`       |
+//! | `birth_members`        | F16   | `[B, dim]`               | birth member embeddings ([`TopicMemory`]) |
+//! | `members.offsets`      | U64   | `[T + 1]`                | as above                                 |
+//! | `members`              | F16   | `[M, dim]`               | later member embeddings                  |
+//! | `lineage.offsets`      | U64   | `[T + 1]`                | as for term counts                       |
+//! | `lineage.day`          | I32   | `[L]`                    | date, days since 0001-01-01              |
+//! | `lineage.event`        | U8    | `[L]`                    | 0 born, 1 folded, 2 split                |
+//! | `lineage.day_topic`    | I64   | `[L]`                    | topic id in that day's model             |
+//! | `lineage.documents`    | U64   | `[L]`                    | documents that went into the topic       |
+//! | `lineage.similarity`   | F32   | `[L]`                    | cosine to the topic before the merge     |
+//! | `lineage.vote_share`   | F32   | `[L]`                    | member vote share, NaN when not measured |
+//!
+//! Version 1 (before issue 24) had no `anchored` field and only the first eight tensors; such
+//! files still load, with an empty [`TopicMemory`] for every topic (merge falls back to the
+//! centroid rule for them).
 //!
 //! Loading checks everything before building the model: the format version, every tensor's
 //! dtype and exact shape against the config, offsets (monotone, in range), finite values, and
@@ -41,12 +58,18 @@ use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{EngineError, Result};
-use crate::model::{DailyCount, Keyword, LabelSource, Topic, TopicModel, TopicStatus};
+use crate::model::{
+    DailyCount, Keyword, LabelSource, LineageEntry, LineageEvent, Topic, TopicMemory, TopicModel,
+    TopicStatus,
+};
 use crate::params::{FitParams, MergeParams};
 use crate::text::TextOptions;
 
-/// Version of the file format written by [`to_files`]; [`from_files`] accepts only this one.
-pub const FORMAT_VERSION: u32 = 1;
+/// Version of the file format written by [`to_files`]; [`from_files`] reads it and
+/// [`OLDEST_FORMAT_VERSION`].
+pub const FORMAT_VERSION: u32 = 2;
+/// The oldest version [`from_files`] still reads (1: no anchors, members nor lineage).
+pub const OLDEST_FORMAT_VERSION: u32 = 1;
 /// Name of the JSON part in a model directory.
 pub const CONFIG_FILE: &str = "config.json";
 /// Name of the tensor part in a model directory.
@@ -101,6 +124,9 @@ struct TopicConfig {
     last_seen: NaiveDate,
     keywords: Vec<String>,
     samples: Vec<String>,
+    /// Version 2: the topic has a row in `topic_anchors`.
+    #[serde(default)]
+    anchored: bool,
 }
 
 /// `fit_params` of a model file; one written before issue 21 has no `text` and was fitted
@@ -174,6 +200,7 @@ pub fn to_files(model: &TopicModel) -> Result<ModelFiles> {
             last_seen: t.last_seen,
             keywords: t.keywords.iter().map(|k| k.word.clone()).collect(),
             samples: t.samples.clone(),
+            anchored: t.memory.anchor.is_some(),
         })
         .collect();
     let config = ConfigFile {
@@ -258,6 +285,75 @@ pub fn to_files(model: &TopicModel) -> Result<ModelFiles> {
             u64::to_le_bytes,
         ),
     );
+    let anchors: Vec<f32> =
+        model.topics.iter().filter_map(|t| t.memory.anchor.as_ref()).flatten().copied().collect();
+    add(
+        "topic_anchors",
+        Dtype::F32,
+        vec![anchors.len() / model.dim, model.dim],
+        le_bytes(anchors, f32::to_le_bytes),
+    );
+    let n_birth: usize = model.topics.iter().map(|t| t.memory.birth_members.len()).sum();
+    add(
+        "birth_members.offsets",
+        Dtype::U64,
+        vec![n + 1],
+        offsets(|t| t.memory.birth_members.len()),
+    );
+    add(
+        "birth_members",
+        Dtype::F16,
+        vec![n_birth, model.dim],
+        le_bytes(
+            model.topics.iter().flat_map(|t| t.memory.birth_members.iter().flatten().copied()),
+            |v| half::f16::from_f32(v).to_le_bytes(),
+        ),
+    );
+    let n_members: usize = model.topics.iter().map(|t| t.memory.members.len()).sum();
+    add("members.offsets", Dtype::U64, vec![n + 1], offsets(|t| t.memory.members.len()));
+    add(
+        "members",
+        Dtype::F16,
+        vec![n_members, model.dim],
+        le_bytes(
+            model.topics.iter().flat_map(|t| t.memory.members.iter().flatten().copied()),
+            |v| half::f16::from_f32(v).to_le_bytes(),
+        ),
+    );
+    let lineage = || model.topics.iter().flat_map(|t| t.memory.lineage.iter());
+    let l = lineage().count();
+    add("lineage.offsets", Dtype::U64, vec![n + 1], offsets(|t| t.memory.lineage.len()));
+    add(
+        "lineage.day",
+        Dtype::I32,
+        vec![l],
+        le_bytes(lineage().map(|e| e.date.num_days_from_ce()), i32::to_le_bytes),
+    );
+    add("lineage.event", Dtype::U8, vec![l], lineage().map(|e| event_code(e.event)).collect());
+    add(
+        "lineage.day_topic",
+        Dtype::I64,
+        vec![l],
+        le_bytes(lineage().map(|e| e.day_topic), i64::to_le_bytes),
+    );
+    add(
+        "lineage.documents",
+        Dtype::U64,
+        vec![l],
+        le_bytes(lineage().map(|e| e.documents), u64::to_le_bytes),
+    );
+    add(
+        "lineage.similarity",
+        Dtype::F32,
+        vec![l],
+        le_bytes(lineage().map(|e| e.similarity), f32::to_le_bytes),
+    );
+    add(
+        "lineage.vote_share",
+        Dtype::F32,
+        vec![l],
+        le_bytes(lineage().map(|e| e.vote_share.unwrap_or(f32::NAN)), f32::to_le_bytes),
+    );
     // One metadata entry only: safetensors keeps metadata in a HashMap, whose order would make
     // the header (and so the file) nondeterministic with several keys.
     let metadata = Some(HashMap::from([(METADATA_KEY.to_string(), METADATA_VALUE.to_string())]));
@@ -272,15 +368,22 @@ pub fn to_files(model: &TopicModel) -> Result<ModelFiles> {
 pub fn from_files(config: &[u8], tensors: &[u8]) -> Result<TopicModel> {
     let probe: VersionProbe = serde_json::from_slice(config)
         .map_err(|e| EngineError::model(format!("config.json is not a JSON object: {e}")))?;
-    match probe.format_version {
-        Some(serde_json::Value::Number(v)) if v.as_u64() == Some(u64::from(FORMAT_VERSION)) => {}
+    let version = match probe.format_version {
+        Some(serde_json::Value::Number(v))
+            if v.as_u64().is_some_and(|v| {
+                (u64::from(OLDEST_FORMAT_VERSION)..=u64::from(FORMAT_VERSION)).contains(&v)
+            }) =>
+        {
+            v.as_u64().map_or(FORMAT_VERSION, |v| v as u32)
+        }
         Some(v) => {
             return Err(EngineError::model(format!(
-                "config.json has format_version {v}; this build reads version {FORMAT_VERSION}"
+                "config.json has format_version {v}; this build reads versions \
+                 {OLDEST_FORMAT_VERSION} to {FORMAT_VERSION}"
             )))
         }
         None => return Err(EngineError::model("config.json has no format_version")),
-    }
+    };
     let cfg: ConfigFile = serde_json::from_slice(config)
         .map_err(|e| EngineError::model(format!("config.json: {e}")))?;
     if cfg.dim == 0 || cfg.dim > crate::model::limits::MAX_DIM {
@@ -304,7 +407,11 @@ pub fn from_files(config: &[u8], tensors: &[u8]) -> Result<TopicModel> {
     let dc_off = tensor(&st, "daily_counts.offsets", Dtype::U64, Some(vec![n + 1]))?;
     let dc_day = tensor(&st, "daily_counts.day", Dtype::I32, None)?;
     let dc_count = tensor(&st, "daily_counts.count", Dtype::U64, None)?;
-    let expected_names = 8;
+    if version == 1 && cfg.topics.iter().any(|t| t.anchored) {
+        return Err(EngineError::model("config.json: `anchored` needs format_version 2"));
+    }
+    let memories = if version >= 2 { read_memories(&st, &cfg)? } else { Vec::new() };
+    let expected_names = if version >= 2 { 20 } else { 8 };
     if st.len() != expected_names {
         return Err(EngineError::model(format!(
             "model.safetensors has {} tensors, expected {expected_names}",
@@ -334,6 +441,7 @@ pub fn from_files(config: &[u8], tensors: &[u8]) -> Result<TopicModel> {
 
     let mut topics = Vec::with_capacity(n);
     let mut kw_pos = 0usize;
+    let mut memories = memories.into_iter();
     for (i, t) in cfg.topics.into_iter().enumerate() {
         let keywords: Vec<Keyword> = t
             .keywords
@@ -370,6 +478,7 @@ pub fn from_files(config: &[u8], tensors: &[u8]) -> Result<TopicModel> {
             last_seen: t.last_seen,
             status: t.status,
             daily_counts,
+            memory: memories.next().unwrap_or_default(),
         });
     }
     let model = TopicModel {
@@ -385,6 +494,101 @@ pub fn from_files(config: &[u8], tensors: &[u8]) -> Result<TopicModel> {
     };
     model.validate()?;
     Ok(model)
+}
+
+fn event_code(e: LineageEvent) -> u8 {
+    match e {
+        LineageEvent::Born => 0,
+        LineageEvent::Folded => 1,
+        LineageEvent::Split => 2,
+    }
+}
+
+/// The version-2 tensors (anchors, members, lineage), one [`TopicMemory`] per topic of `cfg`.
+fn read_memories(st: &SafeTensors<'_>, cfg: &ConfigFile) -> Result<Vec<TopicMemory>> {
+    let n = cfg.topics.len();
+    let dim = cfg.dim;
+    let n_anchored = cfg.topics.iter().filter(|t| t.anchored).count();
+    let anchors = tensor(st, "topic_anchors", Dtype::F32, Some(vec![n_anchored, dim]))?;
+    let anchors: Vec<f32> = decode(anchors.data(), f32::from_le_bytes);
+    let (b_off, birth) = member_rows(st, "birth_members", n, dim)?;
+    let (m_off, members) = member_rows(st, "members", n, dim)?;
+    if anchors.iter().chain(&birth).chain(&members).any(|v| !v.is_finite()) {
+        return Err(EngineError::model("anchors or members contain NaN or infinity"));
+    }
+    let l_off = tensor(st, "lineage.offsets", Dtype::U64, Some(vec![n + 1]))?;
+    let l_off = offsets(decode(l_off.data(), u64::from_le_bytes), "lineage")?;
+    let l = l_off.last().copied().unwrap_or(0);
+    let day = tensor(st, "lineage.day", Dtype::I32, Some(vec![l]))?;
+    let day: Vec<i32> = decode(day.data(), i32::from_le_bytes);
+    let event = tensor(st, "lineage.event", Dtype::U8, Some(vec![l]))?;
+    let event: Vec<u8> = event.data().to_vec();
+    let day_topic = tensor(st, "lineage.day_topic", Dtype::I64, Some(vec![l]))?;
+    let day_topic: Vec<i64> = decode(day_topic.data(), i64::from_le_bytes);
+    let documents = tensor(st, "lineage.documents", Dtype::U64, Some(vec![l]))?;
+    let documents: Vec<u64> = decode(documents.data(), u64::from_le_bytes);
+    let similarity = tensor(st, "lineage.similarity", Dtype::F32, Some(vec![l]))?;
+    let similarity: Vec<f32> = decode(similarity.data(), f32::from_le_bytes);
+    let vote_share = tensor(st, "lineage.vote_share", Dtype::F32, Some(vec![l]))?;
+    let vote_share: Vec<f32> = decode(vote_share.data(), f32::from_le_bytes);
+
+    let mut out = Vec::with_capacity(n);
+    let mut anchor_rows = anchors.chunks_exact(dim);
+    for (i, t) in cfg.topics.iter().enumerate() {
+        let anchor = if t.anchored { anchor_rows.next().map(<[f32]>::to_vec) } else { None };
+        let rows = |o: &[usize], data: &[f32]| -> Vec<Vec<f32>> {
+            (o[i]..o[i + 1]).map(|r| data[r * dim..(r + 1) * dim].to_vec()).collect()
+        };
+        let birth_members = rows(&b_off, &birth);
+        let members = rows(&m_off, &members);
+        let lineage = (l_off[i]..l_off[i + 1])
+            .map(|j| {
+                let date = NaiveDate::from_num_days_from_ce_opt(day[j]).ok_or_else(|| {
+                    EngineError::model(format!(
+                        "topic {}: lineage day number {} is not a date",
+                        t.id, day[j]
+                    ))
+                })?;
+                let event = match event[j] {
+                    0 => LineageEvent::Born,
+                    1 => LineageEvent::Folded,
+                    2 => LineageEvent::Split,
+                    e => {
+                        return Err(EngineError::model(format!(
+                            "topic {}: unknown lineage event {e}",
+                            t.id
+                        )))
+                    }
+                };
+                let share = vote_share[j];
+                Ok(LineageEntry {
+                    date,
+                    event,
+                    day_topic: day_topic[j],
+                    documents: documents[j],
+                    similarity: similarity[j],
+                    vote_share: (!share.is_nan()).then_some(share),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        out.push(TopicMemory { anchor, birth_members, members, lineage });
+    }
+    Ok(out)
+}
+
+/// `NAME.offsets` (`[n + 1]`, rows per topic) and `NAME` (`F16 [rows, dim]`, as `f32`).
+fn member_rows(
+    st: &SafeTensors<'_>,
+    name: &str,
+    n: usize,
+    dim: usize,
+) -> Result<(Vec<usize>, Vec<f32>)> {
+    let off = tensor(st, &format!("{name}.offsets"), Dtype::U64, Some(vec![n + 1]))?;
+    let off = offsets(decode(off.data(), u64::from_le_bytes), name)?;
+    let rows = off.last().copied().unwrap_or(0);
+    let data = tensor(st, name, Dtype::F16, Some(vec![rows, dim]))?;
+    let data = decode(data.data(), |b: [u8; 2]| half::f16::from_le_bytes(b).to_f32());
+    Ok((off, data))
 }
 
 fn st_metadata_ok(bytes: &[u8]) -> bool {

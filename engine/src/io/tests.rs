@@ -58,8 +58,13 @@ fn expect_err(config: &[u8], tensors: &[u8], needle: &str) {
 fn bad_version_is_rejected() {
     let (_, f) = files();
     let mut v = config_value(&f);
-    v["format_version"] = 2.into();
-    expect_err(&serde_json::to_vec(&v).unwrap(), &f.tensors, "format_version 2");
+    v["format_version"] = 3.into();
+    expect_err(&serde_json::to_vec(&v).unwrap(), &f.tensors, "format_version 3");
+    v["format_version"] = 0.into();
+    expect_err(&serde_json::to_vec(&v).unwrap(), &f.tensors, "format_version 0");
+    // A version-1 config with version-2 tensors is neither.
+    v["format_version"] = 1.into();
+    expect_err(&serde_json::to_vec(&v).unwrap(), &f.tensors, "anchored");
     v.as_object_mut().unwrap().remove("format_version");
     expect_err(&serde_json::to_vec(&v).unwrap(), &f.tensors, "no format_version");
     expect_err(b"[1,2]", &f.tensors, "not a JSON object");
@@ -225,4 +230,44 @@ fn model_files_without_text_options_keep_the_legacy_text_handling() {
     assert_eq!(back.fit_params.text, TextOptions::legacy());
     assert!(back.fit_params.text.bertopic_compat);
     assert!(!back.fit_params.text.small_talk && !back.fit_params.text.mask);
+}
+
+fn fixture_v1() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/topicd_v1")
+}
+
+#[test]
+fn a_model_saved_before_issue_24_loads_with_an_empty_memory() {
+    let m = load(&fixture_v1()).unwrap();
+    assert_eq!(m.topics.len(), 3);
+    assert_eq!(m.topics[2].label, "Timer · set · minutes");
+    assert!(m.topics.iter().all(|t| t.memory == crate::model::TopicMemory::default()));
+    // Parameters the file predates take their defaults.
+    assert_eq!(m.fit_params.n_members, FitParams::default().n_members);
+    assert_eq!(m.merge_params.rule, crate::params::MergeRule::Members);
+    // Saved again, it is a version-2 file that reads back the same.
+    let f = to_files(&m).unwrap();
+    assert_eq!(config_value(&f)["format_version"], FORMAT_VERSION);
+    assert_eq!(from_files(&f.config_json, &f.tensors).unwrap(), m);
+}
+
+#[test]
+fn memory_round_trips_and_bad_memory_is_rejected() {
+    let (m, f) = files();
+    assert!(m.topics.iter().any(|t| !t.memory.members.is_empty() && t.memory.lineage.len() > 1));
+    let v = config_value(&f);
+    assert_eq!(v["topics"][0]["anchored"], false);
+    assert_eq!(v["topics"][1]["anchored"], true);
+    // An anchored flag without an anchor row.
+    let mut bad = v.clone();
+    bad["topics"][0]["anchored"] = true.into();
+    expect_err(&serde_json::to_vec(&bad).unwrap(), &f.tensors, "topic_anchors");
+    // An unknown lineage event code.
+    let (header, meta) = SafeTensors::read_metadata(&f.tensors).unwrap();
+    let (start, end) = meta.info("lineage.event").unwrap().data_offsets;
+    let events = &f.tensors[8 + header + start..8 + header + end];
+    let at = 8 + header + start + events.iter().position(|&e| e == 2).unwrap();
+    let mut t = f.tensors.clone();
+    t[at] = 7;
+    expect_err(&f.config_json, &t, "lineage event 7");
 }

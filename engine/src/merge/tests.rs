@@ -1,6 +1,12 @@
 use super::*;
 use crate::io;
-use crate::testutil::{day, day_model, random_model, TopicSpec};
+use crate::merge::members::quantize;
+use crate::model::TopicMemory;
+use crate::params::MergeRule;
+use crate::testutil::{day, day_model, random_model, unit, TopicSpec};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, StandardNormal};
 
 fn e(i: usize) -> Vec<f32> {
     let mut v = vec![0.05f32; 6];
@@ -28,7 +34,18 @@ fn p() -> MergeParams {
 fn first_day_becomes_the_base_unchanged() {
     let d = day_with(0, &[0, 1, 2]);
     let out = merge(None, &d, &p()).unwrap();
-    assert_eq!(out.model.topics, d.topics);
+    let forget = |ts: &[Topic]| -> Vec<Topic> {
+        ts.iter().cloned().map(|t| Topic { memory: TopicMemory::default(), ..t }).collect()
+    };
+    assert_eq!(forget(&out.model.topics), forget(&d.topics));
+    // Every topic is born: anchored at its embedding, one lineage entry.
+    for t in out.model.active_topics() {
+        assert_eq!(t.memory.anchor.as_ref(), Some(&t.embedding));
+        assert_eq!(t.memory.lineage.len(), 1);
+        assert_eq!(t.memory.lineage[0].event, LineageEvent::Born);
+        assert_eq!((t.memory.lineage[0].date, t.memory.lineage[0].day_topic), (day(0), t.id));
+    }
+    assert_eq!(out.model.outlier_topic().unwrap().memory, TopicMemory::default());
     assert_eq!(out.new_topic_ids, vec![0, 1, 2]);
     assert!(out.matched.is_empty() && out.retired.is_empty());
     assert_eq!(out.model.next_topic_id, 3);
@@ -364,4 +381,270 @@ fn label_override_rules() {
     assert!(m.validate().unwrap_err().to_string().contains("label override"));
     m.topics[1].label_override = Some(String::new());
     assert!(m.validate().is_err());
+}
+
+// ---- The member rule (issue 24) on hand-built topics ----
+
+/// `n` unit vectors around the unit vector `center`, each at cosine `cos` to it in a random
+/// direction (what a topic's documents look like: intents in all-MiniLM-L6-v2 have member to
+/// centroid cosines of about 0.6-0.8), rounded as member samples are.
+fn cloud(center: &[f32], n: usize, cos: f32, seed: u64) -> Vec<Vec<f32>> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    (0..n)
+        .map(|_| {
+            let g: Vec<f32> = (0..center.len()).map(|_| StandardNormal.sample(&mut rng)).collect();
+            let along: f32 = g.iter().zip(center).map(|(a, b)| a * b).sum();
+            let u = unit(g.iter().zip(center).map(|(a, b)| a - along * b).collect());
+            let sin = (1.0 - cos * cos).sqrt();
+            quantize(&unit(center.iter().zip(&u).map(|(c, v)| cos * c + sin * v).collect()))
+        })
+        .collect()
+}
+
+fn axis(dim: usize, i: usize) -> Vec<f32> {
+    let mut v = vec![0.0; dim];
+    v[i] = 1.0;
+    v
+}
+
+/// `a·cos(θ) + b·sin(θ)` for unit, orthogonal `a` and `b`.
+fn towards(a: &[f32], b: &[f32], theta: f32) -> Vec<f32> {
+    unit(a.iter().zip(b).map(|(x, y)| x * theta.cos() + y * theta.sin()).collect())
+}
+
+/// A day model whose topic `i` has `members[i]` as members (the topic embedding is their mean,
+/// as a fit makes it) and `size` documents.
+fn day_of(n: i64, members: Vec<Vec<Vec<f32>>>, size: u64) -> TopicModel {
+    let specs: Vec<TopicSpec<'_>> = members
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let dim = m[0].len();
+            let mean: Vec<f32> = (0..dim).map(|j| m.iter().map(|r| r[j]).sum::<f32>()).collect();
+            let w: &'static str = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot"][i % 6];
+            (mean, vec![(w, 10), ("common", 5)], size)
+        })
+        .collect();
+    let mut d = day_model(day(n), &specs, None);
+    for (t, m) in d.topics.iter_mut().zip(members) {
+        t.memory = TopicMemory {
+            anchor: Some(t.embedding.clone()),
+            birth_members: m,
+            ..TopicMemory::default()
+        };
+    }
+    d
+}
+
+fn ids_of(out: &MergeOutcome) -> Vec<(i64, i64)> {
+    out.matched.iter().map(|m| (m.0, m.1)).collect()
+}
+
+#[test]
+fn a_neighbour_intent_at_cosine_0_8_is_not_absorbed() {
+    let dim = 32;
+    let (a, b) = (axis(dim, 0), towards(&axis(dim, 0), &axis(dim, 1), 0.8f32.acos()));
+    let base = merge(None, &day_of(0, vec![cloud(&a, 16, 0.8, 1)], 40), &p()).unwrap().model;
+    // Today: the known intent again, and a new intent whose centroid is at cosine 0.8 to it.
+    let today = day_of(1, vec![cloud(&a, 16, 0.8, 2), cloud(&b, 16, 0.8, 3)], 40);
+    let cos = today.topics[1].embedding.iter().zip(&base.topics[0].embedding);
+    let cos: f32 = cos.map(|(x, y)| x * y).sum();
+    assert!((0.75..0.85).contains(&cos), "the neighbour is at cosine {cos}");
+    let out = merge(Some(&base), &today, &p()).unwrap();
+    assert_eq!(ids_of(&out), vec![(0, 0)]);
+    assert_eq!(out.new_topic_ids, vec![1]);
+    assert_eq!(out.model.topic(0).unwrap().size, 80);
+    assert_eq!(out.model.topic(1).unwrap().size, 40);
+    // BERTopic's rule (cosine ≥ 0.7) absorbs it: topic 0 now means both intents.
+    let centroid = MergeParams { rule: MergeRule::Centroid, ..p() };
+    let out = merge(Some(&base), &today, &centroid).unwrap();
+    assert_eq!(ids_of(&out), vec![(0, 0), (1, 0)]);
+    assert!(out.new_topic_ids.is_empty());
+}
+
+#[test]
+fn a_topic_whose_wording_drifts_keeps_its_id() {
+    let dim = 32;
+    let (a, b, other) = (axis(dim, 0), axis(dim, 1), axis(dim, 5));
+    // Day n's documents about topic 0 lean 2.5 degrees a day further from where it started
+    // (35 degrees after 14 days: cosine 0.82 to the first day); topic 1 stays put.
+    let day_n = |n: i64| {
+        let center = towards(&a, &b, (2.5 * n as f32).to_radians());
+        day_of(
+            n,
+            vec![cloud(&center, 16, 0.75, 10 + n as u64), cloud(&other, 16, 0.75, 50 + n as u64)],
+            30,
+        )
+    };
+    let mut model = merge(None, &day_n(0), &p()).unwrap().model;
+    for n in 1..=14 {
+        let out = merge(Some(&model), &day_n(n), &p()).unwrap();
+        assert_eq!(ids_of(&out), vec![(0, 0), (1, 1)], "day {n}");
+        assert!(out.new_topic_ids.is_empty(), "day {n}");
+        model = out.model;
+    }
+    let t0 = model.topic(0).unwrap();
+    assert_eq!(t0.size, 15 * 30);
+    // Its embedding followed the documents, but no further than 0.9 from its anchor.
+    let anchor = t0.memory.anchor.as_ref().unwrap();
+    let to_anchor: f32 = t0.embedding.iter().zip(anchor).map(|(x, y)| x * y).sum();
+    let now = towards(&a, &b, 35f32.to_radians());
+    let to_now: f32 = t0.embedding.iter().zip(&now).map(|(x, y)| x * y).sum();
+    assert!((0.9 - 1e-4..0.97).contains(&to_anchor), "cosine to the anchor {to_anchor}");
+    assert!(to_now > 0.9, "cosine to today's documents {to_now}");
+    // The lineage tells the story: born on day 0, one fold a day since.
+    let lineage = &t0.memory.lineage;
+    assert_eq!(lineage.len(), 15);
+    assert_eq!((lineage[0].event, lineage[0].date), (LineageEvent::Born, day(0)));
+    for (n, e) in lineage.iter().enumerate().skip(1) {
+        assert_eq!(
+            (e.event, e.date, e.day_topic, e.documents),
+            (LineageEvent::Folded, day(n as i64), 0, 30)
+        );
+        assert!(e.vote_share.is_some_and(|v| v > 0.0) && e.similarity > 0.9);
+    }
+    // Its samples are bounded: the first day's 16 members (a day topic's whole sample) and
+    // `n_members` (32) of the later ones.
+    assert_eq!((t0.memory.birth_members.len(), t0.memory.members.len()), (16, 32));
+}
+
+#[test]
+fn a_day_topic_that_straddles_two_known_topics_is_split_between_them() {
+    let dim = 32;
+    let (a, b) = (axis(dim, 0), towards(&axis(dim, 0), &axis(dim, 1), 0.75f32.acos()));
+    let base =
+        merge(None, &day_of(0, vec![cloud(&a, 16, 0.85, 1), cloud(&b, 16, 0.85, 2)], 40), &p())
+            .unwrap()
+            .model;
+    // Today's clustering lumped both intents into one topic, half and half.
+    let mut both = cloud(&a, 8, 0.85, 3);
+    both.extend(cloud(&b, 8, 0.85, 4));
+    let out = merge(Some(&base), &day_of(1, vec![both], 41), &p()).unwrap();
+    assert_eq!(out.split, vec![0]);
+    assert_eq!(ids_of(&out), vec![(0, 0), (0, 1)]);
+    assert!(out.new_topic_ids.is_empty());
+    let (t0, t1) = (out.model.topic(0).unwrap(), out.model.topic(1).unwrap());
+    // 41 documents divided 8:8 (rounded), term and daily counts alike.
+    assert_eq!((t0.size, t1.size), (40 + 21, 40 + 20));
+    assert_eq!(t0.daily_counts[1].count + t1.daily_counts[1].count, 41);
+    for t in [t0, t1] {
+        let e = t.memory.lineage.last().unwrap();
+        assert_eq!((e.event, e.day_topic), (LineageEvent::Split, 0));
+        // Each keeps meaning what it meant.
+        let c: f32 =
+            t.embedding.iter().zip(t.memory.anchor.as_ref().unwrap()).map(|(x, y)| x * y).sum();
+        assert!(c > 0.99, "topic {} moved to cosine {c} from its anchor", t.id);
+    }
+    // BERTopic's rule absorbs the whole day topic into one of them.
+    let centroid = MergeParams { rule: MergeRule::Centroid, ..p() };
+    let out = merge(Some(&base), &day_of(1, vec![both_again()], 41), &centroid).unwrap();
+    assert_eq!(out.matched.len(), 1);
+    assert!(out.split.is_empty());
+
+    fn both_again() -> Vec<Vec<f32>> {
+        let dim = 32;
+        let (a, b) = (axis(dim, 0), towards(&axis(dim, 0), &axis(dim, 1), 0.75f32.acos()));
+        let mut both = cloud(&a, 8, 0.85, 3);
+        both.extend(cloud(&b, 8, 0.85, 4));
+        both
+    }
+}
+
+#[test]
+fn the_minority_part_of_a_mixed_topic_gets_its_own_id() {
+    let dim = 32;
+    let (a, b) = (axis(dim, 0), towards(&axis(dim, 0), &axis(dim, 1), 0.8f32.acos()));
+    // Day 0's clustering put two intents in one topic, 10 of its 16 members about `a`.
+    let mut mixed = cloud(&a, 10, 0.85, 1);
+    mixed.extend(cloud(&b, 6, 0.85, 2));
+    let base = merge(None, &day_of(0, vec![mixed], 50), &p()).unwrap().model;
+    // Today they come apart: `a` continues topic 0, `b` is a topic of its own.
+    let out = merge(
+        Some(&base),
+        &day_of(1, vec![cloud(&a, 16, 0.85, 3), cloud(&b, 16, 0.85, 4)], 30),
+        &p(),
+    )
+    .unwrap();
+    assert_eq!(ids_of(&out), vec![(0, 0)]);
+    assert_eq!(out.new_topic_ids, vec![1]);
+    // Also on a day when only the minority shows up.
+    let out = merge(Some(&base), &day_of(1, vec![cloud(&b, 16, 0.85, 4)], 30), &p()).unwrap();
+    assert!(out.matched.is_empty());
+    assert_eq!(out.new_topic_ids, vec![1]);
+}
+
+fn fixture_v1() -> TopicModel {
+    io::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/topicd_v1"))
+        .unwrap()
+}
+
+#[test]
+fn a_model_saved_before_issue_24_still_merges() {
+    let old = fixture_v1();
+    assert!(old
+        .topics
+        .iter()
+        .all(|t| t.memory.anchor.is_none() && t.memory.birth_members.is_empty()));
+    // Tomorrow's fit of the same three intents: members around each old topic.
+    let next = |n: u64| old.date_range.unwrap().1 + chrono::Days::new(n);
+    let mut today = old.clone();
+    today.date_range = Some((next(1), next(1)));
+    for (i, t) in today.topics.iter_mut().enumerate() {
+        t.memory = TopicMemory {
+            anchor: Some(t.embedding.clone()),
+            birth_members: cloud(&t.embedding, 16, 0.8, i as u64),
+            ..TopicMemory::default()
+        };
+        t.first_seen = next(1);
+        t.last_seen = next(1);
+        t.daily_counts = vec![DailyCount { date: next(1), count: t.size }];
+    }
+    // No members on the base side: the centroid rule decides, and the old topics are anchored
+    // and start remembering.
+    let out = merge(Some(&old), &today, &p()).unwrap();
+    assert_eq!(ids_of(&out), vec![(0, 0), (1, 1), (2, 2)]);
+    assert!(out.new_topic_ids.is_empty());
+    for t in out.model.active_topics() {
+        let before = old.topic(t.id).unwrap();
+        assert_eq!(t.memory.anchor.as_ref(), Some(&before.embedding));
+        assert_eq!(t.memory.members.len(), 16);
+        assert!(t.memory.birth_members.is_empty());
+        assert_eq!(t.memory.lineage.len(), 1);
+        assert_eq!(t.memory.lineage[0].vote_share, None);
+    }
+    // The next night the member rule has something to vote with.
+    let mut tomorrow = today.clone();
+    tomorrow.date_range = Some((next(2), next(2)));
+    for (i, t) in tomorrow.topics.iter_mut().enumerate() {
+        t.memory.birth_members = cloud(&t.embedding, 16, 0.8, 10 + i as u64);
+        t.first_seen = next(2);
+        t.last_seen = next(2);
+        t.daily_counts = vec![DailyCount { date: next(2), count: t.size }];
+    }
+    let out = merge(Some(&out.model), &tomorrow, &p()).unwrap();
+    assert_eq!(ids_of(&out), vec![(0, 0), (1, 1), (2, 2)]);
+    assert!(out.model.active_topics().all(|t| t.memory.lineage[1].vote_share.is_some()));
+    let files = io::to_files(&out.model).unwrap();
+    assert_eq!(io::from_files(&files.config_json, &files.tensors).unwrap(), out.model);
+}
+
+#[test]
+fn lineage_and_samples_stay_bounded() {
+    let dim = 16;
+    let params = MergeParams { history_days: 10, ..p() };
+    let center = axis(dim, 0);
+    let night = |n: i64| day_of(n, vec![cloud(&center, 16, 0.8, n as u64)], 10);
+    let mut model = merge(None, &night(0), &params).unwrap().model;
+    for n in 1..=40 {
+        model = merge(Some(&model), &night(n), &params).unwrap().model;
+    }
+    let t = model.topic(0).unwrap();
+    // Born on day 0 (kept), then only the folds of the last 10 days.
+    assert_eq!(t.memory.lineage.len(), 11);
+    assert_eq!(t.memory.lineage[0].event, LineageEvent::Born);
+    assert_eq!(t.memory.lineage[1].date, day(31));
+    assert_eq!((t.memory.birth_members.len(), t.memory.members.len()), (16, 32));
+    // Half of the later members are from the last night, the rest from earlier nights.
+    let last: Vec<Vec<f32>> = cloud(&center, 16, 0.8, 40);
+    assert_eq!(t.memory.members.iter().filter(|m| last.contains(m)).count(), 16);
 }

@@ -252,6 +252,7 @@ pub fn toy_model(day: chrono::NaiveDate, bump: u64) -> topic_engine::TopicModel 
                 first_seen: day,
                 last_seen: day,
                 status: TopicStatus::Active,
+                memory: Default::default(),
                 daily_counts: vec![DailyCount { date: day, count: size }],
             }
         })
