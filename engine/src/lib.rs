@@ -66,6 +66,7 @@ pub mod params;
 mod pipeline;
 mod reduce;
 mod representative;
+mod sample;
 mod simd;
 #[cfg(test)]
 pub(crate) mod testutil;
@@ -75,7 +76,7 @@ mod umap;
 mod vectorize;
 
 pub use builder::TopicModelBuilder;
-pub use cancel::Cancel;
+pub use cancel::{Cancel, Progress, Stage};
 pub use device::Device;
 pub use error::{BackendError, EngineError, Result};
 pub use io::{load, save};
@@ -86,7 +87,7 @@ pub use model::{
     OUTLIER_TOPIC, SMALL_TALK_LABEL, SMALL_TALK_TOPIC,
 };
 pub use params::{FitParams, KnnMethod, MergeParams, MergeRule, NrTopics, TransformParams};
-pub use pipeline::{fit, fit_cancellable, FitInput, FitResult, StageTimings};
+pub use pipeline::{fit, fit_cancellable, FitInput, FitResult, Sampled, StageTimings};
 pub use transform::{transform, transform_one, TopicIndex};
 
 /// The pipeline's stages, for benches, parity tests and examples. Not a stable API: anything

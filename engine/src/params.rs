@@ -117,6 +117,13 @@ pub struct FitParams {
     /// loads with [`TextOptions::legacy`], the behaviour it was fitted with.
     /// With [`TextOptions::bertopic_compat`], `english_stop_words` applies as before.
     pub text: TextOptions,
+    /// Largest number of documents fitted at once (default `None`: all of them). A larger input
+    /// is fitted on a seeded sample of this many, stratified by day, and the other documents
+    /// are assigned by [`crate::transform`] (BERTopic's advice for large corpora); topic sizes
+    /// and daily counts then cover every document, keywords and samples the fitted ones
+    /// ([`crate::FitResult::sampled`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_fit_documents: Option<usize>,
 }
 
 impl Default for FitParams {
@@ -139,6 +146,7 @@ impl Default for FitParams {
             english_stop_words: true,
             seed: 42,
             text: TextOptions::default(),
+            max_fit_documents: None,
         }
     }
 }
@@ -146,6 +154,14 @@ impl Default for FitParams {
 impl FitParams {
     /// Rejects parameters that can never work.
     pub fn check(&self) -> Result<()> {
+        if let Some(max) = self.max_fit_documents {
+            if max < self.min_topic_size.max(2) {
+                return Err(EngineError::param(
+                    "max_fit_documents",
+                    format!("must be at least min_topic_size ({})", self.min_topic_size.max(2)),
+                ));
+            }
+        }
         if self.n_neighbors < 2 {
             return Err(EngineError::param("n_neighbors", "must be at least 2"));
         }

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 
-use crate::cancel::Cancel;
+use crate::cancel::{Cancel, Stage};
 use crate::ctfidf::TopicTerms;
 use crate::device::{self, Device};
 use crate::error::{EngineError, Result};
@@ -27,7 +27,7 @@ use crate::model::{
     DailyCount, LabelSource, Topic, TopicMemory, TopicModel, TopicStatus, OUTLIER_TOPIC,
     SMALL_TALK_TOPIC,
 };
-use crate::params::{FitParams, MergeParams, NrTopics};
+use crate::params::{FitParams, MergeParams, NrTopics, TransformParams};
 use crate::reduce;
 use crate::representative::representative_docs;
 use crate::text::TextAnalyzer;
@@ -107,6 +107,18 @@ pub struct FitResult {
     pub small_talk: u64,
     /// Wall time per stage.
     pub timings: StageTimings,
+    /// `Some` when the input was larger than [`FitParams::max_fit_documents`]: how many
+    /// documents were fitted and how many assigned by transform.
+    pub sampled: Option<Sampled>,
+}
+
+/// How a fit larger than [`FitParams::max_fit_documents`] was done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sampled {
+    /// Documents in the seeded, day-stratified sample that was fitted.
+    pub fitted: u64,
+    /// The other documents, assigned to the fitted topics by transform.
+    pub assigned: u64,
 }
 
 /// Rejects input that can never give a model, with a message naming the problem.
@@ -178,6 +190,9 @@ pub fn fit_cancellable(
     cancel.check()?;
     validate(input, params)?;
     let started = Instant::now();
+    if let Some(max) = params.max_fit_documents.filter(|&m| input.texts.len() > m) {
+        return fit_sampled(input, params, max, device, cancel, started);
+    }
     if !params.text.small_talk {
         return fit_topics(input, params, device, cancel, started);
     }
@@ -226,6 +241,111 @@ pub fn fit_cancellable(
         probabilities,
         small_talk: n_small as u64,
         timings,
+        sampled: None,
+    })
+}
+
+/// [`fit_cancellable`] on a seeded, day-stratified sample of `max` documents, the rest assigned
+/// by transform (small talk among them to [`SMALL_TALK_TOPIC`] when that is on); sizes and daily
+/// counts of the model then cover every document.
+fn fit_sampled(
+    input: &FitInput<'_>,
+    params: &FitParams,
+    max: usize,
+    device: Device,
+    cancel: &Cancel,
+    started: Instant,
+) -> Result<FitResult> {
+    let n = input.texts.len();
+    let picked = crate::sample::stratified_sample(input.dates, n, max, params.seed);
+    tracing::info!(
+        documents = n,
+        fitted = picked.len(),
+        "input larger than max_fit_documents: fitting a sample"
+    );
+    let texts: Vec<String> = picked.iter().map(|&i| input.texts[i].clone()).collect();
+    let embeddings = input.embeddings.select_rows(&picked);
+    let dates: Option<Vec<NaiveDate>> =
+        input.dates.map(|ds| picked.iter().map(|&i| ds[i]).collect());
+    let sub =
+        FitInput { texts: &texts, embeddings: &embeddings, dates: dates.as_deref(), ..*input };
+    let whole = FitParams { max_fit_documents: None, ..params.clone() };
+    let inner = fit_cancellable(&sub, &whole, device, cancel)?;
+    drop((texts, embeddings, dates));
+
+    let mut assignments = vec![OUTLIER_TOPIC; n];
+    let mut scores = vec![0.0; n];
+    let mut probabilities = vec![0.0; n];
+    let mut in_sample = vec![false; n];
+    for (j, &i) in picked.iter().enumerate() {
+        in_sample[i] = true;
+        assignments[i] = inner.assignments[j];
+        scores[i] = inner.scores[j];
+        probabilities[i] = inner.probabilities[j];
+    }
+    let analyzer =
+        if params.text.small_talk { Some(TextAnalyzer::new(&params.text)?) } else { None };
+    let rest: Vec<usize> = (0..n).filter(|&i| !in_sample[i]).collect();
+    let mut small_talk = inner.small_talk;
+    let mut model = inner.model;
+    let index = TopicIndex::new(&model);
+    let transform_params = TransformParams::default();
+    let mut added: BTreeMap<i64, BTreeMap<NaiveDate, u64>> = BTreeMap::new();
+    const BATCH: usize = 8192;
+    for (b, chunk) in rest.chunks(BATCH).enumerate() {
+        cancel.step(Stage::Assign, (b * BATCH) as u64, rest.len() as u64)?;
+        let topical: Vec<usize> = chunk
+            .iter()
+            .copied()
+            .filter(|&i| {
+                let small = analyzer.as_ref().is_some_and(|a| a.is_small_talk(&input.texts[i]));
+                if small {
+                    assignments[i] = SMALL_TALK_TOPIC;
+                }
+                !small
+            })
+            .collect();
+        small_talk += (chunk.len() - topical.len()) as u64;
+        let rows = input.embeddings.select_rows(&topical);
+        for (&i, a) in topical.iter().zip(index.assign_batch(&rows, &transform_params)?) {
+            assignments[i] = a.topic_id;
+            scores[i] = a.score;
+            let date = input.dates.map_or(input.day, |d| d[i]);
+            *added.entry(a.topic_id).or_default().entry(date).or_default() += 1;
+        }
+    }
+    for t in &mut model.topics {
+        let Some(days) = added.remove(&t.id) else { continue };
+        for (date, count) in days {
+            t.size += count;
+            match t.daily_counts.binary_search_by_key(&date, |d| d.date) {
+                Ok(k) => t.daily_counts[k].count += count,
+                Err(k) => t.daily_counts.insert(k, DailyCount { date, count }),
+            }
+            t.first_seen = t.first_seen.min(date);
+            t.last_seen = t.last_seen.max(date);
+        }
+    }
+    if let Some(outliers) = added.remove(&OUTLIER_TOPIC) {
+        tracing::debug!(
+            outliers = outliers.values().sum::<u64>(),
+            "assigned outliers with no outlier topic in the sample's model"
+        );
+    }
+    model.n_documents = (n as u64).saturating_sub(small_talk);
+    if let Some(ds) = input.dates {
+        model.date_range = ds.iter().min().copied().zip(ds.iter().max().copied());
+    }
+    let mut timings = inner.timings;
+    timings.total = started.elapsed();
+    Ok(FitResult {
+        model,
+        assignments,
+        scores,
+        probabilities,
+        small_talk,
+        timings,
+        sampled: Some(Sampled { fitted: picked.len() as u64, assigned: rest.len() as u64 }),
     })
 }
 
@@ -252,6 +372,7 @@ fn fit_topics(
     // umap-learn truncates n_neighbors to n − 1 on tiny inputs (self included in the k).
     let k = if n <= params.n_neighbors { n - 1 } else { params.n_neighbors };
     let layout = if k >= 2 {
+        cancel.report(Stage::Neighbors, 0, 0);
         let graph = timed(
             &mut timings.knn,
             tracing::info_span!("knn", n, k, method = ?params.knn),
@@ -267,7 +388,7 @@ fn fit_topics(
                 )
             },
         )?;
-        cancel.check()?;
+        cancel.step(Stage::Reduce, 0, 0)?;
         let mut layout = timed(
             &mut timings.umap,
             tracing::info_span!("umap", n, n_components = params.n_components),
@@ -292,7 +413,7 @@ fn fit_topics(
         input.embeddings.clone()
     };
 
-    cancel.check()?;
+    cancel.step(Stage::Cluster, 0, 0)?;
     let clustering = timed(
         &mut timings.hdbscan,
         tracing::info_span!("hdbscan", n, min_cluster_size = params.min_topic_size),
@@ -311,7 +432,7 @@ fn fit_topics(
     let raw_topics = clustering.n_clusters();
     let probabilities = clustering.probabilities;
 
-    cancel.check()?;
+    cancel.step(Stage::Topics, 0, 0)?;
     let labels = if params.nr_topics == NrTopics::None {
         clustering.labels
     } else {
@@ -344,7 +465,15 @@ fn fit_topics(
         total_ms = timings.total.as_millis() as u64,
         "fit done"
     );
-    Ok(FitResult { model, assignments, scores, probabilities, small_talk: 0, timings })
+    Ok(FitResult {
+        model,
+        assignments,
+        scores,
+        probabilities,
+        small_talk: 0,
+        timings,
+        sampled: None,
+    })
 }
 
 /// A row whose norm is within this of 1 is already unit length (an encoder's or numpy's

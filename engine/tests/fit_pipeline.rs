@@ -384,3 +384,82 @@ fn small_talk_is_set_aside_and_personal_data_masked() {
     assert!(matches!(e, EngineError::InvalidInput(_)), "{e:?}");
     assert!(e.to_string().contains("small talk") && e.to_string().contains("min_topic_size"));
 }
+
+/// Progress reports reach the observer stage by stage, in the order the stages run, and
+/// observing changes nothing.
+#[test]
+fn progress_is_reported_per_stage_and_changes_nothing() {
+    use std::sync::{Arc, Mutex};
+    use topic_engine::Stage;
+    let (texts, emb, _) = synthetic(10, 40, 5);
+    let params = FitParams::default();
+    let input =
+        FitInput { texts: &texts, embeddings: &emb, dates: None, day: day(), embedding_model: "s" };
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&seen);
+    let cancel = Cancel::new().with_progress(move |p| sink.lock().unwrap().push(p));
+    let observed = fit_cancellable(&input, &params, Device::Cpu, &cancel).unwrap();
+    assert_eq!(observed.model, fit(&input, &params, Device::Cpu).unwrap().model);
+    let seen = seen.lock().unwrap();
+    let mut stages: Vec<Stage> = seen.iter().map(|p| p.stage).collect();
+    stages.dedup();
+    assert_eq!(stages, [Stage::Neighbors, Stage::Reduce, Stage::Cluster, Stage::Topics]);
+    let epochs: Vec<u64> =
+        seen.iter().filter(|p| p.stage == Stage::Reduce && p.total > 0).map(|p| p.done).collect();
+    assert_eq!(epochs, (0..500).collect::<Vec<_>>(), "one report per UMAP epoch (500 when small)");
+    assert!(seen.iter().all(|p| p.total == 0 || p.done <= p.total));
+}
+
+/// Above `max_fit_documents` the fit runs on a day-stratified sample and the rest is assigned by
+/// transform: every document gets a topic, sizes and daily counts cover all of them, the topics
+/// are the ones a fit of the sample finds, and the result is deterministic.
+#[test]
+fn large_inputs_are_fitted_on_a_sample_and_the_rest_transformed() {
+    let (texts, emb, truth) = synthetic(8, 100, 11);
+    let n = texts.len();
+    // Two days: the first 600 documents on day 0, the other 200 on day 1 (documents come grouped
+    // by topic, so day 1 holds the last two topics).
+    let dates: Vec<NaiveDate> =
+        (0..n).map(|i| day() + chrono::Days::new(u64::from(i >= 600))).collect();
+    let mut params = FitParams::default();
+    params.max_fit_documents = Some(400);
+    let input = FitInput {
+        texts: &texts,
+        embeddings: &emb,
+        dates: Some(&dates),
+        day: day(),
+        embedding_model: "synthetic",
+    };
+    let a = fit(&input, &params, Device::Cpu).unwrap();
+    let s = a.sampled.expect("sampled");
+    assert_eq!((s.fitted, s.assigned), (400, 400));
+    assert_eq!(a.assignments.len(), n);
+    assert!(purity(&a.assignments, &truth) > 0.95);
+    let topics = a.model.active_topics().count();
+    assert!((7..=9).contains(&topics), "{topics} topics");
+    // Sizes and daily counts cover every document that got a topic.
+    let assigned = |t: i64| a.assignments.iter().filter(|&&x| x == t).count() as u64;
+    for t in a.model.active_topics() {
+        assert_eq!(t.size, assigned(t.id), "topic {}", t.id);
+        assert_eq!(t.daily_counts.iter().map(|d| d.count).sum::<u64>(), t.size);
+    }
+    let day1: u64 = a
+        .model
+        .topics
+        .iter()
+        .flat_map(|t| &t.daily_counts)
+        .filter(|d| d.date == dates[n - 1])
+        .map(|d| d.count)
+        .sum();
+    assert!(day1 >= 190, "day 1's documents are counted on day 1 ({day1})");
+    a.model.validate().unwrap();
+    // Deterministic, and the same as a fit below the limit when the limit is not reached.
+    let b = fit(&input, &params, Device::Cpu).unwrap();
+    assert_eq!((a.assignments.clone(), a.model.clone()), (b.assignments, b.model));
+    params.max_fit_documents = Some(n);
+    let whole = fit(&input, &params, Device::Cpu).unwrap();
+    assert!(whole.sampled.is_none());
+    // A limit below min_topic_size can never fit.
+    params.max_fit_documents = Some(5);
+    assert!(matches!(fit(&input, &params, Device::Cpu), Err(EngineError::InvalidParam { .. })));
+}

@@ -29,6 +29,7 @@
 //!
 //! [fit]                                # topic_engine::FitParams defaults for Fit
 //! min_topic_size = 10
+//! max_fit_documents = 200000           # larger Fits: fit a day-stratified sample, transform the rest
 //! [fit.text]                           # text handling (topic_engine::text::TextOptions)
 //! language = "auto"                    # auto | en | fr | de | es | it | pt | nl
 //! default_language = "en"              # for texts too short to detect
@@ -225,6 +226,14 @@ pub struct Config {
     pub labels: crate::providers::LabelConfig,
 }
 
+/// The server's fit defaults: the engine's, with fits of more than 200,000 documents done on a
+/// sample (`fit.max_fit_documents`) so one huge tenant cannot hold a core for many minutes.
+fn default_fit_params() -> FitParams {
+    let mut p = FitParams::default();
+    p.max_fit_documents = Some(200_000);
+    p
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -245,7 +254,7 @@ impl Default for Config {
             limits: crate::limits::LimitsConfig::default(),
             auth: crate::auth::AuthConfig::default(),
             tls: TlsConfig::default(),
-            fit: FitParams::default(),
+            fit: default_fit_params(),
             merge: MergeParams::default(),
             transform: TransformParams::default(),
             embedding: crate::providers::EmbeddingConfig::default(),
@@ -330,7 +339,8 @@ pub struct Overrides {
     /// Longest a request may run [default: 600].
     #[arg(long, env = "TOPICD_REQUEST_TIMEOUT_SECS", value_name = "SECS")]
     pub request_timeout_secs: Option<u64>,
-    /// Most documents in one Fit [default: 200000].
+    /// Most documents in one Fit request [default: 1000000]; above `fit.max_fit_documents`
+    /// (200000) the topics are fitted on a sample and the rest assigned by transform.
     #[arg(long, env = "TOPICD_MAX_FIT_DOCUMENTS", value_name = "N")]
     pub max_fit_documents: Option<usize>,
     /// Most texts in one Transform [default: 1000].
@@ -377,7 +387,12 @@ impl Config {
 
     /// Parses TOML text (no overrides, no validation).
     pub fn from_toml(text: &str) -> Result<Self, String> {
-        toml::from_str(text).map_err(|e| e.to_string())
+        let mut c: Config = toml::from_str(text).map_err(|e| e.to_string())?;
+        // A `[fit]` section without it starts from the engine's default (no sampling).
+        if c.fit.max_fit_documents.is_none() {
+            c.fit.max_fit_documents = default_fit_params().max_fit_documents;
+        }
+        Ok(c)
     }
 
     /// A configuration for tests and embedding: everything under `data_dir`, loopback on an
@@ -624,6 +639,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.fit.min_topic_size, 5);
+        assert_eq!(c.fit.max_fit_documents, Some(200_000), "the server samples larger fits");
         assert_eq!(c.fit.text, topic_engine::text::TextOptions::default());
         assert_eq!(c.cache.max_bytes, 2 << 20);
         let t = Config::from_toml(

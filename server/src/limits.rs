@@ -37,7 +37,7 @@ pub struct LimitsConfig {
 impl Default for LimitsConfig {
     fn default() -> Self {
         LimitsConfig {
-            max_fit_documents: 200_000,
+            max_fit_documents: 1_000_000,
             max_transform_batch: 1_000,
             max_text_bytes: 32 * 1024,
             max_request_bytes: 256 * 1024 * 1024,

@@ -120,8 +120,11 @@ pub fn read_docs(path: &Path, limit: Option<usize>) -> anyhow::Result<Vec<String
 /// Reads a float32 `[n, d]` C-order `.npy` and checks it against the documents: exactly `n_docs`
 /// rows, or at least `n_docs` (then truncated) when `limited` (`--limit`) is set.
 pub fn read_embeddings(path: &Path, n_docs: usize, limited: bool) -> anyhow::Result<Matrix> {
-    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    let npy = npyz::NpyFile::new(&bytes[..])
+    // Streamed from the file straight into the matrix: the file is read once and never held in
+    // memory twice (1,000,000 × 384 is 1.5 GB).
+    let file = std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
+    let file_len = file.metadata().with_context(|| format!("reading {}", path.display()))?.len();
+    let npy = npyz::NpyFile::new(std::io::BufReader::with_capacity(1 << 20, file))
         .with_context(|| format!("{}: not a NumPy .npy file", path.display()))?;
     let descr = npy.dtype().descr();
     if descr != "'<f4'" && descr != "<f4" {
@@ -144,12 +147,19 @@ pub fn read_embeddings(path: &Path, n_docs: usize, limited: bool) -> anyhow::Res
     // The header's shape must agree with the bytes actually present before anything is
     // allocated for it (a hostile header cannot make us allocate more than the file's size).
     let need = rows.checked_mul(cols).and_then(|n| n.checked_mul(4));
-    if need.is_none_or(|n| n > bytes.len()) {
-        bail!("{}: shape {shape:?} does not fit in a {}-byte file", path.display(), bytes.len());
+    if need.is_none_or(|n| n as u64 > file_len) {
+        bail!("{}: shape {shape:?} does not fit in a {file_len}-byte file", path.display());
     }
-    let mut data: Vec<f32> =
-        npy.into_vec().with_context(|| format!("{}: reading float32 data", path.display()))?;
-    data.truncate(n_docs * cols);
+    let keep = n_docs * cols;
+    let mut data: Vec<f32> = Vec::with_capacity(keep);
+    let values =
+        npy.data::<f32>().with_context(|| format!("{}: reading float32 data", path.display()))?;
+    for v in values.take(keep) {
+        data.push(v.with_context(|| format!("{}: reading float32 data", path.display()))?);
+    }
+    if data.len() != keep {
+        bail!("{}: the file ends after {} of {keep} values", path.display(), data.len());
+    }
     Ok(Matrix::new(data, n_docs, cols)?)
 }
 

@@ -5,23 +5,28 @@
 //!            [--limit N] [--min-topic-size 10] [--nr-topics none|auto|N] [--seed 42]
 //!            [--day YYYY-MM-DD] [--encoder DIR|HUB-ID] [--device auto|cpu|cuda:N]
 //!            [--language auto|en|fr|de|es|it|pt|nl] [--no-small-talk] [--no-mask]
-//!            [--bertopic-compat]
+//!            [--bertopic-compat] [--max-fit-documents N]
 //! ```
+//! On a terminal, each stage (neighbours, UMAP, HDBSCAN, topics, assigning the documents left
+//! out of a `--max-fit-documents` sample) shows a progress bar on stderr.
 //! Small talk is assigned `-2` in `A.json` (see `topic_engine::SMALL_TALK_TOPIC`).
 //! Without `--embeddings` the documents are encoded in-process by the local encoder
 //! (`--encoder`, default `./models/all-MiniLM-L6-v2`), whose name the model then records.
 //! `A.json` is `{"assignments": [topic per doc, -1 = outlier], "topic_words": {"<id>": [...]}}`,
 //! the format `shared/tools/score.py` reads.
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use anyhow::Context;
 use chrono::NaiveDate;
+use indicatif::{ProgressBar, ProgressStyle};
 use topic_engine::device;
 use topic_engine::text::{LanguageSetting, TextOptions};
-use topic_engine::{FitInput, FitParams, NrTopics, TopicModel};
+use topic_engine::{Cancel, FitInput, FitParams, NrTopics, Progress, Stage, TopicModel};
 
 use super::files::{self, DocsArgs, EncoderArgs};
 
@@ -66,6 +71,10 @@ pub struct FitArgs {
     /// BERTopic's exact English preprocessing (ASCII-only tokens, scikit-learn stop words).
     #[arg(long)]
     pub bertopic_compat: bool,
+    /// Fit at most N documents: a larger input is fitted on a seeded sample of N (stratified
+    /// by day) and the rest assigned to its topics by transform.
+    #[arg(long)]
+    pub max_fit_documents: Option<usize>,
 }
 
 /// Runs `topics fit`.
@@ -78,6 +87,7 @@ pub fn run(args: FitArgs) -> anyhow::Result<ExitCode> {
     params.min_topic_size = args.min_topic_size;
     params.nr_topics = nr_topics;
     params.seed = args.seed;
+    params.max_fit_documents = args.max_fit_documents;
     let language = LanguageSetting::try_from(args.language.clone())
         .map_err(anyhow::Error::msg)
         .context("--language")?;
@@ -103,7 +113,21 @@ pub fn run(args: FitArgs) -> anyhow::Result<ExitCode> {
         params.seed,
         device::name(&dev)
     );
-    let result = topic_engine::fit(&input, &params, topic_engine::Device::of(&dev))?;
+    let bars = StageBars::new();
+    let cancel = bars.token();
+    let result =
+        topic_engine::fit_cancellable(&input, &params, topic_engine::Device::of(&dev), &cancel);
+    bars.finish();
+    let result = result?;
+    if let Some(s) = result.sampled {
+        println!(
+            "sampled: fitted {} documents, assigned the other {} by transform \
+             (--max-fit-documents {})",
+            s.fitted,
+            s.assigned,
+            params.max_fit_documents.unwrap_or_default()
+        );
+    }
     if result.small_talk > 0 {
         println!("small talk: {} documents (topic -2)", result.small_talk);
     }
@@ -118,6 +142,53 @@ pub fn run(args: FitArgs) -> anyhow::Result<ExitCode> {
         println!("assignments: {}", path.display());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// One `indicatif` bar per fit stage on a terminal (stderr); nothing otherwise (the stage
+/// timings are printed at the end either way).
+struct StageBars {
+    bar: Option<ProgressBar>,
+}
+
+impl StageBars {
+    fn new() -> Self {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::new(0);
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{msg:>10} [{elapsed_precise}] {wide_bar} {pos}/{len} {eta}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            bar
+        });
+        Self { bar }
+    }
+
+    /// A token that moves the bar: a new stage resets it, a stage with an unknown total spins.
+    fn token(&self) -> Cancel {
+        let Some(bar) = self.bar.clone() else { return Cancel::new() };
+        let current = Mutex::new(None::<Stage>);
+        Cancel::new().with_progress(move |p: Progress| {
+            let Ok(mut cur) = current.lock() else { return };
+            if *cur != Some(p.stage) {
+                *cur = Some(p.stage);
+                bar.reset();
+                bar.set_message(p.stage.name());
+            }
+            bar.set_length(p.total.max(p.done));
+            bar.set_position(p.done);
+            if p.total == 0 {
+                bar.tick();
+            }
+        })
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
 }
 
 fn secs(d: Duration) -> String {

@@ -8,7 +8,7 @@ use candle_core::{Device, Tensor};
 use rayon::prelude::*;
 
 use super::KnnGraph;
-use crate::cancel::Cancel;
+use crate::cancel::{Cancel, Stage};
 use crate::error::Result;
 use crate::matrix::Matrix;
 
@@ -32,7 +32,7 @@ pub(crate) fn exact(data: &Matrix, k: usize, device: &Device, cancel: &Cancel) -
     let mut distances = vec![0f32; n * k];
     let mut start = 0;
     while start < n {
-        cancel.check()?;
+        cancel.step(Stage::Neighbors, start as u64, n as u64)?;
         let len = tile_rows.min(n - start);
         let sims = all.narrow(0, start, len)?.matmul(&all_t)?;
         let sims: Vec<f32> = sims.flatten_all()?.to_vec1()?;

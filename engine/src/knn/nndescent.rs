@@ -21,7 +21,7 @@ use rayon::prelude::*;
 use super::exact::top_k_row;
 use super::KnnGraph;
 use crate::aligned::Aligned;
-use crate::cancel::Cancel;
+use crate::cancel::{Cancel, Stage};
 use crate::error::Result;
 use crate::matrix::Matrix;
 use crate::simd::Isa;
@@ -301,7 +301,7 @@ pub(crate) fn nndescent(data: &Matrix, k: usize, seed: u64, cancel: &Cancel) -> 
     let n_iters = ((n as f64).log2().round() as usize).max(5);
     let max_candidates = k.min(60);
     for iter in 0..n_iters {
-        cancel.check()?;
+        cancel.step(Stage::Neighbors, iter as u64, n_iters as u64)?;
         let (new_cand, old_cand) = build_candidates(&mut heaps, n, max_candidates, seed, iter);
         let mut updates = 0usize;
         for block_start in (0..n).step_by(JOIN_BLOCK) {

@@ -61,6 +61,9 @@ pub struct DayFit {
     pub warnings: Vec<String>,
     /// Time per step.
     pub timings: FitTimings,
+    /// Documents fitted and assigned by transform when the input was larger than
+    /// `fit.max_fit_documents` (`None`: all were fitted).
+    pub sampled: Option<topic_engine::Sampled>,
 }
 
 impl Lifecycle {
@@ -106,7 +109,7 @@ impl Lifecycle {
         crate::metrics::record_stage("embed", embed_secs);
 
         let day = fit_day(docs.window.as_ref(), docs.dates.as_deref());
-        let cancel = guard.token();
+        let cancel = guard.token().with_progress(stage_logger(tenant.to_string()));
         let device = topic_engine::Device::of(&self.device);
         let (texts, dates, params) = (docs.texts, docs.dates, docs.params.clone());
         let log_tenant = tenant.clone();
@@ -138,6 +141,15 @@ impl Lifecycle {
         .await?;
         if guard.is_cancelled() {
             return Err(Error::cancelled());
+        }
+        let mut warnings = warnings;
+        if let Some(s) = result.sampled {
+            warnings.push(format!(
+                "{n} documents are more than fit.max_fit_documents: topics were fitted on a seeded \
+                 sample of {} (stratified by day) and the other {} were assigned to them by \
+                 transform; keywords and samples come from the fitted ones",
+                s.fitted, s.assigned
+            ));
         }
         for w in &warnings {
             tracing::warn!(tenant = %tenant, warning = %w, "fit warning");
@@ -184,6 +196,7 @@ impl Lifecycle {
             small_talk: result.small_talk,
             warnings,
             timings: FitTimings { embed: embed_secs, stages, total: started.elapsed() },
+            sampled: result.sampled,
         })
     }
 }
@@ -211,6 +224,24 @@ pub fn language_warning(texts: &[String], model: &str) -> Option<String> {
             share * 100.0
         )
     })
+}
+
+/// Logs a fit's stage progress (`tracing` info): when a stage starts and at each quarter of a
+/// stage whose length is known, so a long fit shows where it is in the server's log.
+fn stage_logger(tenant: String) -> impl Fn(topic_engine::Progress) + Send + Sync + 'static {
+    let last = std::sync::Mutex::new((None::<topic_engine::Stage>, 0u64));
+    move |p: topic_engine::Progress| {
+        let Ok(mut last) = last.lock() else { return };
+        let quarter = (p.done * 4).checked_div(p.total).unwrap_or(0);
+        if last.0 != Some(p.stage) {
+            *last = (Some(p.stage), quarter);
+            tracing::info!(tenant = %tenant, stage = %p.stage, total = p.total, "fit stage started");
+        } else if quarter > last.1 {
+            last.1 = quarter;
+            tracing::info!(tenant = %tenant, stage = %p.stage, done = p.done, total = p.total,
+                "fit stage progress");
+        }
+    }
 }
 
 #[cfg(test)]

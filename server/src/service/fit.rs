@@ -36,6 +36,8 @@ impl TopicsService {
             outliers: fit.outliers,
             small_talk: fit.small_talk,
             warnings: fit.warnings,
+            fitted_documents: fit.sampled.map_or(fit.assignments.len() as u64, |s| s.fitted),
+            assigned_documents: fit.sampled.map_or(0, |s| s.assigned),
             timings: Some(convert::fit_timings(&fit.timings)),
         })
     }

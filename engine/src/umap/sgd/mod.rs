@@ -35,7 +35,7 @@
 use rayon::prelude::*;
 
 use crate::aligned::Aligned;
-use crate::cancel::Cancel;
+use crate::cancel::{Cancel, Stage};
 use crate::error::Result;
 use crate::simd::Isa;
 
@@ -218,7 +218,7 @@ fn optimize_layout_on(
     let k = Kernel { a: params.a, b: params.b, gamma: params.gamma, n: n as u64 };
 
     for epoch in 0..params.n_epochs {
-        cancel.check()?;
+        cancel.step(Stage::Reduce, epoch as u64, params.n_epochs as u64)?;
         let alpha = params.initial_alpha * (1.0 - epoch as f32 / params.n_epochs as f32);
         let now = epoch as f32;
         // Split the mutable state into fixed vertex blocks.
