@@ -52,6 +52,7 @@ mod builder;
 pub mod cancel;
 pub mod changes;
 mod ctfidf;
+pub mod faq;
 pub mod device;
 pub mod error;
 mod hdbscan;
