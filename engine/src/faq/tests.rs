@@ -31,9 +31,9 @@ fn questions_and_requests_are_recognised_and_tidied() {
 #[test]
 fn a_question_with_four_words_is_preferred_to_a_more_central_statement() {
     let topic = vec8(0, 1, 0.0);
-    let statement = vec8(0, 1, 0.05);
-    let question = vec8(0, 2, 0.3);
-    let short = vec8(0, 3, 0.01);
+    let statement = vec8(0, 1, 0.4);
+    let question = vec8(0, 2, 0.6);
+    let short = vec8(0, 3, 0.3);
     let c: Vec<(&str, &[f32])> = vec![
         ("my card arrived broken yesterday", &statement),
         ("card?", &short),
@@ -47,8 +47,8 @@ fn a_question_with_four_words_is_preferred_to_a_more_central_statement() {
 #[test]
 fn near_duplicates_and_repeated_texts_are_dropped() {
     let topic = vec8(0, 1, 0.0);
-    let a = vec8(0, 1, 0.1);
-    let near_a = vec8(0, 1, 0.12); // cosine to a > 0.99
+    let a = vec8(0, 1, 0.3);
+    let near_a = vec8(0, 1, 0.32); // cosine to a > 0.99
     let b = vec8(0, 2, 0.6);
     let c: Vec<(&str, &[f32])> = vec![
         ("how do I top up my account", &a),
@@ -65,8 +65,11 @@ fn near_duplicates_and_repeated_texts_are_dropped() {
 #[test]
 fn selection_is_deterministic_and_diverse() {
     let topic = vec8(0, 1, 0.0);
-    let rows: Vec<Vec<f32>> = (0..40).map(|i| vec8(0, 1 + i % 7, 0.1 + 0.02 * i as f32)).collect();
-    let texts: Vec<String> = (0..40).map(|i| format!("how do I do thing number {i}")).collect();
+    // 7 directions, two tilts each (cosine 0.87 between them), near-duplicates within a class.
+    let rows: Vec<Vec<f32>> = (0..16)
+        .map(|i| vec8(0, 1 + i % 7, if (i / 7) % 2 == 0 { 0.5 } else { 1.5 } + 0.001 * i as f32))
+        .collect();
+    let texts: Vec<String> = (0..16).map(|i| format!("how do I do thing number {i}")).collect();
     let c: Vec<(&str, &[f32])> =
         texts.iter().map(String::as_str).zip(rows.iter().map(Vec::as_slice)).collect();
     let a = select_examples(&c, &topic, MAX_EXAMPLES);
@@ -91,7 +94,7 @@ fn personal_data_is_masked_before_it_is_stored() {
         "can you call me back on +33 6 12 34 56 78 about my card".into(),
         "my card is blocked".into(),
     ];
-    let rows = [vec8(0, 1, 0.1), vec8(0, 2, 0.5), vec8(0, 3, 0.2)];
+    let rows = [vec8(0, 1, 0.3), vec8(0, 2, 0.9), vec8(0, 3, 0.6)];
     let analyzer = TextAnalyzer::new(&TextOptions::default()).unwrap();
     let faq = topic_faq(
         &[0, 1, 2],
@@ -132,15 +135,15 @@ fn merge_keeps_the_best_of_old_and_new() {
     t.embedding = vec8(0, 1, 0.0);
     // Old: two central questions and one far statement.
     t.faq = faq_of(&[
-        ("how do I open an account", vec8(0, 1, 0.1)),
-        ("the account page is slow today", vec8(0, 5, 0.9)),
-        ("what documents do I need to open an account", vec8(0, 2, 0.2)),
+        ("how do I open an account", vec8(0, 1, 0.3)),
+        ("the account page is slow today", vec8(0, 5, 1.2)),
+        ("what documents do I need to open an account", vec8(0, 2, 0.5)),
     ]);
     // New: one more central question, a near-duplicate of an old one, an off-topic statement.
     let new = faq_of(&[
-        ("can I open an account online", vec8(0, 3, 0.15)),
-        ("how can I open an account", vec8(0, 1, 0.11)),
-        ("nice weather", vec8(0, 6, 1.5)),
+        ("can I open an account online", vec8(0, 3, 0.4)),
+        ("how can I open an account", vec8(0, 1, 0.32)),
+        ("nice weather", vec8(0, 6, 2.0)),
     ]);
     merge_faq(&mut t, &[(&new, 10)], 100);
     let texts = t.faq.example_texts();
@@ -148,8 +151,8 @@ fn merge_keeps_the_best_of_old_and_new() {
         texts,
         vec![
             "how do I open an account",
-            "what documents do I need to open an account",
             "can I open an account online",
+            "what documents do I need to open an account",
             "the account page is slow today",
             "nice weather",
         ]
@@ -158,7 +161,7 @@ fn merge_keeps_the_best_of_old_and_new() {
     // An LLM's question is kept; the examples still change.
     t.faq.question = Some("How can I open an account?".into());
     t.faq.question_source = QuestionSource::Llm;
-    let newer = faq_of(&[("where do I sign up for an account", vec8(0, 4, 0.05))]);
+    let newer = faq_of(&[("where do I sign up for an account", vec8(0, 4, 0.2))]);
     let before = t.faq.clone();
     merge_faq(&mut t, &[(&newer, 10)], 110);
     assert!(examples_changed(&before, &t.faq));
