@@ -299,7 +299,8 @@ pub fn merge(
                 keep_near_anchor(&mut t, params.anchor_similarity);
             }
             // The best of old and new examples, around the merged embedding (issue 29).
-            let incoming: Vec<(&TopicFaq, u64)> = parts.iter().map(|p| (&p.0.faq, p.0.size)).collect();
+            let incoming: Vec<(&TopicFaq, u64)> =
+                parts.iter().map(|p| (&p.0.faq, p.0.size)).collect();
             merge_faq(&mut t, &incoming, b.size);
         }
         topics.push(t);

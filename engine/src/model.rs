@@ -270,7 +270,12 @@ impl TopicModel {
             b += t.memory.anchor.as_ref().map_or(0, |a| a.len() as u64 * 4);
             b += t.memory.all_members().map(|m| m.len() as u64 * 4 + 24).sum::<u64>();
             b += (t.memory.lineage.len() as u64) * 40;
-            b += t.faq.examples.iter().map(|e| e.text.len() as u64 + e.embedding.len() as u64 * 4 + 48).sum::<u64>();
+            b += t
+                .faq
+                .examples
+                .iter()
+                .map(|e| e.text.len() as u64 + e.embedding.len() as u64 * 4 + 48)
+                .sum::<u64>();
             b += t.faq.question.as_ref().map_or(0, |q| q.len() as u64);
         }
         b

@@ -328,7 +328,12 @@ mod tests {
         t.language = Some("fr".into());
         let plain = topic(4, &["weather"], &[]);
         let p = build_prompt(&[t.clone(), plain.clone()], &PromptLimits::default());
-        assert!(p.contains("Language: fr\nQuestions:\n- \"where is my card?\"\n- \"card not arrived\"\n"), "{p}");
+        assert!(
+            p.contains(
+                "Language: fr\nQuestions:\n- \"where is my card?\"\n- \"card not arrived\"\n"
+            ),
+            "{p}"
+        );
         assert_eq!(p.matches("Questions:").count(), 1, "{p}");
         let (o, probs) = parse_answer(
             r#"{"labels":[{"topic_id":3,"label":"Cartes","question":"Où est ma carte ?"},{"topic_id":4,"label":"Météo","question":"ignored"}]}"#,

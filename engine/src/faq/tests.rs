@@ -108,10 +108,7 @@ fn personal_data_is_masked_before_it_is_stored() {
     let all: String = faq.example_texts().join("\n");
     assert!(!all.contains("jean.dupont") && !all.contains("12 34"), "{all}");
     assert!(all.contains("[email]") && all.contains("[phone]"), "{all}");
-    assert_eq!(
-        faq.question.as_deref(),
-        Some("How do I change the email [email] on my account?")
-    );
+    assert_eq!(faq.question.as_deref(), Some("How do I change the email [email] on my account?"));
     assert_eq!(faq.question_source, QuestionSource::Examples);
 }
 
@@ -238,7 +235,8 @@ fn fit_stores_masked_central_questions_and_they_survive_save_and_load() {
     assert_eq!(from_files(&files.config_json, &files.tensors).unwrap(), old);
 
     // A config that names examples the tensors do not hold is refused.
-    let mut cfg: serde_json::Value = serde_json::from_slice(&to_files(m).unwrap().config_json).unwrap();
+    let mut cfg: serde_json::Value =
+        serde_json::from_slice(&to_files(m).unwrap().config_json).unwrap();
     let topics = cfg["topics"].as_array_mut().unwrap();
     let t = topics.iter_mut().find(|t| t.get("faq").is_some()).unwrap();
     t["faq"]["examples"].as_array_mut().unwrap().push("extra".into());
@@ -264,7 +262,8 @@ fn entries_rank_by_messages_and_skip_outliers() {
 #[test]
 fn a_merge_refreshes_examples_of_matched_topics() {
     let first = crate::merge(None, &fitted().model, &crate::MergeParams::default()).unwrap().model;
-    let again = crate::merge(Some(&first), &fitted().model, &crate::MergeParams::default()).unwrap();
+    let again =
+        crate::merge(Some(&first), &fitted().model, &crate::MergeParams::default()).unwrap();
     assert!(again.new_topic_ids.is_empty(), "{:?}", again.new_topic_ids);
     for t in again.model.active_topics() {
         let before = first.topic(t.id).unwrap();

@@ -396,7 +396,10 @@ pub fn to_files(model: &TopicModel) -> Result<ModelFiles> {
             Dtype::F16,
             vec![n_faq, model.dim],
             le_bytes(
-                model.topics.iter().flat_map(|t| t.faq.examples.iter().flat_map(|e| e.embedding.iter().copied())),
+                model
+                    .topics
+                    .iter()
+                    .flat_map(|t| t.faq.examples.iter().flat_map(|e| e.embedding.iter().copied())),
                 |v| half::f16::from_f32(v).to_le_bytes(),
             ),
         );
@@ -460,7 +463,8 @@ pub fn from_files(config: &[u8], tensors: &[u8]) -> Result<TopicModel> {
     let memories = if version >= 2 { read_memories(&st, &cfg)? } else { Vec::new() };
     let faqs = read_faqs(&st, &cfg)?;
     let has_faq = faqs.iter().any(|f| !f.examples.is_empty());
-    let expected_names = if version >= 2 { 20 } else { 8 } + if has_faq { FAQ_TENSORS.len() } else { 0 };
+    let expected_names =
+        if version >= 2 { 20 } else { 8 } + if has_faq { FAQ_TENSORS.len() } else { 0 };
     if st.len() != expected_names {
         return Err(EngineError::model(format!(
             "model.safetensors has {} tensors, expected {expected_names}",

@@ -167,7 +167,9 @@ fn markdown(faq: &Faq) -> String {
                         url.replace(['<', '>', '\n'], ""),
                         a.score
                     )),
-                    None => out.push_str(&format!("\nAnswered by: {title} (score {:.2})\n", a.score)),
+                    None => {
+                        out.push_str(&format!("\nAnswered by: {title} (score {:.2})\n", a.score))
+                    }
                 }
             }
             None => {}
@@ -269,7 +271,10 @@ mod tests {
         assert!(m.contains("## 1. Where is my card?\n"), "{m}");
         assert!(m.contains("Card \\*delivery\\*"), "{m}");
         assert!(m.contains("- where is my card, \\[email\\]\n"), "{m}");
-        assert!(m.contains("[Card delivery](<https://help.example.com/cards>) (score 0.81)"), "{m}");
+        assert!(
+            m.contains("[Card delivery](<https://help.example.com/cards>) (score 0.81)"),
+            "{m}"
+        );
         let c = render(&f, FaqFormat::Csv);
         let lines: Vec<&str> = c.lines().collect();
         assert_eq!(lines.len(), 2);
