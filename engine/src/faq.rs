@@ -649,11 +649,10 @@ pub fn faq_entries(model: &TopicModel) -> Vec<FaqEntry> {
             let distinct =
                 |e: &&FaqExample| shown.iter().all(|s| isa.dot(&e.embedding, s) < NEAR_DUPLICATE);
             if let Some(first) = t.faq.examples.first() {
-                match t.faq.examples.iter().find(distinct) {
-                    Some(e) if !std::ptr::eq(e, first) => question = tidy_question(&e.text),
-                    _ => {}
-                }
                 let used = t.faq.examples.iter().find(distinct).unwrap_or(first);
+                if !std::ptr::eq(used, first) {
+                    question = tidy_question(&used.text);
+                }
                 shown.push(&used.embedding);
             }
         } else if let Some(first) = t.faq.examples.first() {
