@@ -437,7 +437,7 @@ pub fn select_examples(candidates: &[(&str, &[f32])], topic: &[f32], n: usize) -
     }
     // The central pool.
     pool.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    let keep = (pool.len() / 2).max(2 * MAX_EXAMPLES).min(POOL_MAX);
+    let keep = (pool.len() / 2).clamp(2 * MAX_EXAMPLES, POOL_MAX);
     pool.truncate(keep);
     let tier = |i: usize| -> u8 {
         let t = candidates[i].0;
