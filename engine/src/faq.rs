@@ -7,16 +7,14 @@
 //! of a matched or split topic), so a merge keeps "the best of old and new":
 //! 1. Texts are masked ([`crate::text::TextAnalyzer::mask`]) before anything is kept; a text that
 //!    masks to one already seen is the same example.
-//! 2. The pool: the candidates nearest to the topic's main mode ([`MODE_POOL`] most central to
-//!    the topic embedding, then the densest of them with its [`MODE_NEIGHBOURS`] neighbours),
-//!    half of them but at least `2 × MAX_EXAMPLES` and at most [`POOL_MAX`]. Peripheral members
-//!    and the minority intent of a mixed cluster are where impurity lives, so they do not
-//!    become examples.
+//! 2. The pool: the candidates most central to the topic (cosine to the topic embedding), half
+//!    of them but at least `2 × MAX_EXAMPLES` and at most [`POOL_MAX`]. Peripheral members are
+//!    where a cluster's impurity lives, so they never become examples.
 //! 3. Tiers: messages that read as a question or a request ([`reads_as_question`]) with at
 //!    least [`MIN_WORDS`] words first, then other messages of that length, then the short ones;
 //!    a later tier is only used when the earlier ones run out.
 //! 4. Within that order, maximal marginal relevance around the topic embedding: each next
-//!    example maximises `λ·cos(e, mode) − (1 − λ)·max cos(e, chosen)` with λ = [`MMR_LAMBDA`],
+//!    example maximises `λ·cos(e, topic) − (1 − λ)·max cos(e, chosen)` with λ = [`MMR_LAMBDA`],
 //!    and a candidate at cosine ≥ [`NEAR_DUPLICATE`] to a chosen one is dropped. Ties go to the
 //!    earlier candidate, so the rule is deterministic.
 //!
@@ -437,16 +435,9 @@ pub fn select_examples(candidates: &[(&str, &[f32])], topic: &[f32], n: usize) -
         }
         pool.push((i, isa.dot(e, topic)));
     }
-    // The central pool, around the topic's main mode.
-    let keep = (pool.len() / 2).clamp(2 * MAX_EXAMPLES, POOL_MAX);
+    // The central pool.
     pool.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    pool.truncate(MODE_POOL);
-    if let Some(core) = main_mode(isa, candidates, &pool) {
-        for p in pool.iter_mut() {
-            p.1 = isa.dot(candidates[p.0].1, &core);
-        }
-        pool.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    }
+    let keep = (pool.len() / 2).clamp(2 * MAX_EXAMPLES, POOL_MAX);
     pool.truncate(keep);
     let tier = |i: usize| -> u8 {
         let t = candidates[i].0;
@@ -519,44 +510,6 @@ pub(crate) fn majority_language<'a>(
     }
     let best = (0..counts.len()).max_by(|&a, &b| counts[a].cmp(&counts[b]).then(b.cmp(&a)))?;
     Some(Language::SUPPORTED[best].code().to_string())
-}
-
-/// Candidates (the most central to the topic embedding) in which [`main_mode`] looks for the
-/// densest region.
-pub const MODE_POOL: usize = 2 * POOL_MAX;
-/// Neighbours that make a candidate's density and the mode's embedding.
-pub const MODE_NEIGHBOURS: usize = 10;
-
-/// The embedding of a topic's main mode: the candidate of `pool` with the highest mean cosine
-/// to its [`MODE_NEIGHBOURS`] nearest pool members (ties: the earlier one), averaged with those
-/// neighbours and normalised. A cluster that mixes two intents has its centroid between them;
-/// examples chosen around the centroid would mix them too, around the mode they say one thing.
-/// `None` for fewer than three candidates.
-fn main_mode(isa: Isa, candidates: &[(&str, &[f32])], pool: &[(usize, f32)]) -> Option<Vec<f32>> {
-    let m = pool.len();
-    if m < 3 {
-        return None;
-    }
-    let k = MODE_NEIGHBOURS.min(m - 1);
-    let rows: Vec<&[f32]> = pool.iter().map(|&(i, _)| candidates[i].1).collect();
-    let mut best: Option<(usize, f32, Vec<usize>)> = None;
-    for a in 0..m {
-        let mut sims: Vec<(f32, usize)> =
-            (0..m).filter(|&b| b != a).map(|b| (isa.dot(rows[a], rows[b]), b)).collect();
-        sims.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
-        sims.truncate(k);
-        let density = sims.iter().map(|s| s.0).sum::<f32>() / k as f32;
-        if best.as_ref().is_none_or(|b| density > b.1) {
-            best = Some((a, density, sims.into_iter().map(|s| s.1).collect()));
-        }
-    }
-    let (core, _, neighbours) = best?;
-    let mut e = vec![0f64; rows[core].len()];
-    for &r in std::iter::once(&core).chain(&neighbours) {
-        e.iter_mut().zip(rows[r]).for_each(|(a, &v)| *a += f64::from(v));
-    }
-    let norm = e.iter().map(|v| v * v).sum::<f64>().sqrt();
-    (norm > 0.0).then(|| e.iter().map(|&v| (v / norm) as f32).collect())
 }
 
 /// A fitted topic's FAQ from its member documents: `texts[d]` masked by `mask`, `rows[d]` the
