@@ -54,6 +54,7 @@ pub mod changes;
 mod ctfidf;
 pub mod device;
 pub mod error;
+pub mod faq;
 mod hdbscan;
 pub mod io;
 mod knn;

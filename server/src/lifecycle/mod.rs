@@ -16,6 +16,7 @@
 //! - [`retention`]: pruning old versions, orphan cleanup. [`labelling`]: naming new topics.
 //! - [`query`]: transform, top topics, models, merged windows.
 //! - [`dashboard`]: tenants, the topic map, topic search, what changed.
+//! - [`faq`]: the tenant's FAQ from the active model (issue 29).
 //! - [`relabel`]: `set_topic_label` — an operator's label, committed as a new version.
 //! - [`contract`]: the typed metadata Fit writes and Merge reads. [`locks`]: tenant locks.
 
@@ -24,6 +25,7 @@ pub mod contract;
 pub mod dashboard;
 pub mod delete;
 pub mod error;
+pub mod faq;
 pub mod fit;
 pub mod labelling;
 pub mod locks;

@@ -10,6 +10,7 @@ pub mod admin;
 pub mod auth;
 pub mod convert;
 pub mod dashboard;
+pub mod faq;
 pub mod fit;
 pub mod merge;
 pub mod query;
@@ -137,5 +138,11 @@ impl proto::topics_server::Topics for TopicsService {
         req: Request<proto::SetTopicLabelRequest>,
     ) -> Result<Response<proto::SetTopicLabelResponse>, Status> {
         respond(self.set_topic_label_inner(req)).await
+    }
+    async fn get_faq(
+        &self,
+        req: Request<proto::GetFaqRequest>,
+    ) -> Result<Response<proto::GetFaqResponse>, Status> {
+        respond(self.faq_inner(req)).await
     }
 }
