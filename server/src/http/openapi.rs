@@ -182,6 +182,27 @@ pub const ROUTES: &[Route] = &[
         response: Some("SetTopicLabelResponse"),
         role: "write",
     },
+    // Knowledge base (issue 29).
+    Route {
+        method: "put",
+        path: "/v1/tenants/{tenant}/articles",
+        operation: "SetArticles",
+        summary: "Replace the tenant's help-centre articles (a JSON list of {id, title, url?, summary?}, at most 2000; or a SetArticlesRequest)",
+        body: Some("SetArticlesRequest"),
+        query: &[],
+        response: Some("SetArticlesResponse"),
+        role: "write",
+    },
+    Route {
+        method: "get",
+        path: "/v1/tenants/{tenant}/articles",
+        operation: "ListArticles",
+        summary: "The tenant's help-centre articles as stored",
+        body: None,
+        query: &[],
+        response: Some("ListArticlesResponse"),
+        role: "read",
+    },
     Route {
         method: "get",
         path: "/health",
