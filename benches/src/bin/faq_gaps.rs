@@ -21,8 +21,10 @@
 //!    FAQ's canonical question without an LLM: the member nearest the topic embedding).
 //!
 //! scores.json: `{"dataset", "params", "articles": [{"intent", "title"}], "entries": [{"topic_id",
-//! "size", "intent", "purity", "has_article", "topic": {"score", "intent"}, "question": {"score",
-//! "intent", "text"}}]}` — `python/faq_gaps_table.py` sweeps the threshold over it.
+//! "size", "intent", "purity", "has_article", "topic": {"score", "intent", "all"},
+//! "question": {"score", "intent", "text", "all"}, "examples": [[...], ...]}]}`: `all` is the
+//! cosine with every article (in `articles` order), `examples` the same for each of the 8 most
+//! central members. `python/faq_gaps_table.py` sweeps the threshold over it.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -155,6 +157,7 @@ fn run(cli: Cli) -> Result<()> {
     let mut topic_rows: Vec<Vec<f32>> = Vec::new();
     let mut question_rows: Vec<Vec<f32>> = Vec::new();
     let mut kept = Vec::new();
+    let mut examples: Vec<Vec<usize>> = Vec::new();
     for (&topic_id, docs) in &members {
         if docs.len() < cli.min_size {
             continue;
@@ -180,18 +183,43 @@ fn run(cli: Cli) -> Result<()> {
                 dot(a).total_cmp(&dot(b)).then(b.cmp(&a))
             })
             .context("a topic with members")?;
+        // The 8 most central members (the FAQ keeps up to 8 examples per entry).
+        let mut by_centrality: Vec<(f32, usize)> = docs
+            .iter()
+            .map(|&i| {
+                let dot: f32 =
+                    corpus.embeddings.row(i).iter().zip(&topic.embedding).map(|(x, y)| x * y).sum();
+                (dot, i)
+            })
+            .collect();
+        by_centrality.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        examples.push(by_centrality.iter().take(8).map(|&(_, i)| i).collect::<Vec<usize>>());
         topic_rows.push(topic.embedding.clone());
         question_rows.push(corpus.embeddings.row(central).to_vec());
         kept.push((topic_id, docs.len(), intent, n as f64 / docs.len() as f64, central));
     }
-    let by_topic = best_articles(&Matrix::from_rows(&topic_rows)?, &article_vectors)?;
+    let topic_matrix = Matrix::from_rows(&topic_rows)?;
+    let question_matrix = Matrix::from_rows(&question_rows)?;
+    let cosines = |m: &Matrix, k: usize| -> Vec<f32> {
+        let mut q = m.row(k).to_vec();
+        let norm = q.iter().map(|v| v * v).sum::<f32>().sqrt().max(f32::MIN_POSITIVE);
+        q.iter_mut().for_each(|v| *v /= norm);
+        article_vectors.iter_rows().map(|a| a.iter().zip(&q).map(|(x, y)| x * y).sum()).collect()
+    };
+    let by_topic = best_articles(&topic_matrix, &article_vectors)?;
     let by_question = best_articles(&Matrix::from_rows(&question_rows)?, &article_vectors)?;
     for (k, (topic_id, size, intent, purity, central)) in kept.into_iter().enumerate() {
         let describe = |m: Option<topic_engine::coverage::ArticleMatch>| match m {
             Some(m) => json!({"score": m.score, "intent": with_article[m.article]}),
             None => json!({"score": null, "intent": null}),
         };
+        let mut topic_entry = describe(by_topic[k]);
+        topic_entry["all"] = json!(cosines(&topic_matrix, k));
         let mut question = describe(by_question[k]);
+        question["all"] = json!(cosines(&question_matrix, k));
+        let example_rows = corpus.embeddings.select_rows(&examples[k]);
+        let per_example: Vec<Vec<f32>> =
+            (0..example_rows.rows()).map(|r| cosines(&example_rows, r)).collect();
         question["text"] = json!(corpus.texts[central]);
         entries.push(json!({
             "topic_id": topic_id,
@@ -199,8 +227,9 @@ fn run(cli: Cli) -> Result<()> {
             "intent": intent,
             "purity": purity,
             "has_article": with_article.contains(&intent.as_str()),
-            "topic": describe(by_topic[k]),
+            "topic": topic_entry,
             "question": question,
+            "examples": per_example,
         }));
     }
     let out = json!({

@@ -14,6 +14,7 @@ mod dashboard;
 mod e2e;
 mod http;
 mod isolation;
+mod kb;
 mod languages;
 mod orphans;
 mod outage;
