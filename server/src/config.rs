@@ -37,7 +37,7 @@
 //! bertopic_compat = false              # BERTopic's exact English preprocessing
 //! # extra_patterns = [{ name = "order", pattern = "ORD-\\d+" }]
 //! [faq]
-//! article_threshold = 0.5              # cosine entry–article for "covered"; below: a gap
+//! article_threshold = 0.68             # cosine entry–article for "covered"; below: a gap
 //! [merge]                              # topic_engine::MergeParams
 //! rule = "members"                     # members (issue 24) | centroid (BERTopic's cosine rule)
 //! min_similarity = 0.7

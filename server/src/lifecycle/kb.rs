@@ -29,7 +29,7 @@ use crate::store::{StoredArticle, TenantId};
 /// Default `[faq] article_threshold`: the cosine between an entry's topic and an article at or
 /// above which the article answers the entry. Chosen by the threshold sweep in
 /// benches/faq_gaps.sh (CLINC150 and Banking77, all-MiniLM-L6-v2; benches/RESULTS.md).
-pub const DEFAULT_ARTICLE_THRESHOLD: f32 = 0.5;
+pub const DEFAULT_ARTICLE_THRESHOLD: f32 = 0.68;
 
 /// Most articles one tenant may register.
 pub const MAX_ARTICLES: usize = 2_000;
