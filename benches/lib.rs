@@ -338,6 +338,7 @@ pub fn model_from_labels(
             last_seen: day,
             status: TopicStatus::Active,
             memory: Default::default(),
+            faq: Default::default(),
             daily_counts: vec![DailyCount { date: day, count: rows.len() as u64 }],
         });
     }

@@ -60,6 +60,8 @@ enum Command {
     Models(ops::models::ModelsCommand),
     /// A tenant's current top topics.
     Top(ops::top::TopArgs),
+    /// A tenant's FAQ: the questions its customers ask, most asked first (json, markdown, csv).
+    Faq(ops::faq::FaqArgs),
     /// Tag texts with a tenant's active model.
     Tag(ops::tag::TagArgs),
     /// Give a topic an operator's label (kept across merges), or --clear it.
@@ -88,6 +90,7 @@ async fn run_async(
         Command::Schedule(args) => nightly::schedule::run(args, server).await,
         Command::Models(command) => ops::models::run(command, server).await,
         Command::Top(args) => ops::top::run(args, server).await,
+        Command::Faq(args) => ops::faq::run(args, server).await,
         Command::Tag(args) => ops::tag::run(args, server).await,
         Command::Label(args) => ops::label::run(args, server).await,
         Command::Tenant(command) => ops::tenant::run(command, server).await,

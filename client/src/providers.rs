@@ -98,11 +98,13 @@ pub fn probe_topics() -> Vec<TopicToLabel> {
             topic_id: 0,
             keywords: words(&["refund", "money", "back", "returned", "order"]),
             samples: words(&["I want a refund for my order", "when do I get my money back"]),
+            ..Default::default()
         },
         TopicToLabel {
             topic_id: 1,
             keywords: words(&["password", "reset", "login", "account", "locked"]),
             samples: words(&["I forgot my password", "my account is locked after a reset"]),
+            ..Default::default()
         },
     ]
 }

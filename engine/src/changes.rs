@@ -174,6 +174,7 @@ mod tests {
             status,
             daily_counts,
             memory: TopicMemory::default(),
+            faq: Default::default(),
         }
     }
 

@@ -55,6 +55,7 @@ pub mod coverage;
 mod ctfidf;
 pub mod device;
 pub mod error;
+pub mod faq;
 mod hdbscan;
 pub mod io;
 mod knn;

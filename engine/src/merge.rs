@@ -99,6 +99,7 @@ use chrono::NaiveDate;
 
 use crate::ctfidf::class_keywords;
 use crate::error::{EngineError, Result};
+use crate::faq::{merge_faq, split_examples, TopicFaq};
 use crate::model::{
     DailyCount, LineageEntry, LineageEvent, Topic, TopicModel, TopicStatus, OUTLIER_TOPIC,
 };
@@ -297,6 +298,10 @@ pub fn merge(
             if params.rule == MergeRule::Members {
                 keep_near_anchor(&mut t, params.anchor_similarity);
             }
+            // The best of old and new examples, around the merged embedding (issue 29).
+            let incoming: Vec<(&TopicFaq, u64)> =
+                parts.iter().map(|p| (&p.0.faq, p.0.size)).collect();
+            merge_faq(&mut t, &incoming, b.size);
         }
         topics.push(t);
     }
@@ -689,17 +694,25 @@ fn split_parts(d: &Topic, parts: &[Part]) -> Vec<Topic> {
         [a.min(c), c - a.min(c)]
     };
     let larger = usize::from(parts[1].members.len() > parts[0].members.len());
-    (0..2)
-        .map(|k| {
-            let p = &parts[k];
-            let mut t = d.clone();
+    let embeddings: Vec<Vec<f32>> = parts
+        .iter()
+        .map(|p| {
             let mut e = vec![0f64; d.embedding.len()];
             for m in &p.members {
                 e.iter_mut().zip(m).for_each(|(a, &v)| *a += f64::from(v));
             }
             let norm = e.iter().map(|v| v * v).sum::<f64>().sqrt();
-            t.embedding =
-                e.iter().map(|&v| if norm > 0.0 { (v / norm) as f32 } else { 0.0 }).collect();
+            e.iter().map(|&v| if norm > 0.0 { (v / norm) as f32 } else { 0.0 }).collect()
+        })
+        .collect();
+    let part_refs: Vec<&[f32]> = embeddings.iter().map(Vec::as_slice).collect();
+    let mut faqs = split_examples(&d.faq, &part_refs).into_iter();
+    (0..2)
+        .map(|k| {
+            let mut t = d.clone();
+            let p = &parts[k];
+            t.embedding = embeddings[k].clone();
+            t.faq = faqs.next().unwrap_or_default();
             t.size = divide(d.size)[k];
             t.term_counts = d
                 .term_counts

@@ -163,6 +163,9 @@ pub struct Topic {
     pub daily_counts: Vec<DailyCount>,
     /// Anchor, member sample and lineage, for merges (empty in models from before issue 24).
     pub memory: TopicMemory,
+    /// Representative questions and the canonical question (issue 29; empty for outliers and
+    /// in models from before it).
+    pub faq: crate::faq::TopicFaq,
 }
 
 impl Topic {
@@ -267,6 +270,13 @@ impl TopicModel {
             b += t.memory.anchor.as_ref().map_or(0, |a| a.len() as u64 * 4);
             b += t.memory.all_members().map(|m| m.len() as u64 * 4 + 24).sum::<u64>();
             b += (t.memory.lineage.len() as u64) * 40;
+            b += t
+                .faq
+                .examples
+                .iter()
+                .map(|e| e.text.len() as u64 + e.embedding.len() as u64 * 4 + 48)
+                .sum::<u64>();
+            b += t.faq.question.as_ref().map_or(0, |q| q.len() as u64);
         }
         b
     }
@@ -336,6 +346,8 @@ pub mod limits {
     pub const MAX_MEMBERS: usize = 1_000;
     /// Most lineage entries per topic.
     pub const MAX_LINEAGE: usize = 100_000;
+    /// Most FAQ examples per topic ([`crate::faq::TopicFaq`]).
+    pub const MAX_FAQ_EXAMPLES: usize = 100;
     /// Tolerance on `|‖embedding‖ − 1|` for a non-zero topic embedding.
     pub const NORM_TOLERANCE: f32 = 1e-3;
 }
@@ -449,6 +461,7 @@ fn validate_model(m: &TopicModel) -> Result<()> {
             }
         }
         validate_memory(id, &t.memory, m.dim)?;
+        validate_faq(id, &t.faq, m.dim)?;
     }
     Ok(())
 }
@@ -500,6 +513,32 @@ fn validate_memory(id: i64, mem: &TopicMemory, dim: usize) -> Result<()> {
         if !e.similarity.is_finite() || e.vote_share.is_some_and(|v| !v.is_finite()) {
             return bad(format!("topic {id}: lineage entry of {} is not finite", e.date));
         }
+    }
+    Ok(())
+}
+
+fn validate_faq(id: i64, faq: &crate::faq::TopicFaq, dim: usize) -> Result<()> {
+    let bad = |msg: String| Err(EngineError::model(msg));
+    if faq.examples.len() > limits::MAX_FAQ_EXAMPLES {
+        return bad(format!(
+            "topic {id}: {} FAQ examples, more than {}",
+            faq.examples.len(),
+            limits::MAX_FAQ_EXAMPLES
+        ));
+    }
+    for e in &faq.examples {
+        if e.embedding.len() != dim {
+            return bad(format!(
+                "topic {id}: a FAQ example has {} values, expected {dim}",
+                e.embedding.len()
+            ));
+        }
+        if e.embedding.iter().any(|v| !v.is_finite()) {
+            return bad(format!("topic {id}: a FAQ example contains NaN or infinity"));
+        }
+    }
+    if id < 0 && !faq.is_empty() {
+        return bad(format!("topic {id}: the outlier topic has no FAQ"));
     }
     Ok(())
 }

@@ -18,6 +18,7 @@ use crate::cancel::Cancel;
 use crate::ctfidf::TopicTerms;
 use crate::device::{self, Device};
 use crate::error::{EngineError, Result};
+use crate::faq::{majority_language, topic_faq, TopicFaq};
 use crate::hdbscan::{self, HdbscanParams};
 use crate::knn;
 use crate::label::keyword_label;
@@ -405,7 +406,8 @@ fn build_model(
     // Compat mode: BERTopic's English preprocessing, exactly; else Unicode terms per language,
     // personal data left out of the vocabulary when masking is on.
     let tokenizer = Tokenizer::with_options(params.english_stop_words, &params.text)?;
-    let masker = if params.text.mask { Some(TextAnalyzer::new(&params.text)?) } else { None };
+    let analyzer = TextAnalyzer::new(&params.text)?;
+    let masker = if params.text.mask { Some(analyzer.clone()) } else { None };
     let sample_text = |d: usize| match &masker {
         Some(a) => a.mask(&input.texts[d]).into_owned(),
         None => input.texts[d].clone(),
@@ -452,6 +454,22 @@ fn build_model(
                 lineage: Vec::new(),
             }
         };
+        // Representative questions (issue 29), masked; none for the outlier topic.
+        let faq = if id == OUTLIER_TOPIC {
+            TopicFaq::default()
+        } else {
+            topic_faq(
+                &members[c],
+                input.texts,
+                |d| input.embeddings.row(d).to_vec(),
+                |t| match &masker {
+                    Some(a) => a.mask(t).into_owned(),
+                    None => t.to_string(),
+                },
+                &embedding,
+                majority_language(&analyzer, members[c].iter().map(|&d| &input.texts[d])),
+            )
+        };
         topics.push(Topic {
             id,
             label: keyword_label(id, &keywords),
@@ -470,6 +488,7 @@ fn build_model(
                 .map(|(date, count)| DailyCount { date, count })
                 .collect(),
             memory,
+            faq,
         });
     }
     let date_range = match input.dates {

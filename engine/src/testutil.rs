@@ -87,6 +87,7 @@ pub fn random_model(seed: u64, n_topics: usize, dim: usize) -> TopicModel {
             last_seen: day(first + 2),
             status: if id == 3 { TopicStatus::Retired } else { TopicStatus::Active },
             memory,
+            faq: Default::default(),
             daily_counts,
         });
     }
@@ -150,6 +151,7 @@ pub fn day_model(
             last_seen: date,
             status: TopicStatus::Active,
             memory: Default::default(),
+            faq: Default::default(),
             daily_counts: vec![DailyCount { date, count: *size }],
         });
     }

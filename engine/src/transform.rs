@@ -261,6 +261,7 @@ mod tests {
             last_seen: day,
             status: TopicStatus::Active,
             memory: Default::default(),
+            faq: Default::default(),
             daily_counts: vec![],
         }
     }
@@ -460,6 +461,7 @@ mod clinc150 {
                     last_seen: day,
                     status: TopicStatus::Active,
                     memory: Default::default(),
+                    faq: Default::default(),
                     daily_counts: vec![],
                 }
             })

@@ -25,7 +25,7 @@ impl Labeler for KeywordLabeler {
     async fn label(&self, topics: &[TopicToLabel]) -> Result<LabelOutcome, ProviderError> {
         let labels =
             topics.iter().map(|t| (t.topic_id, keyword_label(t.topic_id, &t.keywords))).collect();
-        Ok(LabelOutcome { labels, fallbacks: Vec::new() })
+        Ok(LabelOutcome { labels, ..LabelOutcome::default() })
     }
 }
 
@@ -70,8 +70,8 @@ mod tests {
     #[tokio::test]
     async fn labels_every_topic() {
         let topics = vec![
-            TopicToLabel { topic_id: 0, keywords: kw(&["a"]), samples: vec![] },
-            TopicToLabel { topic_id: 5, keywords: kw(&["bank", "transfer"]), samples: vec![] },
+            TopicToLabel { topic_id: 0, keywords: kw(&["a"]), ..Default::default() },
+            TopicToLabel { topic_id: 5, keywords: kw(&["bank", "transfer"]), ..Default::default() },
         ];
         let out = KeywordLabeler.label(&topics).await.unwrap();
         assert_eq!(out.labels.len(), 2);

@@ -68,13 +68,19 @@ pub trait Embedder: Send + Sync {
 }
 
 /// What a labeler sees of one topic.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct TopicToLabel {
     pub topic_id: i64,
     /// Top keywords, best first.
     pub keywords: Vec<String>,
     /// Representative messages.
     pub samples: Vec<String>,
+    /// The topic's representative questions (issue 29, masked): when not empty, an LLM labeler
+    /// also writes the topic's canonical question from them, in the same call. Empty: no
+    /// question is asked for.
+    pub questions: Vec<String>,
+    /// Language code the question is to be written in (most of the topic's messages).
+    pub language: Option<String>,
 }
 
 /// Labels for a batch of topics. Every requested topic gets a label: those the LLM did not
@@ -83,6 +89,9 @@ pub struct TopicToLabel {
 pub struct LabelOutcome {
     pub labels: BTreeMap<i64, String>,
     pub fallbacks: Vec<i64>,
+    /// Canonical questions the LLM wrote, for topics sent with questions (issue 29). A topic
+    /// missing here keeps the question made from its examples.
+    pub questions: BTreeMap<i64, String>,
 }
 
 /// Names topics, all topics of one tenant in one call.

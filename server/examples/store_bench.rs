@@ -106,6 +106,7 @@ fn model_after(topics: usize, days: u32, merges: u32) -> TopicModel {
             last_seen: end,
             status: TopicStatus::Active,
             memory: Default::default(),
+            faq: Default::default(),
             daily_counts,
         }
     };

@@ -227,6 +227,7 @@ pub fn import_as_of(dir: &Path, day: NaiveDate) -> Result<TopicModel> {
             last_seen: day,
             status: TopicStatus::Active,
             memory: Default::default(),
+            faq: Default::default(),
             daily_counts: Vec::new(),
         });
     }

@@ -37,6 +37,12 @@
 //! | `lineage.similarity`   | F32   | `[L]`                    | cosine to the topic before the merge     |
 //! | `lineage.vote_share`   | F32   | `[L]`                    | member vote share, NaN when not measured |
 //!
+//! Optional (issue 29; format version unchanged): each topic's `faq` in `config.json`
+//! (`question`, `question_source`, `language`, `examples` texts; absent when it has none) and,
+//! only when some topic has examples, `faq_examples.offsets` (U64 `[T + 1]`) and
+//! `faq_examples` (F16 `[E, dim]`, the examples' embeddings in order). Files without them load
+//! with empty FAQs.
+//!
 //! Version 1 (before issue 24) had no `anchored` field and only the first eight tensors; such
 //! files still load, with an empty [`TopicMemory`] for every topic (merge falls back to the
 //! centroid rule for them).
@@ -58,6 +64,7 @@ use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{EngineError, Result};
+use crate::faq::{FaqExample, QuestionSource, TopicFaq};
 use crate::model::{
     DailyCount, Keyword, LabelSource, LineageEntry, LineageEvent, Topic, TopicMemory, TopicModel,
     TopicStatus,
@@ -127,7 +134,28 @@ struct TopicConfig {
     /// Version 2: the topic has a row in `topic_anchors`.
     #[serde(default)]
     anchored: bool,
+    /// Issue 29: the topic's FAQ (its examples' embeddings are rows of `faq_examples`); absent
+    /// when it has none, so older files load and models without FAQs save as before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    faq: Option<FaqConfig>,
 }
+
+/// A topic's FAQ in `config.json`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FaqConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    question: Option<String>,
+    #[serde(default)]
+    question_source: QuestionSource,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    language: Option<String>,
+    /// Example texts, one row of `faq_examples` each, in order.
+    examples: Vec<String>,
+}
+
+/// The optional FAQ tensors (issue 29): written only when some topic has examples.
+const FAQ_TENSORS: [&str; 2] = ["faq_examples.offsets", "faq_examples"];
 
 /// `fit_params` of a model file; one written before issue 21 has no `text` and was fitted
 /// with [`TextOptions::legacy`], which it keeps (an absent field would otherwise take the new
@@ -201,6 +229,12 @@ pub fn to_files(model: &TopicModel) -> Result<ModelFiles> {
             keywords: t.keywords.iter().map(|k| k.word.clone()).collect(),
             samples: t.samples.clone(),
             anchored: t.memory.anchor.is_some(),
+            faq: (!t.faq.is_empty()).then(|| FaqConfig {
+                question: t.faq.question.clone(),
+                question_source: t.faq.question_source,
+                language: t.faq.language.clone(),
+                examples: t.faq.examples.iter().map(|e| e.text.clone()).collect(),
+            }),
         })
         .collect();
     let config = ConfigFile {
@@ -354,6 +388,22 @@ pub fn to_files(model: &TopicModel) -> Result<ModelFiles> {
         vec![l],
         le_bytes(lineage().map(|e| e.vote_share.unwrap_or(f32::NAN)), f32::to_le_bytes),
     );
+    let n_faq: usize = model.topics.iter().map(|t| t.faq.examples.len()).sum();
+    if n_faq > 0 {
+        add(FAQ_TENSORS[0], Dtype::U64, vec![n + 1], offsets(|t| t.faq.examples.len()));
+        add(
+            FAQ_TENSORS[1],
+            Dtype::F16,
+            vec![n_faq, model.dim],
+            le_bytes(
+                model
+                    .topics
+                    .iter()
+                    .flat_map(|t| t.faq.examples.iter().flat_map(|e| e.embedding.iter().copied())),
+                |v| half::f16::from_f32(v).to_le_bytes(),
+            ),
+        );
+    }
     // One metadata entry only: safetensors keeps metadata in a HashMap, whose order would make
     // the header (and so the file) nondeterministic with several keys.
     let metadata = Some(HashMap::from([(METADATA_KEY.to_string(), METADATA_VALUE.to_string())]));
@@ -411,7 +461,10 @@ pub fn from_files(config: &[u8], tensors: &[u8]) -> Result<TopicModel> {
         return Err(EngineError::model("config.json: `anchored` needs format_version 2"));
     }
     let memories = if version >= 2 { read_memories(&st, &cfg)? } else { Vec::new() };
-    let expected_names = if version >= 2 { 20 } else { 8 };
+    let faqs = read_faqs(&st, &cfg)?;
+    let has_faq = faqs.iter().any(|f| !f.examples.is_empty());
+    let expected_names =
+        if version >= 2 { 20 } else { 8 } + if has_faq { FAQ_TENSORS.len() } else { 0 };
     if st.len() != expected_names {
         return Err(EngineError::model(format!(
             "model.safetensors has {} tensors, expected {expected_names}",
@@ -442,6 +495,7 @@ pub fn from_files(config: &[u8], tensors: &[u8]) -> Result<TopicModel> {
     let mut topics = Vec::with_capacity(n);
     let mut kw_pos = 0usize;
     let mut memories = memories.into_iter();
+    let mut faqs = faqs.into_iter();
     for (i, t) in cfg.topics.into_iter().enumerate() {
         let keywords: Vec<Keyword> = t
             .keywords
@@ -479,6 +533,7 @@ pub fn from_files(config: &[u8], tensors: &[u8]) -> Result<TopicModel> {
             status: t.status,
             daily_counts,
             memory: memories.next().unwrap_or_default(),
+            faq: faqs.next().unwrap_or_default(),
         });
     }
     let model = TopicModel {
@@ -572,6 +627,69 @@ fn read_memories(st: &SafeTensors<'_>, cfg: &ConfigFile) -> Result<Vec<TopicMemo
             })
             .collect::<Result<Vec<_>>>()?;
         out.push(TopicMemory { anchor, birth_members, members, lineage });
+    }
+    Ok(out)
+}
+
+/// Each topic's FAQ from `config.json` and the `faq_examples` tensors (absent: no topic has
+/// examples). A topic's examples must match its rows one for one.
+fn read_faqs(st: &SafeTensors<'_>, cfg: &ConfigFile) -> Result<Vec<TopicFaq>> {
+    let n = cfg.topics.len();
+    let dim = cfg.dim;
+    let n_examples: usize =
+        cfg.topics.iter().filter_map(|t| t.faq.as_ref()).map(|f| f.examples.len()).sum();
+    let present = st.tensor(FAQ_TENSORS[1]).is_ok() || st.tensor(FAQ_TENSORS[0]).is_ok();
+    if n_examples == 0 {
+        if present {
+            return Err(EngineError::model(
+                "model.safetensors has FAQ example rows but config.json has no FAQ examples",
+            ));
+        }
+        return Ok(cfg
+            .topics
+            .iter()
+            .map(|t| {
+                t.faq.as_ref().map_or_else(TopicFaq::default, |f| TopicFaq {
+                    examples: Vec::new(),
+                    question: f.question.clone(),
+                    question_source: f.question_source,
+                    language: f.language.clone(),
+                })
+            })
+            .collect());
+    }
+    let (off, rows) = member_rows(st, "faq_examples", n, dim)?;
+    if rows.iter().any(|v| !v.is_finite()) {
+        return Err(EngineError::model("FAQ example embeddings contain NaN or infinity"));
+    }
+    let mut out = Vec::with_capacity(n);
+    for (i, t) in cfg.topics.iter().enumerate() {
+        let texts: &[String] = t.faq.as_ref().map_or(&[], |f| &f.examples);
+        if off[i + 1] - off[i] != texts.len() {
+            return Err(EngineError::model(format!(
+                "topic {}: {} FAQ examples in config.json but {} rows in faq_examples",
+                t.id,
+                texts.len(),
+                off[i + 1] - off[i]
+            )));
+        }
+        let examples = texts
+            .iter()
+            .zip(off[i]..off[i + 1])
+            .map(|(text, r)| FaqExample {
+                text: text.clone(),
+                embedding: rows[r * dim..(r + 1) * dim].to_vec(),
+            })
+            .collect();
+        out.push(match &t.faq {
+            Some(f) => TopicFaq {
+                examples,
+                question: f.question.clone(),
+                question_source: f.question_source,
+                language: f.language.clone(),
+            },
+            None => TopicFaq::default(),
+        });
     }
     Ok(out)
 }

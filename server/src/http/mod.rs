@@ -13,6 +13,7 @@
 //! output, as the proto3 JSON mapping has them; numbers are accepted on input.
 //! `GET /openapi.json` describes every route ([`openapi`]).
 
+mod faq;
 pub mod openapi;
 pub mod ui;
 
@@ -75,6 +76,8 @@ pub fn router(app: Arc<App>, slots: Arc<Semaphore>) -> Router {
         .route("/v1/tenants/{tenant}/search", get(find_topics))
         .route("/v1/tenants/{tenant}/changes", get(topic_changes))
         .route("/v1/tenants/{tenant}/topics/{topic_id}/label", put(set_topic_label))
+        // FAQ (issue 29).
+        .route("/v1/tenants/{tenant}/faq", get(faq::get_faq))
         // Knowledge base (issue 29).
         .route("/v1/tenants/{tenant}/articles", put(set_articles).get(list_articles))
         .layer(tower::limit::GlobalConcurrencyLimitLayer::with_semaphore(slots));

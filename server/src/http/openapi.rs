@@ -182,6 +182,20 @@ pub const ROUTES: &[Route] = &[
         response: Some("SetTopicLabelResponse"),
         role: "write",
     },
+    // FAQ (issue 29).
+    Route {
+        method: "get",
+        path: "/v1/tenants/{tenant}/faq",
+        operation: "GetFaq",
+        summary: "The tenant's FAQ: the questions its customers ask, by message count (format=markdown or csv: a document instead of JSON)",
+        body: None,
+        query: &[
+            ("format", "string", "json (default), markdown or csv"),
+            ("gaps", "boolean", "Knowledge gaps only: entries no article answers, most messages in the last 7 days first, then trend"),
+        ],
+        response: Some("GetFaqResponse"),
+        role: "read",
+    },
     // Knowledge base (issue 29).
     Route {
         method: "put",

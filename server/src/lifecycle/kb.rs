@@ -23,6 +23,7 @@ use topic_engine::coverage::{best_articles, covered};
 use topic_engine::{Matrix, TopicModel, OUTLIER_TOPIC};
 
 use super::error::{Error, Result};
+use super::faq::{Faq, FaqArticle, FaqEntry};
 use super::Lifecycle;
 use crate::store::{StoredArticle, TenantId};
 
@@ -308,6 +309,40 @@ impl Lifecycle {
             )));
         }
         topic_coverage(&faq_topics(model), &articles, &matrix, threshold)
+    }
+
+    /// Sets each FAQ entry's `article` to the article covering its topic (`None`: a gap), by
+    /// [`Lifecycle::article_coverage`]. Without articles nothing is read beyond one query.
+    pub(super) async fn fill_articles(
+        &self,
+        tenant: &TenantId,
+        model: &TopicModel,
+        entries: &mut [FaqEntry],
+    ) -> Result<()> {
+        let coverage = self.article_coverage(tenant, model).await?;
+        for e in entries.iter_mut() {
+            e.article = coverage.article_of(e.topic_id).map(|a| FaqArticle {
+                id: a.id.clone(),
+                title: a.title.clone(),
+                url: a.url.clone(),
+                score: a.score,
+            });
+        }
+        Ok(())
+    }
+
+    /// The knowledge gaps of `tenant`'s FAQ: its entries that no article covers, ranked by
+    /// [`gap_order`] (messages in the last 7 days, then trend).
+    pub async fn knowledge_gaps(&self, tenant: &TenantId) -> Result<Faq> {
+        let mut faq = self.faq(tenant).await?;
+        faq.entries.retain(|e| e.article.is_none());
+        faq.entries.sort_by(|a, b| {
+            gap_order(
+                (a.last_7_days, a.previous_7_days, a.topic_id),
+                (b.last_7_days, b.previous_7_days, b.topic_id),
+            )
+        });
+        Ok(faq)
     }
 
     /// `articles` with embeddings by the server's current provider: returned as they are when

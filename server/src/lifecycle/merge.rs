@@ -95,7 +95,14 @@ impl Lifecycle {
         })
         .await?;
         let mut model = outcome.model;
-        label_new_topics(self.labeler.as_ref(), tenant, &mut model, &outcome.new_topic_ids).await;
+        label_new_topics(
+            self.labeler.as_ref(),
+            tenant,
+            &mut model,
+            base.as_deref(),
+            &outcome.new_topic_ids,
+        )
+        .await;
         if guard.is_cancelled() {
             return Err(Error::cancelled());
         }

@@ -16,6 +16,7 @@
 //! - [`retention`]: pruning old versions, orphan cleanup. [`labelling`]: naming new topics.
 //! - [`query`]: transform, top topics, models, merged windows.
 //! - [`dashboard`]: tenants, the topic map, topic search, what changed.
+//! - [`faq`]: the tenant's FAQ from the active model (issue 29).
 //! - [`kb`]: help-centre articles (SetArticles, ListArticles) and which FAQ entries they
 //!   answer (knowledge gaps).
 //! - [`relabel`]: `set_topic_label` — an operator's label, committed as a new version.
@@ -26,6 +27,7 @@ pub mod contract;
 pub mod dashboard;
 pub mod delete;
 pub mod error;
+pub mod faq;
 pub mod fit;
 pub mod kb;
 pub mod labelling;

@@ -11,6 +11,7 @@ pub mod admin;
 pub mod auth;
 pub mod convert;
 pub mod dashboard;
+pub mod faq;
 pub mod fit;
 pub mod kb;
 pub mod merge;
@@ -139,6 +140,12 @@ impl proto::topics_server::Topics for TopicsService {
         req: Request<proto::SetTopicLabelRequest>,
     ) -> Result<Response<proto::SetTopicLabelResponse>, Status> {
         respond(self.set_topic_label_inner(req)).await
+    }
+    async fn get_faq(
+        &self,
+        req: Request<proto::GetFaqRequest>,
+    ) -> Result<Response<proto::GetFaqResponse>, Status> {
+        respond(self.faq_inner(req)).await
     }
 
     // Knowledge base (issue 29).

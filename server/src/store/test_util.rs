@@ -40,6 +40,7 @@ fn topic(id: i64, size: u64, dim: usize) -> Topic {
         last_seen: day(2),
         status: if id == 3 { TopicStatus::Retired } else { TopicStatus::Active },
         memory: Default::default(),
+        faq: Default::default(),
         daily_counts: vec![
             DailyCount { date: day(1), count: size / 2 },
             DailyCount { date: day(2), count: size - size / 2 },

@@ -253,6 +253,7 @@ pub fn toy_model(day: chrono::NaiveDate, bump: u64) -> topic_engine::TopicModel 
                 last_seen: day,
                 status: TopicStatus::Active,
                 memory: Default::default(),
+                faq: Default::default(),
                 daily_counts: vec![DailyCount { date: day, count: size }],
             }
         })

@@ -308,6 +308,7 @@ fn twenty_topics() -> Vec<TopicToLabel> {
             topic_id: i as i64,
             keywords: vec![a.to_string(), b.to_string(), format!("{a} {b}")],
             samples: vec![s.to_string(), format!("{a} {b} question")],
+            ..Default::default()
         })
         .collect()
 }

@@ -45,6 +45,9 @@ from ._types import (
     FoundTopics,
     Keyword,
     LabelResult,
+    Faq,
+    FaqEntry,
+    FaqArticle,
     MergedWindow,
     MergeResult,
     ModelDetails,
@@ -116,4 +119,7 @@ __all__ = [
     "TopicChange",
     "TopicChanges",
     "LabelResult",
+    "Faq",
+    "FaqEntry",
+    "FaqArticle",
 ]

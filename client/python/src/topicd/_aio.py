@@ -248,6 +248,14 @@ class AsyncClient:
             "GetTopicChanges", self._stub.GetTopicChanges, req, conv.topic_changes, True, timeout
         )
 
+    async def get_faq(
+        self, tenant: str, format: str = "", *, timeout: Optional[float] = None
+    ) -> t.Faq:
+        """The tenant's FAQ (issue 29): one entry per topic of the active model, most asked
+        first; ``format`` "markdown" or "csv" also fills ``text`` with that document."""
+        req = _core.faq_request(tenant, format)
+        return await self._call("GetFaq", self._stub.GetFaq, req, conv.faq, True, timeout)
+
     async def set_topic_label(
         self,
         tenant: str,

@@ -243,6 +243,14 @@ class Client:
             "GetTopicChanges", self._stub.GetTopicChanges, req, conv.topic_changes, True, timeout
         )
 
+    def get_faq(
+        self, tenant: str, format: str = "", *, timeout: Optional[float] = None
+    ) -> t.Faq:
+        """The tenant's FAQ (issue 29): one entry per topic of the active model, most asked
+        first; ``format`` "markdown" or "csv" also fills ``text`` with that document."""
+        req = _core.faq_request(tenant, format)
+        return self._call("GetFaq", self._stub.GetFaq, req, conv.faq, True, timeout)
+
     def set_topic_label(
         self,
         tenant: str,

@@ -365,6 +365,38 @@ def topic_changes(m: pb.GetTopicChangesResponse) -> t.TopicChanges:
     )
 
 
+def faq(m: pb.GetFaqResponse) -> t.Faq:
+    return t.Faq(
+        tenant=m.tenant_id,
+        version=m.version,
+        entries=[
+            t.FaqEntry(
+                topic_id=e.topic_id,
+                label=e.label,
+                question=e.question,
+                examples=list(e.examples),
+                message_count=e.message_count,
+                last_7_days=e.last_7_days,
+                previous_7_days=e.previous_7_days,
+                language=_none_if_empty(e.language),
+                article=(
+                    t.FaqArticle(
+                        id=e.article.id,
+                        title=e.article.title,
+                        url=_none_if_empty(e.article.url),
+                        score=e.article.score,
+                    )
+                    if e.HasField("article")
+                    else None
+                ),
+            )
+            for e in m.entries
+        ],
+        format=m.format,
+        text=m.text,
+    )
+
+
 def label_result(m: pb.SetTopicLabelResponse) -> t.LabelResult:
     return t.LabelResult(
         tenant=m.tenant_id,

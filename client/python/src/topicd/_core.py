@@ -138,5 +138,11 @@ def topic_changes_request(tenant: str, limit: int):
     return pb.GetTopicChangesRequest(tenant_id=tenant, limit=limit)
 
 
+def faq_request(tenant: str, format: str = ""):
+    if format not in ("", "json", "markdown", "csv"):
+        raise ValueError(f"format {format!r} is not one of json, markdown, csv")
+    return pb.GetFaqRequest(tenant_id=tenant, format=format)
+
+
 def set_topic_label_request(tenant: str, topic_id: int, label: Optional[str]):
     return pb.SetTopicLabelRequest(tenant_id=tenant, topic_id=int(topic_id), label=label or "")

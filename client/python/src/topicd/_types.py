@@ -352,3 +352,41 @@ class LabelResult:
     label: str
     generated_label: str
     overridden: bool
+
+
+@dataclass(frozen=True)
+class FaqArticle:
+    """The help-centre article answering an FAQ entry."""
+
+    id: str
+    title: str
+    url: Optional[str]
+    score: float
+
+
+@dataclass(frozen=True)
+class FaqEntry:
+    """One question of a tenant's FAQ (issue 29)."""
+
+    topic_id: int
+    label: str
+    question: str
+    examples: List[str]
+    message_count: int
+    last_7_days: int
+    previous_7_days: int
+    language: Optional[str]
+    #: None when no article answers the entry.
+    article: Optional[FaqArticle]
+
+
+@dataclass(frozen=True)
+class Faq:
+    """A tenant's FAQ, most asked first; ``text`` holds the Markdown or CSV document when one
+    was asked for."""
+
+    tenant: str
+    version: str
+    entries: List[FaqEntry]
+    format: str
+    text: str
