@@ -220,3 +220,131 @@ async fn articles_set_list_validate_persist_and_delete() {
     assert_eq!(list(&mut c, ADMIN, "acme").await.unwrap_err().code(), Code::NotFound);
     server.stop().await;
 }
+
+/// The majority topic Transform gives `rows` (their reference embeddings).
+async fn majority_topic(c: &mut Client, data: &Clinc, rows: &[usize]) -> i64 {
+    let embeddings =
+        rows.iter().map(|&i| proto::Embedding { values: data.row(i).to_vec() }).collect();
+    let req = proto::TransformRequest { tenant_id: "acme".into(), texts: vec![], embeddings };
+    let r = c.transform(with_token(req, ACME_READ)).await.unwrap().into_inner();
+    let mut counts = std::collections::BTreeMap::new();
+    for x in r.results {
+        *counts.entry(x.topic_id).or_insert(0usize) += 1;
+    }
+    counts.into_iter().max_by_key(|(id, n)| (*n, -id)).unwrap().0
+}
+
+async fn get_faq(c: &mut Client, gaps_only: bool) -> proto::GetFaqResponse {
+    let req = proto::GetFaqRequest { tenant_id: "acme".into(), format: String::new(), gaps_only };
+    c.get_faq(with_token(req, ACME_READ)).await.unwrap().into_inner()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faq_entries_get_their_article_and_gaps_rank_by_last_week() {
+    let data = Clinc::load();
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_with_http(server_config(dir.path())).await;
+    let mut c = server.client().await;
+    let intents = data.intents(6);
+    let rows: Vec<usize> = intents.iter().flat_map(|i| data.rows_of(i)[..40].to_vec()).collect();
+    let (docs, embs) = data.batch(&rows, "2026-11-23");
+    let fit = c
+        .fit(with_token(fit_request("acme", docs, embs, "2026-11-23", "2026-11-24"), ACME_WRITE))
+        .await
+        .unwrap()
+        .into_inner();
+    let merge = proto::MergeRequest {
+        tenant_id: "acme".into(),
+        day_version: fit.version,
+        base_version: None,
+        force: false,
+    };
+    c.merge(with_token(merge, ACME_WRITE)).await.unwrap();
+
+    // No articles: every entry is a gap.
+    let all = get_faq(&mut c, false).await;
+    assert!(all.entries.len() >= 4, "{} entries", all.entries.len());
+    assert!(all.entries.iter().all(|e| e.article.is_none()));
+    assert_eq!(get_faq(&mut c, true).await.entries.len(), all.entries.len());
+
+    // An article written from intent 0's own messages covers its topic; one about gardening
+    // covers nothing.
+    let covered_rows = &data.rows_of(&intents[0])[40..43];
+    let summary: Vec<&str> = covered_rows.iter().map(|&i| data.texts[i].as_str()).collect();
+    let articles = vec![
+        Article {
+            id: "kb-0".into(),
+            title: intents[0].replace('_', " "),
+            url: "https://help.example/kb-0".into(),
+            summary: summary.join(" "),
+        },
+        article("kb-garden", "Pruning tomato plants in a greenhouse"),
+    ];
+    set(&mut c, ACME_WRITE, "acme", articles).await.unwrap();
+    let covered_topic = majority_topic(&mut c, &data, &data.rows_of(&intents[0])[..40]).await;
+    let all = get_faq(&mut c, false).await;
+    let entry = all.entries.iter().find(|e| e.topic_id == covered_topic).unwrap();
+    let a = entry.article.as_ref().expect("intent 0's topic is covered");
+    assert_eq!((a.id.as_str(), a.url.as_str()), ("kb-0", "https://help.example/kb-0"));
+    assert!(a.score >= 0.68 && a.score <= 1.0, "{}", a.score);
+    for i in &intents[1..] {
+        let t = majority_topic(&mut c, &data, &data.rows_of(i)[..40]).await;
+        let e = all.entries.iter().find(|e| e.topic_id == t).unwrap();
+        assert!(e.article.is_none(), "{i}: no article is about it, {:?}", e.article);
+    }
+    assert!(all.entries.iter().all(|e| e.article.as_ref().is_none_or(|a| a.id == "kb-0")));
+
+    // Gaps only: the entries without an article, most messages in the last 7 days first.
+    let gaps = get_faq(&mut c, true).await;
+    let want: Vec<i64> = {
+        let mut g: Vec<&proto::FaqEntry> =
+            all.entries.iter().filter(|e| e.article.is_none()).collect();
+        g.sort_by(|a, b| {
+            topicd::lifecycle::kb::gap_order(
+                (a.last_7_days, a.previous_7_days, a.topic_id),
+                (b.last_7_days, b.previous_7_days, b.topic_id),
+            )
+        });
+        g.iter().map(|e| e.topic_id).collect()
+    };
+    assert_eq!(gaps.entries.iter().map(|e| e.topic_id).collect::<Vec<_>>(), want);
+    assert!(!want.is_empty() && !want.contains(&covered_topic));
+    for w in gaps.entries.windows(2) {
+        assert!(w[0].last_7_days >= w[1].last_7_days);
+    }
+
+    // HTTP: the article on the entry, `?gaps=true`, Markdown of the gaps.
+    let h = reqwest::Client::new();
+    let (s, v) = http(&h, Method::GET, server.url("/v1/tenants/acme/faq"), ACME_READ, None).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let e = v["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["topic_id"] == covered_topic.to_string())
+        .unwrap();
+    assert_eq!(e["article"]["id"], "kb-0");
+    let (s, v) =
+        http(&h, Method::GET, server.url("/v1/tenants/acme/faq?gaps=true"), ACME_READ, None).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let ids: Vec<String> = v["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["topic_id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids, want.iter().map(|t| t.to_string()).collect::<Vec<_>>());
+    assert!(v["entries"].as_array().unwrap().iter().all(|e| e["article"].is_null()));
+    let (s, v) =
+        http(&h, Method::GET, server.url("/v1/tenants/acme/faq?gaps=maybe"), ACME_READ, None).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    let md = h
+        .get(server.url("/v1/tenants/acme/faq?gaps=true&format=markdown"))
+        .bearer_auth(ACME_READ)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(md.status(), StatusCode::OK);
+    assert!(!md.text().await.unwrap().is_empty());
+    server.stop().await;
+}
