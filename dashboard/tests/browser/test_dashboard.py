@@ -571,7 +571,15 @@ def test_five_hundred_topics_render(server: Topicd, browser: Browser):
     def route(r):
         path = r.request.url.split("/v1/tenants/synthetic", 1)[1].split("?")[0]
         key = {"/topics": "topics", "/map": "map", "/changes": "changes", "/models": "models"}.get(path)
-        if key is None:
+        if path == "/faq":
+            # One FAQ entry per topic; every other one covered by an article.
+            entries = [{"topic_id": p["topic_id"], "label": p["label"], "question": f"How do I {p['label']}?",
+                        "examples": [f"example {i}" for i in range(3)], "message_count": p["size"],
+                        "last_7_days": "0", "previous_7_days": "0",
+                        "article": None if k % 2 else {"id": f"kb-{k}", "title": f"Article {k}", "url": "", "score": 0.9}}
+                       for k, p in enumerate(answers["map"]["points"])]
+            r.fulfill(status=200, json={"tenant_id": "synthetic", "version": "20261201_000000", "entries": entries})
+        elif key is None:
             r.fulfill(status=404, json={"error": {"code": "NOT_FOUND", "message": path}})
         else:
             r.fulfill(status=200, json=answers[key])
@@ -581,6 +589,7 @@ def test_five_hundred_topics_render(server: Topicd, browser: Browser):
     wait_ready(page)
     assert page.locator("#topic-map circle.mark").count() == 500
     assert page.locator("#all-topics tbody tr").count() == 500
+    assert page.locator("#faq tbody tr").count() == 500
     assert page.locator("#over-time svg[data-chart=stacked] path").count() == 10
     timing = page.evaluate("""() => {
         const nav = performance.getEntriesByType('navigation')[0];
