@@ -3,7 +3,8 @@
 //! before anything is sent, the server's refusals (missing title, unknown tenant) come back as
 //! a non-zero exit with its message.
 
-use std::path::Path;
+#![allow(clippy::unwrap_used)] // tests may unwrap
+
 use std::process::Command;
 
 use serde_json::Value;
@@ -37,12 +38,11 @@ fn clinc_texts(intents: usize, per_intent: usize) -> Vec<String> {
         if label == "oos" {
             continue;
         }
-        match by_intent.iter_mut().find(|(l, _)| *l == label) {
-            Some((_, texts)) => texts.push(v["text"].as_str().unwrap().to_string()),
-            None if by_intent.len() < intents => {
-                by_intent.push((label, vec![v["text"].as_str().unwrap().to_string()]))
-            }
-            None => {}
+        let text = v["text"].as_str().unwrap().to_string();
+        if let Some(k) = by_intent.iter().position(|(l, _)| *l == label) {
+            by_intent[k].1.push(text);
+        } else if by_intent.len() < intents {
+            by_intent.push((label, vec![text]));
         }
     }
     by_intent.into_iter().flat_map(|(_, t)| t.into_iter().take(per_intent)).collect()

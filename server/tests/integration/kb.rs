@@ -329,7 +329,7 @@ async fn faq_entries_get_their_article_and_gaps_rank_by_last_week() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|e| e["topic_id"] == covered_topic.to_string())
+        .find(|e| e["topic_id"].as_str().and_then(|s| s.parse::<i64>().ok()) == Some(covered_topic))
         .unwrap();
     assert_eq!(e["article"]["id"], "kb-0");
     let (s, v) =
