@@ -69,6 +69,9 @@ enum Command {
     /// Tenant administration.
     #[command(subcommand)]
     Tenant(ops::tenant::TenantCommand),
+    /// A tenant's help-centre articles (knowledge gaps): `import FILE.jsonl`, `list`.
+    #[command(subcommand)]
+    Kb(ops::kb::KbCommand),
     /// Check the server's gRPC health.
     Health(ops::health::HealthArgs),
     /// Embedding and labeling providers: `check` runs a live smoke test of the configured ones.
@@ -91,6 +94,7 @@ async fn run_async(
         Command::Tag(args) => ops::tag::run(args, server).await,
         Command::Label(args) => ops::label::run(args, server).await,
         Command::Tenant(command) => ops::tenant::run(command, server).await,
+        Command::Kb(command) => ops::kb::run(command, server).await,
         Command::Health(args) => ops::health::run(args, server).await,
         Command::Embed(args) => offline::embed::run(args).await,
         Command::Providers(command) => providers::run(command).await,

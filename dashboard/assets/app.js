@@ -192,6 +192,8 @@
       changes: function () { return api('GET', base + '/changes?limit=5'); },
       map: function () { return api('GET', base + '/map'); },
       models: function () { return api('GET', base + '/models?limit=20'); },
+      // The FAQ with its knowledge gaps (issue 29).
+      faq: function () { return api('GET', base + '/faq'); },
       // Every topic of the active model, for the details of a topic outside the top ten.
       allTopics: function () {
         if (!allTopics) {
@@ -420,13 +422,14 @@
       changes: section('changes', 'What changed'),
       trend: section('over-time', 'Top topics over time'),
       models: src.live ? section('models', 'Model versions', 'wide') : null,
+      faq: src.live ? section('faq', 'FAQ', 'wide') : null,
       all: section('all-topics', 'All topics', 'wide')
     };
     var S = this.secs;
     this.summary = h('div', { class: 'summary panel', id: 'summary' }, h('h1', null, name));
     var right = h('div', { class: 'stack' }, S.search.el, S.map.el, S.changes.el, S.trend.el);
     var left = h('div', { class: 'left' }, S.top.el);
-    fill(app, this.summary, h('div', { class: 'grid' }, left, right, S.models ? S.models.el : null, S.all.el));
+    fill(app, this.summary, h('div', { class: 'grid' }, left, right, S.models ? S.models.el : null, S.faq ? S.faq.el : null, S.all.el));
     this.renderSearchForm();
     return this.refresh();
   };
@@ -436,11 +439,11 @@
     var src = this.src;
     src.reset();
     try { performance.mark('topicd:fetch'); } catch (e) { /* ignore */ }
-    var calls = [src.topics(), src.map(), src.changes(), src.models ? src.models() : Promise.resolve(null)];
+    var calls = [src.topics(), src.map(), src.changes(), src.models ? src.models() : Promise.resolve(null), src.faq ? src.faq() : Promise.resolve(null)];
     return Promise.all(calls.map(function (p) { return p.then(function (v) { return { ok: v }; }, function (e) { return { err: e }; }); }))
       .then(function (res) {
         try { performance.mark('topicd:data'); } catch (e) { /* ignore */ }
-        var topRes = res[0], mapRes = res[1], chRes = res[2], modRes = res[3];
+        var topRes = res[0], mapRes = res[1], chRes = res[2], modRes = res[3], faqRes = res[4];
         // Colours follow the ranking, so a topic keeps its colour in every view.
         self.color = {};
         self.topResp = topRes.ok || null;
@@ -453,6 +456,9 @@
         if (chRes.err) self.secs.changes.body.replaceChildren(errorBox(chRes.err)); else self.renderChanges(normChanges(chRes.ok));
         if (self.secs.models) {
           if (modRes.err) self.secs.models.body.replaceChildren(errorBox(modRes.err)); else self.renderModels(modRes.ok.models || []);
+        }
+        if (self.secs.faq) {
+          if (faqRes.err) self.secs.faq.body.replaceChildren(errorBox(faqRes.err)); else self.renderFaq(faqRes.ok || {});
         }
         var failed = res.filter(function (r) { return r.err; });
         if (failed.length === res.length) {
@@ -561,6 +567,37 @@
         return h('li', null, h('span', { class: 'swatch', style: { '--c': color[t.id] }, 'aria-hidden': 'true' }), t.label);
       })),
       h('details', null, h('summary', null, 'Daily counts as a table'), h('div', { class: 'scroll' }, table)));
+  };
+
+  // The FAQ (issue 29): one entry per topic, most asked first; each with the help-centre article
+  // that answers it, or a "gap" badge when no article does (knowledge gaps).
+  TenantPage.prototype.renderFaq = function (faq) {
+    var self = this;
+    var entries = faq.entries || [];
+    if (!entries.length) { this.secs.faq.body.replaceChildren(h('p', { class: 'muted' }, 'No FAQ entries yet.')); return; }
+    var gaps = entries.filter(function (e) { return !e.article; }).length;
+    var note = h('p', { class: 'hint' }, plural(entries.length, 'question', 'questions') + ' customers ask, most asked first; ' +
+      plural(gaps, 'knowledge gap', 'knowledge gaps') + ' (no help-centre article answers it; register articles with PUT /v1/tenants/{tenant}/articles or topics kb import).');
+    var rows = entries.map(function (e) {
+      var id = num(e.topic_id);
+      var art = e.article
+        ? h('span', { class: 'faq-article' }, e.article.url ? h('a', { href: e.article.url, rel: 'noopener noreferrer', target: '_blank' }, e.article.title) : e.article.title,
+          h('span', { class: 'muted' }, ' ' + num(e.article.score).toFixed(2)))
+        : h('span', { class: 'badge gap', title: 'No help-centre article answers this question' }, 'gap');
+      var examples = (e.examples || []).length
+        ? h('details', { class: 'samples' }, h('summary', null, plural(e.examples.length, 'example', 'examples')),
+          h('ul', null, e.examples.map(function (m) { return h('li', null, m); })))
+        : null;
+      return h('tr', { 'data-topic': String(id), 'data-gap': e.article ? 'false' : 'true' },
+        h('td', null, h('div', { class: 'faq-question' }, e.question || ''), examples),
+        h('td', null, h('button', { type: 'button', class: 'link', onclick: function () { self.openTopic(id); } }, e.label || ('Topic ' + id))),
+        h('td', { class: 'num' }, fmtInt(e.message_count)),
+        h('td', { class: 'num' }, fmtInt(e.last_7_days)),
+        h('td', { class: 'num' }, fmtInt(e.previous_7_days)),
+        h('td', null, art));
+    });
+    var head = h('thead', null, h('tr', null, ['Question', 'Topic', 'Messages', 'Last 7 days', '7 days before', 'Article'].map(function (c) { return h('th', { scope: 'col' }, c); })));
+    this.secs.faq.body.replaceChildren(note, h('div', { class: 'table-wrap' }, h('table', { class: 'faq' }, h('caption', { class: 'sr-only' }, 'FAQ entries'), head, h('tbody', null, rows))));
   };
 
   TenantPage.prototype.renderChanges = function (c) {

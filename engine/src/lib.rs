@@ -51,6 +51,7 @@ mod aligned;
 mod builder;
 pub mod cancel;
 pub mod changes;
+pub mod coverage;
 mod ctfidf;
 pub mod device;
 pub mod error;

@@ -37,6 +37,8 @@
 //! mask = true                          # e-mails, phones, cards, IBANs, IPs, URLs masked
 //! bertopic_compat = false              # BERTopic's exact English preprocessing
 //! # extra_patterns = [{ name = "order", pattern = "ORD-\\d+" }]
+//! [faq]
+//! article_threshold = 0.68             # cosine entry–article for "covered"; below: a gap
 //! [merge]                              # topic_engine::MergeParams
 //! rule = "members"                     # members (issue 24) | centroid (BERTopic's cosine rule)
 //! min_similarity = 0.7
@@ -128,6 +130,23 @@ impl Default for ServerConfig {
             keep_versions: 14,
             shutdown_grace_secs: 30,
         }
+    }
+}
+
+/// The FAQ's knowledge gaps (issue 29).
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FaqConfig {
+    /// Cosine between an FAQ entry and its best help-centre article at or above which the
+    /// entry counts as covered by that article; below it the entry is a knowledge gap
+    /// (default [`crate::lifecycle::kb::DEFAULT_ARTICLE_THRESHOLD`], chosen on CLINC150 and
+    /// Banking77, see benches/RESULTS.md).
+    pub article_threshold: f32,
+}
+
+impl Default for FaqConfig {
+    fn default() -> Self {
+        FaqConfig { article_threshold: crate::lifecycle::kb::DEFAULT_ARTICLE_THRESHOLD }
     }
 }
 
@@ -224,6 +243,8 @@ pub struct Config {
     pub embedding: crate::providers::EmbeddingConfig,
     /// Label provider (`[labels]`; `TOPICD_LABEL_*` environment variables).
     pub labels: crate::providers::LabelConfig,
+    /// The FAQ and its knowledge gaps (`[faq]`).
+    pub faq: FaqConfig,
 }
 
 /// The server's fit defaults: the engine's, with fits of more than 200,000 documents done on a
@@ -259,6 +280,7 @@ impl Default for Config {
             transform: TransformParams::default(),
             embedding: crate::providers::EmbeddingConfig::default(),
             labels: crate::providers::LabelConfig::default(),
+            faq: FaqConfig::default(),
         }
     }
 }
@@ -612,6 +634,13 @@ impl Config {
         if !(-1.0..=1.0).contains(&t) {
             return Err(ConfigError::invalid(
                 "transform.outlier_threshold",
+                "must be a cosine in [-1, 1]",
+            ));
+        }
+        let a = self.faq.article_threshold;
+        if !(-1.0..=1.0).contains(&a) {
+            return Err(ConfigError::invalid(
+                "faq.article_threshold",
                 "must be a cosine in [-1, 1]",
             ));
         }

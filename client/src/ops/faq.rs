@@ -30,6 +30,10 @@ pub struct FaqArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = FaqFormat::Json)]
     pub format: FaqFormat,
+    /// Knowledge gaps only: the entries no help-centre article answers (`topics kb import`),
+    /// most messages in the last 7 days first, then the largest rise.
+    #[arg(long)]
+    pub gaps: bool,
 }
 
 /// One entry as JSON (counts as numbers; `article` null when no article answers it).
@@ -60,7 +64,11 @@ pub async fn run(args: FaqArgs, server: ServerOptions) -> anyhow::Result<ExitCod
         FaqFormat::Markdown => "markdown",
         FaqFormat::Csv => "csv",
     };
-    let request = proto::GetFaqRequest { tenant_id: args.tenant.clone(), format: format.into() };
+    let request = proto::GetFaqRequest {
+        tenant_id: args.tenant.clone(),
+        format: format.into(),
+        gaps_only: args.gaps,
+    };
     let response = client
         .get_faq(request)
         .await

@@ -1,9 +1,10 @@
-//! Operator commands against a running `topicd`: models, top topics, tagging, label editing,
+//! Operator commands against a running `topicd`: models, top topics, tagging, label editing, help-centre articles,
 //! tenant deletion, health. Human output by default, `--json` for scripts.
 
 pub mod faq;
 pub mod health;
 pub mod json;
+pub mod kb;
 pub mod label;
 pub mod models;
 pub mod output;

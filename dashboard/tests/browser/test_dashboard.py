@@ -369,6 +369,38 @@ def test_map_marks_work_with_the_keyboard_and_search_finds_the_topic(server: Top
     page.context.close()
 
 
+def test_faq_lists_questions_with_their_article_or_a_gap_badge(server: Topicd, browser: Browser):
+    # An article written from the most asked entry's own question and examples covers it; the
+    # other entries have no article: knowledge gaps.
+    faq = server.api(f"/v1/tenants/{TENANT}/faq", READ)
+    first = faq["entries"][0]
+    article = {"id": "kb-first", "title": first["question"][:300].replace("\n", " "),
+               "url": "https://help.example/kb-first", "summary": " ".join(first["examples"])[:2000]}
+    server.api(f"/v1/tenants/{TENANT}/articles", WRITE, "PUT", {"articles": [article]})
+    faq = server.api(f"/v1/tenants/{TENANT}/faq", READ)
+    entries = faq["entries"]
+    covered = [e for e in entries if e["article"]]
+    assert [e["topic_id"] for e in covered if e["article"]["id"] == "kb-first"], faq
+    page, _ = new_page(browser, READ)
+    page.goto(f"{server.url}/tenants/{TENANT}")
+    wait_ready(page)
+    rows = page.locator("#faq tbody tr")
+    assert rows.count() == len(entries)
+    shown = page.locator("#faq tbody tr .faq-question").all_inner_texts()
+    assert shown == [e["question"] for e in entries]
+    assert page.locator("#faq tbody tr[data-gap=true] .badge.gap").count() == len(entries) - len(covered)
+    row = page.locator(f"#faq tbody tr[data-topic='{first['topic_id']}']")
+    assert row.get_attribute("data-gap") == "false"
+    link = row.get_by_role("link", name=article["title"])
+    assert link.get_attribute("href") == article["url"]
+    # Examples open under the question; the topic button opens the topic's details.
+    row.locator("details.samples summary").click()
+    assert row.locator("details.samples li").count() == len(first["examples"])
+    row.get_by_role("button", name=first["label"]).click()
+    expect(page.locator("#topic-dialog")).to_be_visible()
+    page.context.close()
+
+
 def test_label_edit_needs_the_write_role_and_survives_the_next_merge(server: Topicd, browser: Browser):
     top = server.api(f"/v1/tenants/{TENANT}/topics?limit=10", READ)["topics"][0]
     topic_id = top["topic_id"]
@@ -539,7 +571,15 @@ def test_five_hundred_topics_render(server: Topicd, browser: Browser):
     def route(r):
         path = r.request.url.split("/v1/tenants/synthetic", 1)[1].split("?")[0]
         key = {"/topics": "topics", "/map": "map", "/changes": "changes", "/models": "models"}.get(path)
-        if key is None:
+        if path == "/faq":
+            # One FAQ entry per topic; every other one covered by an article.
+            entries = [{"topic_id": p["topic_id"], "label": p["label"], "question": f"How do I {p['label']}?",
+                        "examples": [f"example {i}" for i in range(3)], "message_count": p["size"],
+                        "last_7_days": "0", "previous_7_days": "0",
+                        "article": None if k % 2 else {"id": f"kb-{k}", "title": f"Article {k}", "url": "", "score": 0.9}}
+                       for k, p in enumerate(answers["map"]["points"])]
+            r.fulfill(status=200, json={"tenant_id": "synthetic", "version": "20261201_000000", "entries": entries})
+        elif key is None:
             r.fulfill(status=404, json={"error": {"code": "NOT_FOUND", "message": path}})
         else:
             r.fulfill(status=200, json=answers[key])
@@ -549,6 +589,7 @@ def test_five_hundred_topics_render(server: Topicd, browser: Browser):
     wait_ready(page)
     assert page.locator("#topic-map circle.mark").count() == 500
     assert page.locator("#all-topics tbody tr").count() == 500
+    assert page.locator("#faq tbody tr").count() == 500
     assert page.locator("#over-time svg[data-chart=stacked] path").count() == 10
     timing = page.evaluate("""() => {
         const nav = performance.getEntriesByType('navigation')[0];

@@ -21,6 +21,8 @@ use crate::proto::topics_server::Topics;
 #[serde(deny_unknown_fields)]
 pub(super) struct FaqQuery {
     format: Option<String>,
+    /// Knowledge gaps only (issue 29).
+    gaps: Option<bool>,
 }
 
 /// `GET /v1/tenants/{tenant}/faq`.
@@ -32,7 +34,11 @@ pub(super) async fn get_faq(
     query: Result<Query<FaqQuery>, QueryRejection>,
 ) -> Result<Response, HttpError> {
     let Query(q) = query.map_err(query_error)?;
-    let msg = proto::GetFaqRequest { tenant_id: tenant, format: q.format.unwrap_or_default() };
+    let msg = proto::GetFaqRequest {
+        tenant_id: tenant,
+        format: q.format.unwrap_or_default(),
+        gaps_only: q.gaps.unwrap_or(false),
+    };
     let Json(answer) =
         api.call(&headers, remote, msg, |s, r| async move { s.get_faq(r).await }).await?;
     let content_type = match answer.format.as_str() {

@@ -78,6 +78,8 @@ pub fn router(app: Arc<App>, slots: Arc<Semaphore>) -> Router {
         .route("/v1/tenants/{tenant}/topics/{topic_id}/label", put(set_topic_label))
         // FAQ (issue 29).
         .route("/v1/tenants/{tenant}/faq", get(faq::get_faq))
+        // Knowledge base (issue 29).
+        .route("/v1/tenants/{tenant}/articles", put(set_articles).get(list_articles))
         .layer(tower::limit::GlobalConcurrencyLimitLayer::with_semaphore(slots));
     let router = Router::new()
         .route("/health", get(health))
@@ -521,6 +523,44 @@ async fn set_topic_label(
     }
     msg.topic_id = topic;
     api.call(&headers, remote, msg, |s, r| async move { s.set_topic_label(r).await }).await
+}
+
+/// `PUT /v1/tenants/{tenant}/articles` with a JSON list of articles
+/// (`[{"id", "title", "url"?, "summary"?}, ...]`) or a `SetArticlesRequest`
+/// (`{"articles": [...]}`): replaces the tenant's help-centre articles.
+async fn set_articles(
+    State(api): State<HttpApi>,
+    ConnectInfo(remote): ConnectInfo<SocketAddr>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Answer<proto::SetArticlesResponse> {
+    // The list itself (`[{...}, ...]`) is `{"articles": [...]}`.
+    let body = body.map(|b| {
+        if b.iter().find(|c| !c.is_ascii_whitespace()) == Some(&b'[') {
+            let mut wrapped = Vec::with_capacity(b.len() + 16);
+            wrapped.extend_from_slice(b"{\"articles\": ");
+            wrapped.extend_from_slice(&b);
+            wrapped.push(b'}');
+            Bytes::from(wrapped)
+        } else {
+            b
+        }
+    });
+    let mut msg: proto::SetArticlesRequest = parse_body(body, api.max_bytes(), "list of articles")?;
+    set_tenant(&tenant, &mut msg.tenant_id)?;
+    api.call(&headers, remote, msg, |s, r| async move { s.set_articles(r).await }).await
+}
+
+/// `GET /v1/tenants/{tenant}/articles`.
+async fn list_articles(
+    State(api): State<HttpApi>,
+    ConnectInfo(remote): ConnectInfo<SocketAddr>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+) -> Answer<proto::ListArticlesResponse> {
+    let msg = proto::ListArticlesRequest { tenant_id: tenant };
+    api.call(&headers, remote, msg, |s, r| async move { s.list_articles(r).await }).await
 }
 
 /// `GET /health`: no authentication; 200 while the server is serving.

@@ -189,8 +189,32 @@ pub const ROUTES: &[Route] = &[
         operation: "GetFaq",
         summary: "The tenant's FAQ: the questions its customers ask, by message count (format=markdown or csv: a document instead of JSON)",
         body: None,
-        query: &[("format", "string", "json (default), markdown or csv")],
+        query: &[
+            ("format", "string", "json (default), markdown or csv"),
+            ("gaps", "boolean", "Knowledge gaps only: entries no article answers, most messages in the last 7 days first, then trend"),
+        ],
         response: Some("GetFaqResponse"),
+        role: "read",
+    },
+    // Knowledge base (issue 29).
+    Route {
+        method: "put",
+        path: "/v1/tenants/{tenant}/articles",
+        operation: "SetArticles",
+        summary: "Replace the tenant's help-centre articles (a JSON list of {id, title, url?, summary?}, at most 2000; or a SetArticlesRequest)",
+        body: Some("SetArticlesRequest"),
+        query: &[],
+        response: Some("SetArticlesResponse"),
+        role: "write",
+    },
+    Route {
+        method: "get",
+        path: "/v1/tenants/{tenant}/articles",
+        operation: "ListArticles",
+        summary: "The tenant's help-centre articles as stored",
+        body: None,
+        query: &[],
+        response: Some("ListArticlesResponse"),
         role: "read",
     },
     Route {

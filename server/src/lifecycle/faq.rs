@@ -102,7 +102,7 @@ impl Lifecycle {
     pub async fn faq(&self, tenant: &TenantId) -> Result<Faq> {
         let rec = self.active_record(tenant).await?;
         let model = self.load(&rec).await?;
-        let entries = faq_entries(&model)
+        let mut entries: Vec<FaqEntry> = faq_entries(&model)
             .into_iter()
             .map(|e| FaqEntry {
                 topic_id: e.topic_id,
@@ -116,6 +116,8 @@ impl Lifecycle {
                 article: None,
             })
             .collect();
+        // Knowledge base: the article answering each entry (lifecycle::kb).
+        self.fill_articles(tenant, &model, &mut entries).await?;
         Ok(Faq { tenant: tenant.clone(), version: rec.version, entries })
     }
 }

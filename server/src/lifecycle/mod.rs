@@ -17,6 +17,8 @@
 //! - [`query`]: transform, top topics, models, merged windows.
 //! - [`dashboard`]: tenants, the topic map, topic search, what changed.
 //! - [`faq`]: the tenant's FAQ from the active model (issue 29).
+//! - [`kb`]: help-centre articles (SetArticles, ListArticles) and which FAQ entries they
+//!   answer (knowledge gaps).
 //! - [`relabel`]: `set_topic_label` — an operator's label, committed as a new version.
 //! - [`contract`]: the typed metadata Fit writes and Merge reads. [`locks`]: tenant locks.
 
@@ -27,6 +29,7 @@ pub mod delete;
 pub mod error;
 pub mod faq;
 pub mod fit;
+pub mod kb;
 pub mod labelling;
 pub mod locks;
 pub mod merge;
@@ -65,6 +68,8 @@ struct Settings {
     merge: MergeParams,
     transform: TransformParams,
     keep_versions: usize,
+    /// `[faq] article_threshold`.
+    article_threshold: f32,
 }
 
 /// A tenant's models from Fit to retention: the stores, the providers, the compute device, the
@@ -129,6 +134,7 @@ impl Lifecycle {
                 merge: config.merge.clone(),
                 transform: config.transform,
                 keep_versions: config.server.keep_versions,
+                article_threshold: config.faq.article_threshold,
             },
         }
     }

@@ -17,7 +17,11 @@ impl TopicsService {
         let tenant = validate::tenant(&req.get_ref().tenant_id)?;
         auth::authorize(&req, &tenant, Role::Read)?;
         let format = FaqFormat::parse(&req.get_ref().format)?;
-        let faq = self.lifecycle().faq(&tenant).await?;
+        let faq = if req.get_ref().gaps_only {
+            self.lifecycle().knowledge_gaps(&tenant).await?
+        } else {
+            self.lifecycle().faq(&tenant).await?
+        };
         let text = render(&faq, format);
         Ok(proto::GetFaqResponse {
             tenant_id: tenant.to_string(),

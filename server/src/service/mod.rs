@@ -4,7 +4,8 @@
 //!
 //! Handlers: [`fit`] (Fit), [`merge`] (Merge), [`query`] (Transform, GetTopTopics, ListModels,
 //! GetModel, ListMergedWindows), [`admin`] (ActivateModel, DeleteTenant), [`dashboard`]
-//! (ListTenants, GetTopicMap, FindTopics, GetTopicChanges, SetTopicLabel).
+//! (ListTenants, GetTopicMap, FindTopics, GetTopicChanges, SetTopicLabel), [`kb`]
+//! (SetArticles, ListArticles).
 
 pub mod admin;
 pub mod auth;
@@ -12,6 +13,7 @@ pub mod convert;
 pub mod dashboard;
 pub mod faq;
 pub mod fit;
+pub mod kb;
 pub mod merge;
 pub mod query;
 pub mod status;
@@ -144,5 +146,19 @@ impl proto::topics_server::Topics for TopicsService {
         req: Request<proto::GetFaqRequest>,
     ) -> Result<Response<proto::GetFaqResponse>, Status> {
         respond(self.faq_inner(req)).await
+    }
+
+    // Knowledge base (issue 29).
+    async fn set_articles(
+        &self,
+        req: Request<proto::SetArticlesRequest>,
+    ) -> Result<Response<proto::SetArticlesResponse>, Status> {
+        respond(self.set_articles_inner(req)).await
+    }
+    async fn list_articles(
+        &self,
+        req: Request<proto::ListArticlesRequest>,
+    ) -> Result<Response<proto::ListArticlesResponse>, Status> {
+        respond(self.list_articles_inner(req)).await
     }
 }

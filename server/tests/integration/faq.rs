@@ -54,7 +54,8 @@ async fn faq(
     format: &str,
     token: &str,
 ) -> Result<proto::GetFaqResponse, tonic::Status> {
-    let req = proto::GetFaqRequest { tenant_id: tenant.into(), format: format.into() };
+    let req =
+        proto::GetFaqRequest { tenant_id: tenant.into(), format: format.into(), gaps_only: false };
     c.get_faq(with_token(req, token)).await.map(|r| r.into_inner())
 }
 
@@ -125,7 +126,11 @@ async fn faq_over_grpc_and_http_follows_rollback_and_restart() {
     let e = faq(&mut c, "globex", "", ACME_READ).await.unwrap_err();
     assert_eq!(e.code(), Code::PermissionDenied, "{}", e.message());
     let e = c
-        .get_faq(proto::GetFaqRequest { tenant_id: "acme".into(), format: String::new() })
+        .get_faq(proto::GetFaqRequest {
+            tenant_id: "acme".into(),
+            format: String::new(),
+            gaps_only: false,
+        })
         .await
         .unwrap_err();
     assert_eq!(e.code(), Code::Unauthenticated);

@@ -15,6 +15,7 @@ mod e2e;
 mod faq;
 mod http;
 mod isolation;
+mod kb;
 mod languages;
 mod orphans;
 mod outage;

@@ -29,6 +29,7 @@ macro_rules! with_pool {
 }
 
 mod activate;
+mod articles;
 mod backend;
 mod history;
 mod locks;
@@ -38,6 +39,7 @@ mod snapshot;
 mod tests;
 mod windows;
 
+pub use articles::{ArticleRows, StoredArticle};
 pub use backend::Backend;
 pub use history::DailyCountRow;
 pub use locks::{advisory_key, TenantDbLock, LOCK_ACQUIRE_TIMEOUT, MAX_LOCK_CONNECTIONS};
@@ -167,7 +169,8 @@ impl MetaStore {
         with_pool!(self, p => p.close().await)
     }
 
-    /// Delete every row of the tenant (models, snapshot, history, windows) in one transaction.
+    /// Delete every row of the tenant (models, snapshot, history, windows, articles) in one
+    /// transaction.
     /// Returns the storage paths its models had, so the caller can delete the files.
     pub async fn delete_tenant(&self, tenant: &TenantId) -> Result<Vec<StoragePath>> {
         let t = tenant.as_str();
@@ -179,7 +182,13 @@ impl MetaStore {
                 .fetch_all(&mut *tx)
                 .await
                 .map_err(db_err)?;
-            for table in ["topic_snapshot", "topic_daily_counts", "merged_windows", "models"] {
+            for table in [
+                "topic_snapshot",
+                "topic_daily_counts",
+                "merged_windows",
+                "kb_articles",
+                "models",
+            ] {
                 // The table name is one of the constants above; the tenant is a bound parameter.
                 sqlx::query(&format!("DELETE FROM {table} WHERE tenant_id = $1"))
                     .bind(t)

@@ -161,6 +161,9 @@ async fn exercise(meta: &MetaStore) {
         "the active one is kept"
     );
 
+    // Help-centre articles (issue 29): replaced as a set, in order, embeddings round-trip.
+    exercise_articles(meta, &acme, &globex).await;
+
     let mut paths = meta.delete_tenant(&acme).await.unwrap();
     paths.sort();
     assert_eq!(paths, vec![StoragePath { tenant: acme.clone(), version: v1 }]);
@@ -169,6 +172,36 @@ async fn exercise(meta: &MetaStore) {
     assert!(meta.daily_counts(&acme, &[], None).await.unwrap().is_empty());
     assert!(meta.merged_windows(&acme).await.unwrap().is_empty());
     assert_eq!(meta.list(None).await.unwrap().len(), 1, "the other tenant is untouched");
+    assert!(meta.articles(&acme).await.unwrap().articles.is_empty(), "articles go with the tenant");
+    assert_eq!(meta.articles(&globex).await.unwrap().articles.len(), 1);
+}
+
+fn article(id: &str, embedding: Option<Vec<f32>>) -> StoredArticle {
+    StoredArticle {
+        id: id.into(),
+        title: format!("Title of {id}"),
+        url: Some(format!("https://help.example/{id}")),
+        summary: None,
+        embedding_model: embedding.as_ref().map(|_| "test-model".to_string()),
+        embedding,
+    }
+}
+
+/// Articles: replace, read back in order, replace again; tenants are separate.
+async fn exercise_articles(meta: &MetaStore, acme: &TenantId, globex: &TenantId) {
+    let now = chrono::Utc::now();
+    assert_eq!(meta.articles(acme).await.unwrap(), ArticleRows::default());
+    let first =
+        vec![article("z-last-id", Some(vec![0.5, -0.25, 1.0e-3])), article("a-first-id", None)];
+    meta.replace_articles(acme, &first, now).await.unwrap();
+    meta.replace_articles(globex, &[article("g", Some(vec![1.0]))], now).await.unwrap();
+    let got = meta.articles(acme).await.unwrap();
+    assert_eq!(got.articles, first, "in the order sent, vectors exact");
+    assert!(got.updated_at.is_some());
+    let second = vec![article("only", Some(vec![1.0, 2.0, 3.0]))];
+    meta.replace_articles(acme, &second, now).await.unwrap();
+    assert_eq!(meta.articles(acme).await.unwrap().articles, second, "the set is replaced");
+    assert_eq!(meta.articles(globex).await.unwrap().articles.len(), 1, "tenants are separate");
 }
 
 #[tokio::test]
