@@ -52,6 +52,7 @@ mod builder;
 pub mod cancel;
 pub mod changes;
 mod ctfidf;
+pub mod defined;
 pub mod device;
 pub mod error;
 mod hdbscan;
@@ -76,6 +77,7 @@ mod vectorize;
 
 pub use builder::TopicModelBuilder;
 pub use cancel::Cancel;
+pub use defined::{DefinedTopic, DefinedTopicSpec};
 pub use device::Device;
 pub use error::{BackendError, EngineError, Result};
 pub use io::{load, save};
@@ -86,7 +88,7 @@ pub use model::{
     OUTLIER_TOPIC, SMALL_TALK_LABEL, SMALL_TALK_TOPIC,
 };
 pub use params::{FitParams, KnnMethod, MergeParams, MergeRule, NrTopics, TransformParams};
-pub use pipeline::{fit, fit_cancellable, FitInput, FitResult, StageTimings};
+pub use pipeline::{fit, fit_cancellable, fit_with_defined, FitInput, FitResult, StageTimings};
 pub use transform::{transform, transform_one, TopicIndex};
 
 /// The pipeline's stages, for benches, parity tests and examples. Not a stable API: anything

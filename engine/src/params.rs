@@ -117,6 +117,21 @@ pub struct FitParams {
     /// loads with [`TextOptions::legacy`], the behaviour it was fitted with.
     /// With [`TextOptions::bertopic_compat`], `english_stop_words` applies as before.
     pub text: TextOptions,
+    /// Tenant-defined topics ([`crate::defined`]): a document whose cosine to a defined
+    /// topic's embedding is at or above this joins it (the nearest one) before clustering, and
+    /// a discovered topic whose centroid is this close folds into it. BERTopic's
+    /// `zeroshot_min_similarity` is 0.7; the default was chosen by the sweep in
+    /// benches/RESULTS.md ("Defined topics"). Unused without defined topics.
+    #[serde(skip_serializing_if = "is_default_defined_min_similarity")]
+    pub defined_min_similarity: f32,
+}
+
+/// Default of [`FitParams::defined_min_similarity`].
+pub const DEFAULT_DEFINED_MIN_SIMILARITY: f32 = 0.5;
+
+// Not written when default, so model files without defined topics stay as they were.
+fn is_default_defined_min_similarity(v: &f32) -> bool {
+    *v == DEFAULT_DEFINED_MIN_SIMILARITY
 }
 
 impl Default for FitParams {
@@ -139,6 +154,7 @@ impl Default for FitParams {
             english_stop_words: true,
             seed: 42,
             text: TextOptions::default(),
+            defined_min_similarity: DEFAULT_DEFINED_MIN_SIMILARITY,
         }
     }
 }
@@ -177,6 +193,14 @@ impl FitParams {
             return Err(EngineError::param(
                 "n_members",
                 format!("must be at most {}", crate::model::limits::MAX_MEMBERS),
+            ));
+        }
+        if !(self.defined_min_similarity.is_finite()
+            && (-1.0..=1.0).contains(&self.defined_min_similarity))
+        {
+            return Err(EngineError::param(
+                "defined_min_similarity",
+                "must be a cosine in [-1, 1]",
             ));
         }
         self.text.validate()

@@ -1,7 +1,8 @@
 //! Naming the topics a Merge created: one batched call to the label provider. Without a
 //! provider (`labels.provider = "keywords"`) topics keep the engine's keyword labels; any
 //! provider failure does the same, with a warning — a label is never worth failing a Merge.
-//! Topics with an operator's label ([`topic_engine::Topic::label_override`]) are never sent.
+//! Topics with an operator's label ([`topic_engine::Topic::label_override`]) and defined topics
+//! (their name is their identity, [`topic_engine::defined`]) are never sent.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -26,7 +27,8 @@ pub async fn label_new_topics(
         .filter_map(|id| model.topic(*id))
         // An operator's label is never replaced (a new topic has none, unless a day model
         // brought one).
-        .filter(|t| !t.is_outlier() && !t.is_label_overridden())
+        // Nor is a defined topic's name (its identity).
+        .filter(|t| !t.is_outlier() && !t.is_label_overridden() && !t.is_defined())
         .map(|t| TopicToLabel {
             topic_id: t.id,
             keywords: t.keywords.iter().map(|k| k.word.clone()).collect(),
@@ -42,7 +44,7 @@ pub async fn label_new_topics(
     match result {
         Ok(out) => {
             for t in model.topics.iter_mut() {
-                if t.is_label_overridden() {
+                if t.is_label_overridden() || t.is_defined() {
                     continue;
                 }
                 if let Some(label) = out.labels.get(&t.id) {

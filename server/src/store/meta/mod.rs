@@ -30,6 +30,7 @@ macro_rules! with_pool {
 
 mod activate;
 mod backend;
+mod defined;
 mod history;
 mod locks;
 mod models;
@@ -39,6 +40,7 @@ mod tests;
 mod windows;
 
 pub use backend::Backend;
+pub use defined::DefinedTopicsRow;
 pub use history::DailyCountRow;
 pub use locks::{advisory_key, TenantDbLock, LOCK_ACQUIRE_TIMEOUT, MAX_LOCK_CONNECTIONS};
 pub use models::{ModelKind, ModelRecord, NewModel};
@@ -179,7 +181,8 @@ impl MetaStore {
                 .fetch_all(&mut *tx)
                 .await
                 .map_err(db_err)?;
-            for table in ["topic_snapshot", "topic_daily_counts", "merged_windows", "models"] {
+            for table in
+                ["topic_snapshot", "topic_daily_counts", "merged_windows", "defined_topics", "models"] {
                 // The table name is one of the constants above; the tenant is a bound parameter.
                 sqlx::query(&format!("DELETE FROM {table} WHERE tenant_id = $1"))
                     .bind(t)
