@@ -5,7 +5,7 @@
 //!            [--limit N] [--min-topic-size 10] [--nr-topics none|auto|N] [--seed 42]
 //!            [--day YYYY-MM-DD] [--encoder DIR|HUB-ID] [--device auto|cpu|cuda:N]
 //!            [--language auto|en|fr|de|es|it|pt|nl] [--no-small-talk] [--no-mask]
-//!            [--bertopic-compat]
+//!            [--bertopic-compat] [--defined DEFINED.jsonl [--defined-min-similarity S]]
 //! ```
 //! Small talk is assigned `-2` in `A.json` (see `topic_engine::SMALL_TALK_TOPIC`).
 //! Without `--embeddings` the documents are encoded in-process by the local encoder
@@ -66,6 +66,13 @@ pub struct FitArgs {
     /// BERTopic's exact English preprocessing (ASCII-only tokens, scikit-learn stop words).
     #[arg(long)]
     pub bertopic_compat: bool,
+    /// Tenant-defined topics (issue 30): a JSONL file as `topics define` reads, embedded with
+    /// the local encoder (`--encoder`); documents at or above `--defined-min-similarity` join them.
+    #[arg(long)]
+    pub defined: Option<PathBuf>,
+    /// Cosine at or above which a document joins a defined topic (default: the engine's).
+    #[arg(long)]
+    pub defined_min_similarity: Option<f32>,
 }
 
 /// Runs `topics fit`.
@@ -103,7 +110,20 @@ pub fn run(args: FitArgs) -> anyhow::Result<ExitCode> {
         params.seed,
         device::name(&dev)
     );
-    let result = topic_engine::fit(&input, &params, topic_engine::Device::of(&dev))?;
+    if let Some(s) = args.defined_min_similarity {
+        params.defined_min_similarity = s;
+    }
+    let defined = match &args.defined {
+        Some(path) => defined_topics(path, &args.encoder, &dev)?,
+        None => Vec::new(),
+    };
+    let result = topic_engine::fit_with_defined(
+        &input,
+        &params,
+        topic_engine::Device::of(&dev),
+        &topic_engine::Cancel::never(),
+        &defined,
+    )?;
     if result.small_talk > 0 {
         println!("small talk: {} documents (topic -2)", result.small_talk);
     }
@@ -118,6 +138,31 @@ pub fn run(args: FitArgs) -> anyhow::Result<ExitCode> {
         println!("assignments: {}", path.display());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The defined topics of `path` (`topics define`'s JSONL), embedded with the local encoder as
+/// the server embeds them ([`topic_engine::defined::combine_embeddings`]).
+fn defined_topics(
+    path: &Path,
+    encoder: &EncoderArgs,
+    dev: &topic_engine::device::TensorDevice,
+) -> anyhow::Result<Vec<topic_engine::DefinedTopic>> {
+    let specs = crate::ops::define::read_specs(path)?;
+    let texts: Vec<Vec<String>> =
+        specs.iter().map(topic_engine::DefinedTopicSpec::embedding_texts).collect();
+    let flat: Vec<String> = texts.iter().flatten().cloned().collect();
+    let (m, _) = files::embeddings_for(&flat, None, false, encoder, dev)
+        .context("embedding the defined topics")?;
+    let mut row = 0;
+    let mut out = Vec::with_capacity(specs.len());
+    for (spec, t) in specs.into_iter().zip(&texts) {
+        let rows: Vec<&[f32]> = (row..row + t.len()).map(|i| m.row(i)).collect();
+        row += t.len();
+        let embedding = topic_engine::defined::combine_embeddings(&rows)?;
+        out.push(topic_engine::DefinedTopic { name: spec.name, embedding });
+    }
+    eprintln!("defined topics: {}", out.len());
+    Ok(out)
 }
 
 fn secs(d: Duration) -> String {

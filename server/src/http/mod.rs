@@ -75,6 +75,11 @@ pub fn router(app: Arc<App>, slots: Arc<Semaphore>) -> Router {
         .route("/v1/tenants/{tenant}/search", get(find_topics))
         .route("/v1/tenants/{tenant}/changes", get(topic_changes))
         .route("/v1/tenants/{tenant}/topics/{topic_id}/label", put(set_topic_label))
+        // Tenant-defined topics (issue 30).
+        .route(
+            "/v1/tenants/{tenant}/defined-topics",
+            put(set_defined_topics).get(get_defined_topics),
+        )
         .layer(tower::limit::GlobalConcurrencyLimitLayer::with_semaphore(slots));
     let router = Router::new()
         .route("/health", get(health))
@@ -518,6 +523,45 @@ async fn set_topic_label(
     }
     msg.topic_id = topic;
     api.call(&headers, remote, msg, |s, r| async move { s.set_topic_label(r).await }).await
+}
+
+// Tenant-defined topics (issue 30).
+
+/// `PUT /v1/tenants/{tenant}/defined-topics` with a JSON list of
+/// `{"name", "description"?, "examples"?}` (or the proto's `{"topics": [...]}`).
+async fn set_defined_topics(
+    State(api): State<HttpApi>,
+    ConnectInfo(remote): ConnectInfo<SocketAddr>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Answer<proto::SetDefinedTopicsResponse> {
+    // A bare list is the body's `topics`.
+    let body = body.map(|b| {
+        if b.iter().find(|c| !c.is_ascii_whitespace()) == Some(&b'[') {
+            let mut wrapped = b"{\"topics\":".to_vec();
+            wrapped.extend_from_slice(&b);
+            wrapped.push(b'}');
+            Bytes::from(wrapped)
+        } else {
+            b
+        }
+    });
+    let mut msg: proto::SetDefinedTopicsRequest =
+        parse_body(body, api.max_bytes(), "list of defined topics")?;
+    set_tenant(&tenant, &mut msg.tenant_id)?;
+    api.call(&headers, remote, msg, |s, r| async move { s.set_defined_topics(r).await }).await
+}
+
+/// `GET /v1/tenants/{tenant}/defined-topics`.
+async fn get_defined_topics(
+    State(api): State<HttpApi>,
+    ConnectInfo(remote): ConnectInfo<SocketAddr>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+) -> Answer<proto::GetDefinedTopicsResponse> {
+    let msg = proto::GetDefinedTopicsRequest { tenant_id: tenant };
+    api.call(&headers, remote, msg, |s, r| async move { s.get_defined_topics(r).await }).await
 }
 
 /// `GET /health`: no authentication; 200 while the server is serving.

@@ -4,12 +4,14 @@
 //!
 //! Handlers: [`fit`] (Fit), [`merge`] (Merge), [`query`] (Transform, GetTopTopics, ListModels,
 //! GetModel, ListMergedWindows), [`admin`] (ActivateModel, DeleteTenant), [`dashboard`]
-//! (ListTenants, GetTopicMap, FindTopics, GetTopicChanges, SetTopicLabel).
+//! (ListTenants, GetTopicMap, FindTopics, GetTopicChanges, SetTopicLabel), [`defined`]
+//! (SetDefinedTopics, GetDefinedTopics).
 
 pub mod admin;
 pub mod auth;
 pub mod convert;
 pub mod dashboard;
+pub mod defined;
 pub mod fit;
 pub mod merge;
 pub mod query;
@@ -137,5 +139,17 @@ impl proto::topics_server::Topics for TopicsService {
         req: Request<proto::SetTopicLabelRequest>,
     ) -> Result<Response<proto::SetTopicLabelResponse>, Status> {
         respond(self.set_topic_label_inner(req)).await
+    }
+    async fn set_defined_topics(
+        &self,
+        req: Request<proto::SetDefinedTopicsRequest>,
+    ) -> Result<Response<proto::SetDefinedTopicsResponse>, Status> {
+        respond(self.set_defined_topics_inner(req)).await
+    }
+    async fn get_defined_topics(
+        &self,
+        req: Request<proto::GetDefinedTopicsRequest>,
+    ) -> Result<Response<proto::GetDefinedTopicsResponse>, Status> {
+        respond(self.get_defined_topics_inner(req)).await
     }
 }
