@@ -4,6 +4,7 @@
 # (embedded once by the local encoder, `topics embed`, and given to both).
 #
 #   benches/defined_topics.sh [--thresholds "0.3 0.35 ..."] [--bertopic "0.7 0.5"] [--out DIR]
+#                             [--only clinc150|banking77]
 #
 # topicd: `topics fit --bertopic-compat --no-small-talk --no-mask` (BERTopic's exact input)
 # without defined topics, then with `--defined` at every threshold of the sweep. BERTopic:
@@ -22,11 +23,13 @@ ROOT="$(cd "$HERE/.." && pwd)"
 THRESHOLDS="0.3 0.35 0.4 0.45 0.5 0.55 0.6 0.7"
 BERTOPIC="0.7 0.5"
 OUT="$ROOT/target/defined-topics"
+ONLY=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --thresholds) THRESHOLDS="$2"; shift 2 ;;
         --bertopic) BERTOPIC="$2"; shift 2 ;;
         --out) OUT="$2"; shift 2 ;;
+        --only) ONLY="$2"; shift 2 ;;
         *) echo "unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -76,5 +79,5 @@ PY
 }
 
 echo "# defined topics vs BERTopic zero-shot — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs"
-run_dataset clinc150 "$DATASETS/clinc150/clinc150.jsonl" "$DATASETS/clinc150/clinc150.npy"
-run_dataset banking77 "$HERE/datasets/banking77/banking77.jsonl" "$HERE/datasets/banking77/banking77.npy"
+[ "$ONLY" = banking77 ] || run_dataset clinc150 "$DATASETS/clinc150/clinc150.jsonl" "$DATASETS/clinc150/clinc150.npy"
+[ "$ONLY" = clinc150 ] || run_dataset banking77 "$HERE/datasets/banking77/banking77.jsonl" "$HERE/datasets/banking77/banking77.npy"

@@ -171,8 +171,8 @@ fn a_discovered_topic_that_is_a_defined_one_folds_into_it() {
     let unit_rows = pipeline::unit_rows(&emb);
     let doc_cos: Vec<f32> = (0..texts.len()).step_by(3).map(|i| unit_rows.row(i)[0]).collect();
     let max_doc = doc_cos.iter().copied().fold(f32::MIN, f32::max);
-    let mut p = FitParams::default();
-    p.defined_min_similarity = (max_doc + 1e-3).min(0.999);
+    let p =
+        FitParams { defined_min_similarity: (max_doc + 1e-3).min(0.999), ..FitParams::default() };
     let r = crate::fit_with_defined(&input, &p, Device::Cpu, &Cancel::never(), &list).unwrap();
     let refund = r.model.topic(0).unwrap();
     assert_eq!(refund.label, "Refund request");
