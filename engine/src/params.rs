@@ -127,7 +127,7 @@ pub struct FitParams {
 }
 
 /// Default of [`FitParams::defined_min_similarity`].
-pub const DEFAULT_DEFINED_MIN_SIMILARITY: f32 = 0.5;
+pub const DEFAULT_DEFINED_MIN_SIMILARITY: f32 = 0.6;
 
 // Not written when default, so model files without defined topics stay as they were.
 fn is_default_defined_min_similarity(v: &f32) -> bool {
