@@ -66,6 +66,8 @@ enum Command {
     Tag(ops::tag::TagArgs),
     /// Give a topic an operator's label (kept across merges), or --clear it.
     Label(ops::label::LabelArgs),
+    /// Set a tenant's defined topics from a JSONL file (used from its next fit), or --show them.
+    Define(ops::define::DefineArgs),
     /// Tenant administration.
     #[command(subcommand)]
     Tenant(ops::tenant::TenantCommand),
@@ -93,6 +95,7 @@ async fn run_async(
         Command::Faq(args) => ops::faq::run(args, server).await,
         Command::Tag(args) => ops::tag::run(args, server).await,
         Command::Label(args) => ops::label::run(args, server).await,
+        Command::Define(args) => ops::define::run(args, server).await,
         Command::Tenant(command) => ops::tenant::run(command, server).await,
         Command::Kb(command) => ops::kb::run(command, server).await,
         Command::Health(args) => ops::health::run(args, server).await,

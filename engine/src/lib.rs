@@ -53,6 +53,7 @@ pub mod cancel;
 pub mod changes;
 pub mod coverage;
 mod ctfidf;
+pub mod defined;
 pub mod device;
 pub mod error;
 pub mod faq;
@@ -79,6 +80,7 @@ mod vectorize;
 
 pub use builder::TopicModelBuilder;
 pub use cancel::{Cancel, Progress, Stage};
+pub use defined::{DefinedTopic, DefinedTopicSpec};
 pub use device::Device;
 pub use error::{BackendError, EngineError, Result};
 pub use io::{load, save};
@@ -89,7 +91,9 @@ pub use model::{
     OUTLIER_TOPIC, SMALL_TALK_LABEL, SMALL_TALK_TOPIC,
 };
 pub use params::{FitParams, KnnMethod, MergeParams, MergeRule, NrTopics, TransformParams};
-pub use pipeline::{fit, fit_cancellable, FitInput, FitResult, Sampled, StageTimings};
+pub use pipeline::{
+    fit, fit_cancellable, fit_with_defined, FitInput, FitResult, Sampled, StageTimings,
+};
 pub use transform::{transform, transform_one, TopicIndex};
 
 /// The pipeline's stages, for benches, parity tests and examples. Not a stable API: anything

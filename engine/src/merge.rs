@@ -98,6 +98,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::NaiveDate;
 
 use crate::ctfidf::class_keywords;
+use crate::defined;
 use crate::error::{EngineError, Result};
 use crate::faq::{merge_faq, split_examples, TopicFaq};
 use crate::model::{
@@ -212,8 +213,11 @@ pub fn merge(
 
     let isa = Isa::detect();
     // Match against the base as it was before this merge.
+    // Defined topics go by name, never by vote (crate::defined): not candidates, not voters.
+    let defined_plan = defined::plan_merge(base, day);
     let candidates: Vec<Candidate<'_>> = base
         .active_topics()
+        .filter(|t| !t.is_defined())
         .map(|t| Candidate {
             id: t.id,
             embedding: &t.embedding,
@@ -221,7 +225,7 @@ pub fn merge(
             sample: t.memory.all_members().map(Vec::as_slice).collect(),
         })
         .collect();
-    let day_topics: Vec<&Topic> = day.active_topics().collect();
+    let day_topics: Vec<&Topic> = day.active_topics().filter(|t| !t.is_defined()).collect();
     let fates = match params.rule {
         MergeRule::Centroid => centroid_rule(isa, &candidates, &day_topics, params),
         MergeRule::Members => member_rule(isa, &candidates, &day_topics, params),
@@ -263,6 +267,12 @@ pub fn merge(
         }
     }
 
+    for &(d, b) in &defined_plan.fold {
+        matched.push((d.id, b, 1.0));
+        into.entry(b).or_default().push((d.clone(), 1.0, None, LineageEvent::Folded));
+    }
+    unmatched.extend(defined_plan.new.iter().copied());
+
     let n_members = day.fit_params.n_members;
     let n_samples = day.fit_params.n_samples;
     let day_date = day
@@ -274,6 +284,7 @@ pub fn merge(
     for b in &base.topics {
         let mut t = b.clone();
         t.term_counts = remap(&b.term_counts, &base_map);
+        defined::before_fold(&mut t, &defined_plan);
         if t.is_active() && !t.is_outlier() && t.memory.anchor.is_none() {
             // A topic from a model written before issue 24: anchored where it is now.
             t.memory.anchor = Some(t.embedding.clone());
@@ -295,7 +306,7 @@ pub fn merge(
                     vote_share: *share,
                 });
             }
-            if params.rule == MergeRule::Members {
+            if params.rule == MergeRule::Members && !t.is_defined() {
                 keep_near_anchor(&mut t, params.anchor_similarity);
             }
             // The best of old and new examples, around the merged embedding (issue 29).
@@ -303,6 +314,7 @@ pub fn merge(
                 parts.iter().map(|p| (&p.0.faq, p.0.size)).collect();
             merge_faq(&mut t, &incoming, b.size);
         }
+        defined::touch(&mut t, &defined_plan);
         topics.push(t);
     }
     if base.outlier_topic().is_none() {
@@ -342,7 +354,9 @@ pub fn merge(
         n_documents: base.n_documents.saturating_add(day.n_documents),
         date_range,
     };
-    let retired = apply_retention(&mut model, params);
+    let mut retired = defined::retire_removed(&mut model, &defined_plan);
+    retired.extend(apply_retention(&mut model, params));
+    retired.sort_unstable();
     recompute_keywords(&mut model)?;
     model.validate()?;
     tracing::info!(

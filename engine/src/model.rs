@@ -50,6 +50,9 @@ pub enum LabelSource {
     Imported,
     /// Set by an operator.
     Custom,
+    /// A tenant-defined topic ([`crate::defined`]): the label is the name the tenant gave it,
+    /// its identity across merges; never replaced by a labeller.
+    Defined,
 }
 
 /// One keyword of a topic with its c-TF-IDF weight.
@@ -184,6 +187,10 @@ impl Topic {
     /// True when an operator's label overrides the generated one.
     pub fn is_label_overridden(&self) -> bool {
         self.label_override.is_some()
+    }
+    /// True for a tenant-defined topic ([`crate::defined`]): `label` is its given name.
+    pub fn is_defined(&self) -> bool {
+        self.label_source == LabelSource::Defined
     }
 }
 

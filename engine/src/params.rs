@@ -124,6 +124,21 @@ pub struct FitParams {
     /// ([`crate::FitResult::sampled`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_fit_documents: Option<usize>,
+    /// Tenant-defined topics ([`crate::defined`]): a document whose cosine to a defined
+    /// topic's embedding is at or above this joins it (the nearest one) before clustering, and
+    /// a discovered topic whose centroid is this close folds into it. BERTopic's
+    /// `zeroshot_min_similarity` is 0.7; the default was chosen by the sweep in
+    /// benches/RESULTS.md ("Defined topics"). Unused without defined topics.
+    #[serde(skip_serializing_if = "is_default_defined_min_similarity")]
+    pub defined_min_similarity: f32,
+}
+
+/// Default of [`FitParams::defined_min_similarity`].
+pub const DEFAULT_DEFINED_MIN_SIMILARITY: f32 = 0.6;
+
+// Not written when default, so model files without defined topics stay as they were.
+fn is_default_defined_min_similarity(v: &f32) -> bool {
+    *v == DEFAULT_DEFINED_MIN_SIMILARITY
 }
 
 impl Default for FitParams {
@@ -147,6 +162,7 @@ impl Default for FitParams {
             seed: 42,
             text: TextOptions::default(),
             max_fit_documents: None,
+            defined_min_similarity: DEFAULT_DEFINED_MIN_SIMILARITY,
         }
     }
 }
@@ -193,6 +209,14 @@ impl FitParams {
             return Err(EngineError::param(
                 "n_members",
                 format!("must be at most {}", crate::model::limits::MAX_MEMBERS),
+            ));
+        }
+        if !(self.defined_min_similarity.is_finite()
+            && (-1.0..=1.0).contains(&self.defined_min_similarity))
+        {
+            return Err(EngineError::param(
+                "defined_min_similarity",
+                "must be a cosine in [-1, 1]",
             ));
         }
         self.text.validate()

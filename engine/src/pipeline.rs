@@ -16,6 +16,7 @@ use chrono::NaiveDate;
 
 use crate::cancel::{Cancel, Stage};
 use crate::ctfidf::TopicTerms;
+use crate::defined::DefinedTopic;
 use crate::device::{self, Device};
 use crate::error::{EngineError, Result};
 use crate::faq::{majority_language, topic_faq, TopicFaq};
@@ -188,11 +189,36 @@ pub fn fit_cancellable(
     device: Device,
     cancel: &Cancel,
 ) -> Result<FitResult> {
+    fit_with_defined(input, params, device, cancel, &[])
+}
+
+/// [`fit_cancellable`] with tenant-defined topics ([`crate::defined`]): documents at or above
+/// [`FitParams::defined_min_similarity`] to a defined topic join it before the rest are
+/// clustered. Without defined topics it is exactly [`fit_cancellable`].
+pub fn fit_with_defined(
+    input: &FitInput<'_>,
+    params: &FitParams,
+    device: Device,
+    cancel: &Cancel,
+    defined: &[DefinedTopic],
+) -> Result<FitResult> {
     cancel.check()?;
+    crate::defined::check(defined, input.embeddings.cols())?;
+    let fit_topics = |input: &FitInput<'_>,
+                      params: &FitParams,
+                      device: Device,
+                      cancel: &Cancel,
+                      started: Instant| {
+        if defined.is_empty() {
+            fit_topics(input, params, device, cancel, started)
+        } else {
+            crate::defined::fit_topics(input, params, device, cancel, started, defined)
+        }
+    };
     validate(input, params)?;
     let started = Instant::now();
     if let Some(max) = params.max_fit_documents.filter(|&m| input.texts.len() > m) {
-        return fit_sampled(input, params, max, device, cancel, started);
+        return fit_sampled(input, params, max, device, cancel, started, defined);
     }
     if !params.text.small_talk {
         return fit_topics(input, params, device, cancel, started);
@@ -256,6 +282,7 @@ fn fit_sampled(
     device: Device,
     cancel: &Cancel,
     started: Instant,
+    defined: &[DefinedTopic],
 ) -> Result<FitResult> {
     let n = input.texts.len();
     let picked = crate::sample::stratified_sample(input.dates, n, max, params.seed);
@@ -271,7 +298,7 @@ fn fit_sampled(
     let sub =
         FitInput { texts: &texts, embeddings: &embeddings, dates: dates.as_deref(), ..*input };
     let whole = FitParams { max_fit_documents: None, ..params.clone() };
-    let inner = fit_cancellable(&sub, &whole, device, cancel)?;
+    let inner = fit_with_defined(&sub, &whole, device, cancel, defined)?;
     drop((texts, embeddings, dates));
 
     let mut assignments = vec![OUTLIER_TOPIC; n];
@@ -351,7 +378,7 @@ fn fit_sampled(
 }
 
 /// The fit proper on documents that are all kept (validated, small talk already removed).
-fn fit_topics(
+pub(crate) fn fit_topics(
     input: &FitInput<'_>,
     params: &FitParams,
     device: Device,
@@ -485,7 +512,7 @@ const UNIT_NORM_TOLERANCE: f32 = 1e-5;
 /// `embeddings` with every row L2-normalised (all-zero rows stay zero); rows already unit
 /// length ([`UNIT_NORM_TOLERANCE`]) are left as they are, and so is the whole matrix, without a
 /// copy, when every row is.
-fn unit_rows(embeddings: &Matrix) -> Cow<'_, Matrix> {
+pub(crate) fn unit_rows(embeddings: &Matrix) -> Cow<'_, Matrix> {
     let norm = |r: &[f32]| r.iter().map(|v| v * v).sum::<f32>().sqrt();
     let is_unit = |r: &[f32]| (norm(r) - 1.0).abs() <= UNIT_NORM_TOLERANCE;
     if embeddings.iter_rows().all(is_unit) {
@@ -519,11 +546,22 @@ fn build_model(
     params: &FitParams,
     assignments: &[i64],
 ) -> Result<TopicModel> {
+    build_model_with(input, params, assignments, 0)
+}
+
+/// [`build_model`] with at least `min_topics` topics (ids `0..min_topics` exist even without
+/// documents: defined topics nobody mentioned).
+pub(crate) fn build_model_with(
+    input: &FitInput<'_>,
+    params: &FitParams,
+    assignments: &[i64],
+    min_topics: usize,
+) -> Result<TopicModel> {
     let n = input.texts.len();
     let dim = input.embeddings.cols();
     // Classes in ascending id order: -1 first when present, then 0..k.
     let has_outliers = assignments.contains(&OUTLIER_TOPIC);
-    let n_topics = assignments.iter().max().map_or(0, |&m| (m + 1).max(0) as usize);
+    let n_topics = assignments.iter().max().map_or(0, |&m| (m + 1).max(0) as usize).max(min_topics);
     let offset = usize::from(has_outliers);
     let n_classes = n_topics + offset;
     let class_of: Vec<usize> = assignments.iter().map(|&t| (t + offset as i64) as usize).collect();

@@ -6,6 +6,7 @@
 //!            [--day YYYY-MM-DD] [--encoder DIR|HUB-ID] [--device auto|cpu|cuda:N]
 //!            [--language auto|en|fr|de|es|it|pt|nl] [--no-small-talk] [--no-mask]
 //!            [--bertopic-compat] [--max-fit-documents N]
+//!            [--defined DEFINED.jsonl [--defined-min-similarity S]]
 //! ```
 //! On a terminal, each stage (neighbours, UMAP, HDBSCAN, topics, assigning the documents left
 //! out of a `--max-fit-documents` sample) shows a progress bar on stderr.
@@ -75,6 +76,13 @@ pub struct FitArgs {
     /// by day) and the rest assigned to its topics by transform.
     #[arg(long)]
     pub max_fit_documents: Option<usize>,
+    /// Tenant-defined topics (issue 30): a JSONL file as `topics define` reads, embedded with
+    /// the local encoder (`--encoder`); documents at or above `--defined-min-similarity` join them.
+    #[arg(long)]
+    pub defined: Option<PathBuf>,
+    /// Cosine at or above which a document joins a defined topic (default: the engine's).
+    #[arg(long)]
+    pub defined_min_similarity: Option<f32>,
 }
 
 /// Runs `topics fit`.
@@ -113,10 +121,22 @@ pub fn run(args: FitArgs) -> anyhow::Result<ExitCode> {
         params.seed,
         device::name(&dev)
     );
+    if let Some(s) = args.defined_min_similarity {
+        params.defined_min_similarity = s;
+    }
+    let defined = match &args.defined {
+        Some(path) => defined_topics(path, &args.encoder, &dev)?,
+        None => Vec::new(),
+    };
     let bars = StageBars::new();
     let cancel = bars.token();
-    let result =
-        topic_engine::fit_cancellable(&input, &params, topic_engine::Device::of(&dev), &cancel);
+    let result = topic_engine::fit_with_defined(
+        &input,
+        &params,
+        topic_engine::Device::of(&dev),
+        &cancel,
+        &defined,
+    );
     bars.finish();
     let result = result?;
     if let Some(s) = result.sampled {
@@ -142,6 +162,31 @@ pub fn run(args: FitArgs) -> anyhow::Result<ExitCode> {
         println!("assignments: {}", path.display());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The defined topics of `path` (`topics define`'s JSONL), embedded with the local encoder as
+/// the server embeds them ([`topic_engine::defined::combine_embeddings`]).
+fn defined_topics(
+    path: &Path,
+    encoder: &EncoderArgs,
+    dev: &topic_engine::device::TensorDevice,
+) -> anyhow::Result<Vec<topic_engine::DefinedTopic>> {
+    let specs = crate::ops::define::read_specs(path)?;
+    let texts: Vec<Vec<String>> =
+        specs.iter().map(topic_engine::DefinedTopicSpec::embedding_texts).collect();
+    let flat: Vec<String> = texts.iter().flatten().cloned().collect();
+    let (m, _) = files::embeddings_for(&flat, None, false, encoder, dev)
+        .context("embedding the defined topics")?;
+    let mut row = 0;
+    let mut out = Vec::with_capacity(specs.len());
+    for (spec, t) in specs.into_iter().zip(&texts) {
+        let rows: Vec<&[f32]> = (row..row + t.len()).map(|i| m.row(i)).collect();
+        row += t.len();
+        let embedding = topic_engine::defined::combine_embeddings(&rows)?;
+        out.push(topic_engine::DefinedTopic { name: spec.name, embedding });
+    }
+    eprintln!("defined topics: {}", out.len());
+    Ok(out)
 }
 
 /// One `indicatif` bar per fit stage on a terminal (stderr); nothing otherwise (the stage

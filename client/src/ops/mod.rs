@@ -1,6 +1,7 @@
 //! Operator commands against a running `topicd`: models, top topics, tagging, label editing, help-centre articles,
 //! tenant deletion, health. Human output by default, `--json` for scripts.
 
+pub mod define;
 pub mod faq;
 pub mod health;
 pub mod json;

@@ -2,7 +2,6 @@
 //! (one link instead of five: faster builds, a fraction of the disk).
 
 mod faq_cli;
-
 mod kb;
 mod nightly_acceptance;
 mod offline;

@@ -80,6 +80,11 @@ pub fn router(app: Arc<App>, slots: Arc<Semaphore>) -> Router {
         .route("/v1/tenants/{tenant}/faq", get(faq::get_faq))
         // Knowledge base (issue 29).
         .route("/v1/tenants/{tenant}/articles", put(set_articles).get(list_articles))
+        // Tenant-defined topics (issue 30).
+        .route(
+            "/v1/tenants/{tenant}/defined-topics",
+            put(set_defined_topics).get(get_defined_topics),
+        )
         .layer(tower::limit::GlobalConcurrencyLimitLayer::with_semaphore(slots));
     let router = Router::new()
         .route("/health", get(health))
@@ -561,6 +566,45 @@ async fn list_articles(
 ) -> Answer<proto::ListArticlesResponse> {
     let msg = proto::ListArticlesRequest { tenant_id: tenant };
     api.call(&headers, remote, msg, |s, r| async move { s.list_articles(r).await }).await
+}
+
+// Tenant-defined topics (issue 30).
+
+/// `PUT /v1/tenants/{tenant}/defined-topics` with a JSON list of
+/// `{"name", "description"?, "examples"?}` (or the proto's `{"topics": [...]}`).
+async fn set_defined_topics(
+    State(api): State<HttpApi>,
+    ConnectInfo(remote): ConnectInfo<SocketAddr>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Answer<proto::SetDefinedTopicsResponse> {
+    // A bare list is the body's `topics`.
+    let body = body.map(|b| {
+        if b.iter().find(|c| !c.is_ascii_whitespace()) == Some(&b'[') {
+            let mut wrapped = b"{\"topics\":".to_vec();
+            wrapped.extend_from_slice(&b);
+            wrapped.push(b'}');
+            Bytes::from(wrapped)
+        } else {
+            b
+        }
+    });
+    let mut msg: proto::SetDefinedTopicsRequest =
+        parse_body(body, api.max_bytes(), "list of defined topics")?;
+    set_tenant(&tenant, &mut msg.tenant_id)?;
+    api.call(&headers, remote, msg, |s, r| async move { s.set_defined_topics(r).await }).await
+}
+
+/// `GET /v1/tenants/{tenant}/defined-topics`.
+async fn get_defined_topics(
+    State(api): State<HttpApi>,
+    ConnectInfo(remote): ConnectInfo<SocketAddr>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+) -> Answer<proto::GetDefinedTopicsResponse> {
+    let msg = proto::GetDefinedTopicsRequest { tenant_id: tenant };
+    api.call(&headers, remote, msg, |s, r| async move { s.get_defined_topics(r).await }).await
 }
 
 /// `GET /health`: no authentication; 200 while the server is serving.

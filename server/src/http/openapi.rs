@@ -217,6 +217,27 @@ pub const ROUTES: &[Route] = &[
         response: Some("ListArticlesResponse"),
         role: "read",
     },
+    // Tenant-defined topics (issue 30).
+    Route {
+        method: "put",
+        path: "/v1/tenants/{tenant}/defined-topics",
+        operation: "SetDefinedTopics",
+        summary: "Replace the tenant's defined topics (a JSON list of {name, description?, examples?}, or {\"topics\": [...]}); used from the next Fit",
+        body: Some("SetDefinedTopicsRequest"),
+        query: &[],
+        response: Some("SetDefinedTopicsResponse"),
+        role: "write",
+    },
+    Route {
+        method: "get",
+        path: "/v1/tenants/{tenant}/defined-topics",
+        operation: "GetDefinedTopics",
+        summary: "The tenant's defined topics with their ids in the active model",
+        body: None,
+        query: &[],
+        response: Some("GetDefinedTopicsResponse"),
+        role: "read",
+    },
     Route {
         method: "get",
         path: "/health",

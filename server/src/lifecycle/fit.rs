@@ -107,6 +107,8 @@ impl Lifecycle {
         };
         let embed_secs = embed_started.elapsed();
         crate::metrics::record_stage("embed", embed_secs);
+        // The tenant's defined topics (issue 30), in the documents' embedding space.
+        let defined = self.defined_for_fit(tenant, &model_name, embeddings.cols()).await?;
 
         let day = fit_day(docs.window.as_ref(), docs.dates.as_deref());
         let cancel = guard.token().with_progress(stage_logger(tenant.to_string()));
@@ -119,7 +121,7 @@ impl Lifecycle {
             } else {
                 Vec::new()
             };
-            // `fit_cancellable` checks the token before anything else, then inside every stage.
+            // `fit_with_defined` checks the token before anything else, then inside every stage.
             let input = FitInput {
                 texts: &texts,
                 embeddings: &embeddings,
@@ -127,7 +129,7 @@ impl Lifecycle {
                 day,
                 embedding_model: &model_name,
             };
-            match topic_engine::fit_cancellable(&input, &params, device, &cancel) {
+            match topic_engine::fit_with_defined(&input, &params, device, &cancel, &defined) {
                 Ok(r) => Ok((r, warnings)),
                 Err(topic_engine::EngineError::Cancelled) => {
                     crate::metrics::record_fit_cancelled();

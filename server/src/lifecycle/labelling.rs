@@ -4,7 +4,8 @@
 //! engine's keyword labels and questions made from their most central example; any provider
 //! failure does the same, with a warning — a label is never worth failing a Merge.
 //! Topics with an operator's label ([`topic_engine::Topic::label_override`]) never get a new
-//! label (they may still get a question). The prompt holds masked text only: the samples and
+//! label (they may still get a question), nor do defined topics (their name is their identity,
+//! [`topic_engine::defined`]). The prompt holds masked text only: the samples and
 //! examples the engine stored, which it masked at Fit.
 
 use std::sync::Arc;
@@ -33,8 +34,9 @@ pub async fn label_new_topics(
         .active_topics()
         .filter(|t| t.id >= 0)
         .filter_map(|t| {
-            // A new topic's label, unless an operator named it (a day model may bring one).
-            let wants_label = is_new(t.id) && !t.is_label_overridden();
+            // A new topic's label, unless an operator named it (a day model may bring one) or
+            // it is a defined topic (its name is its identity).
+            let wants_label = is_new(t.id) && !t.is_label_overridden() && !t.is_defined();
             let wants_question = !t.faq.examples.is_empty()
                 && (is_new(t.id)
                     || base
@@ -68,7 +70,7 @@ pub async fn label_new_topics(
                         t.faq.question_source = QuestionSource::Llm;
                     }
                 }
-                if t.is_label_overridden() || !is_new(t.id) {
+                if t.is_label_overridden() || t.is_defined() || !is_new(t.id) {
                     continue;
                 }
                 if let Some(label) = out.labels.get(&t.id) {

@@ -20,11 +20,13 @@
 //! - [`kb`]: help-centre articles (SetArticles, ListArticles) and which FAQ entries they
 //!   answer (knowledge gaps).
 //! - [`relabel`]: `set_topic_label` — an operator's label, committed as a new version.
+//! - [`defined`]: tenant-defined topics — the list (a tenant setting) and what Fit takes from it.
 //! - [`contract`]: the typed metadata Fit writes and Merge reads. [`locks`]: tenant locks.
 
 pub mod commit;
 pub mod contract;
 pub mod dashboard;
+pub mod defined;
 pub mod delete;
 pub mod error;
 pub mod faq;

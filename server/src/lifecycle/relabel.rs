@@ -66,6 +66,12 @@ impl Lifecycle {
                 active.version
             )));
         };
+        if topic.is_defined() {
+            return Err(Error::failed_precondition(format!(
+                "topic {topic_id} is the defined topic {:?}: its name is its identity and cannot be                  overridden; change the name in the defined-topics list (PUT /v1/tenants/{tenant}/defined-topics)",
+                topic.label
+            )));
+        }
         let previous_label = topic.label_override.clone();
         let mut model = (*base).clone();
         let changed = model.set_label_override(topic_id, label.as_deref())?;

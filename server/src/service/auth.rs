@@ -4,8 +4,8 @@
 //! role its RPC needs.
 //!
 //! Roles per RPC: `read` = Transform, GetTopTopics, GetModel, ListModels (one tenant),
-//! ListMergedWindows, GetTopicMap, FindTopics, GetTopicChanges, ListTenants (only the tenants the
-//! token may read); `write` = Fit, Merge, SetTopicLabel; `admin` = ListModels across tenants,
+//! ListMergedWindows, GetTopicMap, FindTopics, GetTopicChanges, GetDefinedTopics, ListTenants (only
+//! the tenants the token may read); `write` = Fit, Merge, SetTopicLabel, SetDefinedTopics; `admin` = ListModels across tenants,
 //! ActivateModel, DeleteTenant.
 
 use std::sync::Arc;

@@ -5,12 +5,13 @@
 //! Handlers: [`fit`] (Fit), [`merge`] (Merge), [`query`] (Transform, GetTopTopics, ListModels,
 //! GetModel, ListMergedWindows), [`admin`] (ActivateModel, DeleteTenant), [`dashboard`]
 //! (ListTenants, GetTopicMap, FindTopics, GetTopicChanges, SetTopicLabel), [`kb`]
-//! (SetArticles, ListArticles).
+//! (SetArticles, ListArticles), [`defined`] (SetDefinedTopics, GetDefinedTopics).
 
 pub mod admin;
 pub mod auth;
 pub mod convert;
 pub mod dashboard;
+pub mod defined;
 pub mod faq;
 pub mod fit;
 pub mod kb;
@@ -160,5 +161,19 @@ impl proto::topics_server::Topics for TopicsService {
         req: Request<proto::ListArticlesRequest>,
     ) -> Result<Response<proto::ListArticlesResponse>, Status> {
         respond(self.list_articles_inner(req)).await
+    }
+
+    // Tenant-defined topics (issue 30).
+    async fn set_defined_topics(
+        &self,
+        req: Request<proto::SetDefinedTopicsRequest>,
+    ) -> Result<Response<proto::SetDefinedTopicsResponse>, Status> {
+        respond(self.set_defined_topics_inner(req)).await
+    }
+    async fn get_defined_topics(
+        &self,
+        req: Request<proto::GetDefinedTopicsRequest>,
+    ) -> Result<Response<proto::GetDefinedTopicsResponse>, Status> {
+        respond(self.get_defined_topics_inner(req)).await
     }
 }

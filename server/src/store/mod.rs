@@ -20,8 +20,9 @@ pub mod tenant;
 mod test_util;
 
 pub use meta::{
-    advisory_key, ArticleRows, Backend, DailyCountRow, MergedWindow, MetaStore, ModelKind,
-    ModelRecord, NewModel, SnapshotTopic, StoredArticle, TenantDbLock, MODEL_CHANGES_CHANNEL,
+    advisory_key, ArticleRows, Backend, DailyCountRow, DefinedTopicsRow, MergedWindow, MetaStore,
+    ModelKind, ModelRecord, NewModel, SnapshotTopic, StoredArticle, TenantDbLock,
+    MODEL_CHANGES_CHANNEL,
 };
 pub use objects::{ModelStore, StoragePath, DEFAULT_MAX_OBJECT_BYTES};
 pub use tenant::{IdError, TenantId, Version};

@@ -11,6 +11,7 @@ mod common;
 mod auth;
 mod concurrent_merges;
 mod dashboard;
+mod defined;
 mod e2e;
 mod faq;
 mod http;

@@ -31,6 +31,7 @@ macro_rules! with_pool {
 mod activate;
 mod articles;
 mod backend;
+mod defined;
 mod history;
 mod locks;
 mod models;
@@ -41,6 +42,7 @@ mod windows;
 
 pub use articles::{ArticleRows, StoredArticle};
 pub use backend::Backend;
+pub use defined::DefinedTopicsRow;
 pub use history::DailyCountRow;
 pub use locks::{advisory_key, TenantDbLock, LOCK_ACQUIRE_TIMEOUT, MAX_LOCK_CONNECTIONS};
 pub use models::{ModelKind, ModelRecord, NewModel};
@@ -187,6 +189,7 @@ impl MetaStore {
                 "topic_daily_counts",
                 "merged_windows",
                 "kb_articles",
+                "defined_topics",
                 "models",
             ] {
                 // The table name is one of the constants above; the tenant is a bound parameter.

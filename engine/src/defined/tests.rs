@@ -1,0 +1,265 @@
+use super::*;
+use crate::matrix::Matrix;
+use crate::merge::merge;
+use crate::params::MergeParams;
+use crate::testutil::day;
+use crate::{fit, transform_one, TransformParams};
+
+const DIM: usize = 8;
+const WORDS: [&str; 6] = ["refund", "declined", "weather", "password", "delivery", "music"];
+
+fn axis(a: usize) -> Vec<f32> {
+    let mut v = vec![0.0; DIM];
+    v[a] = 1.0;
+    v
+}
+
+/// 25 documents on each of `axes` (embedding near the axis, seeded uniform noise).
+fn docs(axes: &[usize], salt: usize) -> (Vec<String>, Matrix) {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(salt as u64);
+    let mut texts = Vec::new();
+    let mut rows = Vec::new();
+    for i in 0..25 * axes.len() {
+        let a = axes[i % axes.len()];
+        texts.push(format!("{} question number {} {}", WORDS[a], i % 7, WORDS[(a + i) % 6]));
+        let mut row: Vec<f32> = (0..DIM).map(|_| rng.random_range(-0.12f32..0.12)).collect();
+        row[a] = 1.0;
+        rows.push(row);
+    }
+    (texts, Matrix::from_rows(&rows).unwrap())
+}
+
+fn defined(name: &str, a: usize) -> DefinedTopic {
+    DefinedTopic { name: name.into(), embedding: axis(a) }
+}
+
+fn fit_day(axes: &[usize], n: i64, list: &[DefinedTopic]) -> (FitResult, Vec<String>, Matrix) {
+    let (texts, emb) = docs(axes, n as usize);
+    let input = FitInput {
+        texts: &texts,
+        embeddings: &emb,
+        dates: None,
+        day: day(n),
+        embedding_model: "t",
+    };
+    let r =
+        crate::fit_with_defined(&input, &FitParams::default(), Device::Cpu, &Cancel::never(), list)
+            .unwrap();
+    (r, texts, emb)
+}
+
+#[test]
+fn the_list_is_checked_and_normalised() {
+    let spec =
+        |name: &str| DefinedTopicSpec { name: name.into(), description: None, examples: vec![] };
+    let err = |specs: &[DefinedTopicSpec]| normalize_specs(specs).unwrap_err().to_string();
+    assert!(err(&[]).contains("list is empty"), "{}", err(&[]));
+    let many: Vec<_> = (0..=MAX_DEFINED_TOPICS).map(|i| spec(&format!("t{i}"))).collect();
+    assert!(err(&many).contains("more than 200"));
+    let e = err(&[spec("Refund"), spec("Login"), spec(" refund ")]);
+    assert!(e.contains("topics 0 and 2") && e.contains("ignoring case"), "{e}");
+    assert!(err(&[spec("  ")]).contains("topic 0: the name is empty"));
+    assert!(err(&[spec(&"x".repeat(101))]).contains("101 characters, more than 100"));
+    assert!(err(&[spec("a\nb")]).contains("control character"));
+    let long = DefinedTopicSpec { examples: vec!["e".into(); 21], ..spec("A") };
+    assert!(err(&[long]).contains("21 examples"));
+    let blank = DefinedTopicSpec { examples: vec![" ".into()], ..spec("A") };
+    assert!(err(&[blank]).contains("example 0 is empty"));
+    let ok = normalize_specs(&[DefinedTopicSpec {
+        name: " Refund request ".into(),
+        description: Some("  ".into()),
+        examples: vec![" where is my money ".into()],
+    }])
+    .unwrap();
+    assert_eq!(ok[0].name, "Refund request");
+    assert_eq!(ok[0].description, None);
+    assert_eq!(ok[0].embedding_texts(), vec!["Refund request", "where is my money"]);
+    let with = DefinedTopicSpec { description: Some("money back".into()), ..ok[0].clone() };
+    assert_eq!(with.embedding_texts()[0], "Refund request: money back");
+}
+
+#[test]
+fn the_embedding_is_the_mean_of_unit_rows() {
+    let e = combine_embeddings(&[vec![2.0f32, 0.0], vec![0.0, 0.5]]).unwrap();
+    let h = std::f32::consts::FRAC_1_SQRT_2;
+    assert!((e[0] - h).abs() < 1e-6 && (e[1] - h).abs() < 1e-6, "{e:?}");
+    assert!(combine_embeddings::<Vec<f32>>(&[]).is_err());
+    assert!(combine_embeddings(&[vec![1.0f32, 0.0], vec![-1.0, 0.0]]).is_err());
+    assert!(combine_embeddings(&[vec![1.0f32, 0.0], vec![1.0]]).is_err());
+}
+
+#[test]
+fn without_defined_topics_the_fit_is_unchanged() {
+    let (texts, emb) = docs(&[0, 1, 2], 0);
+    let input = FitInput {
+        texts: &texts,
+        embeddings: &emb,
+        dates: None,
+        day: day(0),
+        embedding_model: "t",
+    };
+    let p = FitParams::default();
+    let a = fit(&input, &p, Device::Cpu).unwrap();
+    let b = crate::fit_with_defined(&input, &p, Device::Cpu, &Cancel::never(), &[]).unwrap();
+    assert_eq!(a.model, b.model);
+    assert_eq!(a.assignments, b.assignments);
+}
+
+#[test]
+fn documents_near_a_defined_topic_join_it_the_rest_is_clustered() {
+    let list = [defined("Refund request", 0), defined("Login problem", 3)];
+    let (r, _, emb) = fit_day(&[0, 1, 2], 0, &list);
+    let m = &r.model;
+    // Refund documents (axis 0) all joined defined topic 0.
+    for (i, &a) in r.assignments.iter().enumerate() {
+        if i % 3 == 0 {
+            assert_eq!(a, 0, "doc {i}");
+            assert!(r.probabilities[i] >= FitParams::default().defined_min_similarity);
+        } else {
+            assert!(a >= 2 || a == OUTLIER_TOPIC, "doc {i} went to {a}");
+        }
+    }
+    let refund = m.topic(0).unwrap();
+    assert_eq!(
+        (refund.label.as_str(), refund.label_source),
+        ("Refund request", LabelSource::Defined)
+    );
+    assert_eq!(refund.size, 25);
+    assert_eq!(refund.keywords[0].word, "refund");
+    // Nobody mentioned logins: the topic exists with 0 documents, a 0 on the day, and its
+    // defined embedding.
+    let login = m.topic(1).unwrap();
+    assert_eq!((login.label.as_str(), login.size), ("Login problem", 0));
+    assert_eq!(login.daily_counts, vec![DailyCount { date: day(0), count: 0 }]);
+    assert_eq!(login.embedding, axis(3));
+    assert!(login.keywords.is_empty());
+    // The two other intents were discovered as usual: keyword topics, each of one intent.
+    let discovered: Vec<&Topic> = m.active_topics().filter(|t| !t.is_defined()).collect();
+    assert!(!discovered.is_empty());
+    for t in &discovered {
+        assert_eq!(t.label_source, LabelSource::Keywords);
+        let axes: BTreeSet<usize> =
+            (0..r.assignments.len()).filter(|&i| r.assignments[i] == t.id).map(|i| i % 3).collect();
+        assert_eq!(axes.len(), 1, "topic {} mixes intents {axes:?}", t.id);
+    }
+    // Transform tags a refund document with the defined topic, and its score is the fit's.
+    let t = transform_one(m, emb.row(0), &TransformParams::default()).unwrap();
+    assert_eq!(t.topic_id, 0);
+    assert_eq!(t.score, r.scores[0]);
+    // Deterministic, and the model saves and loads (label source included).
+    let (again, _, _) = fit_day(&[0, 1, 2], 0, &list);
+    assert_eq!(again.model, r.model);
+    let files = crate::io::to_files(m).unwrap();
+    let back = crate::io::from_files(&files.config_json, &files.tensors).unwrap();
+    assert_eq!(back.topic(1).unwrap().label_source, LabelSource::Defined);
+}
+
+#[test]
+fn a_discovered_topic_that_is_a_defined_one_folds_into_it() {
+    // Each refund document alone is below the threshold (cosine ~0.9 with noise), but their
+    // cluster's centroid is above it: the cluster folds into the defined topic.
+    let list = [defined("Refund request", 0)];
+    let (texts, emb) = docs(&[0, 1, 2], 0);
+    let input = FitInput {
+        texts: &texts,
+        embeddings: &emb,
+        dates: None,
+        day: day(0),
+        embedding_model: "t",
+    };
+    let unit_rows = pipeline::unit_rows(&emb);
+    let doc_cos: Vec<f32> = (0..texts.len()).step_by(3).map(|i| unit_rows.row(i)[0]).collect();
+    let max_doc = doc_cos.iter().copied().fold(f32::MIN, f32::max);
+    let p =
+        FitParams { defined_min_similarity: (max_doc + 1e-3).min(0.999), ..FitParams::default() };
+    let r = crate::fit_with_defined(&input, &p, Device::Cpu, &Cancel::never(), &list).unwrap();
+    let refund = r.model.topic(0).unwrap();
+    assert_eq!(refund.label, "Refund request");
+    assert_eq!(refund.size, 25, "the refund cluster folded into the defined topic");
+    assert!((0..texts.len()).step_by(3).all(|i| r.assignments[i] == 0));
+}
+
+#[test]
+fn bad_defined_topics_are_rejected() {
+    let (texts, emb) = docs(&[0, 1], 0);
+    let input = FitInput {
+        texts: &texts,
+        embeddings: &emb,
+        dates: None,
+        day: day(0),
+        embedding_model: "t",
+    };
+    let p = FitParams::default();
+    let run = |list: &[DefinedTopic]| {
+        crate::fit_with_defined(&input, &p, Device::Cpu, &Cancel::never(), list)
+            .unwrap_err()
+            .to_string()
+    };
+    let short = DefinedTopic { name: "A".into(), embedding: vec![1.0; 3] };
+    assert!(run(&[short]).contains("3 values but the documents have 8"));
+    let zero = DefinedTopic { name: "A".into(), embedding: vec![0.0; DIM] };
+    assert!(run(&[zero]).contains("zero or not finite"));
+    assert!(run(&[defined("A", 0), defined("a", 1)]).contains("names must differ"));
+}
+
+fn names(m: &TopicModel) -> Vec<(i64, String)> {
+    m.active_topics().filter(|t| t.is_defined()).map(|t| (t.id, t.label.clone())).collect()
+}
+
+#[test]
+fn defined_topics_keep_their_ids_and_names_over_seven_merges() {
+    let list = vec![defined("Refund request", 0), defined("Login problem", 3)];
+    let (first, _, _) = fit_day(&[0, 1, 2], 0, &list);
+    let mut base = merge(None, &first.model, &MergeParams::default()).unwrap().model;
+    let ids = names(&base);
+    assert_eq!(ids, vec![(0, "Refund request".to_string()), (1, "Login problem".to_string())]);
+    for n in 1..=7 {
+        // Logins come up on odd nights only; refunds every night; other intents vary.
+        let axes: Vec<usize> = if n % 2 == 1 { vec![0, 1, 3] } else { vec![0, 2, 4] };
+        let (r, _, _) = fit_day(&axes, n, &list);
+        let out = merge(Some(&base), &r.model, &MergeParams::default()).unwrap();
+        base = out.model;
+        assert_eq!(names(&base), ids, "night {n}");
+        assert!(out.new_topic_ids.iter().all(|&id| !base.topic(id).unwrap().is_defined()));
+        let login = base.topic(1).unwrap();
+        assert_eq!(login.last_seen, day(n));
+        // A quiet night is a 0 in the history, not a gap.
+        let on = |t: &Topic, d| t.daily_counts.iter().find(|c| c.date == d).map(|c| c.count);
+        assert_eq!(on(login, day(n)), Some(if n % 2 == 1 { 25 } else { 0 }));
+        assert_eq!(on(base.topic(0).unwrap(), day(n)), Some(25));
+    }
+    assert_eq!(base.topic(0).unwrap().size, 8 * 25);
+    assert_eq!(base.topic(1).unwrap().size, 4 * 25);
+    // No discovered topic ever folded into a defined one.
+    for t in base.active_topics().filter(|t| t.is_defined()) {
+        assert!(t.memory.lineage.iter().all(|e| e.similarity == 1.0));
+    }
+}
+
+#[test]
+fn removing_a_defined_topic_retires_it_and_adding_it_back_revives_it() {
+    let both = vec![defined("Refund request", 0), defined("Login problem", 3)];
+    let (r0, _, _) = fit_day(&[0, 1, 3], 0, &both);
+    let base = merge(None, &r0.model, &MergeParams::default()).unwrap().model;
+    let only_refund = vec![defined("Refund request", 0)];
+    let (r1, _, _) = fit_day(&[0, 1, 3], 1, &only_refund);
+    let out = merge(Some(&base), &r1.model, &MergeParams::default()).unwrap();
+    assert!(out.retired.contains(&1), "{:?}", out.retired);
+    assert_eq!(out.model.topic(1).unwrap().status, TopicStatus::Retired);
+    assert_eq!(names(&out.model), vec![(0, "Refund request".to_string())]);
+    // The login documents of night 1 were clustered as a discovered topic with a new id.
+    assert!(out.new_topic_ids.iter().all(|&id| id > 1));
+    // A day model without defined topics (an offline fit) retires nothing.
+    let (plain, _, _) = fit_day(&[0, 1], 2, &[]);
+    let kept = merge(Some(&out.model), &plain.model, &MergeParams::default()).unwrap();
+    assert_eq!(names(&kept.model), vec![(0, "Refund request".to_string())]);
+    // Back in the list: the old id again.
+    let (r3, _, _) = fit_day(&[0, 3], 3, &both);
+    let back = merge(Some(&kept.model), &r3.model, &MergeParams::default()).unwrap();
+    assert_eq!(
+        names(&back.model),
+        vec![(0, "Refund request".to_string()), (1, "Login problem".to_string())]
+    );
+    assert!(back.new_topic_ids.iter().all(|&id| id != 1));
+}
