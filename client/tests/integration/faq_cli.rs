@@ -54,7 +54,7 @@ fn write_night(path: &Path) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn faq_command_prints_json_markdown_and_csv() {
     let dir = tempfile::tempdir().unwrap();
-    let mut config = topicd::config::Config::for_data_dir(&dir.path().join("data"));
+    let mut config = topicd::config::Config::for_data_dir(dir.path().join("data"));
     config.device = "cpu".into();
     let app = topicd::app::App::build(config).await.expect("topicd builds");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -7,7 +7,7 @@ use crate::TopicModelBuilder;
 
 /// A unit vector along `axis` tilted by `tilt` towards `other`.
 fn vec8(axis: usize, other: usize, tilt: f32) -> Vec<f32> {
-    let mut v = vec![0.0f32; 8];
+    let mut v = [0.0f32; 8];
     v[axis] = 1.0;
     v[other] += tilt;
     let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
