@@ -437,7 +437,7 @@ pub fn select_examples(candidates: &[(&str, &[f32])], topic: &[f32], n: usize) -
     }
     // The central pool.
     pool.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    let keep = (pool.len() / 2).max(2 * MAX_EXAMPLES).min(POOL_MAX);
+    let keep = (pool.len() / 2).clamp(2 * MAX_EXAMPLES, POOL_MAX);
     pool.truncate(keep);
     let tier = |i: usize| -> u8 {
         let t = candidates[i].0;
@@ -627,30 +627,49 @@ pub struct FaqEntry {
 
 /// The FAQ of `model`: every active topic with a question (never `-1` or `-2`), by message
 /// count (descending; ties: smaller id first). Periods end on the model's last day of documents.
+///
+/// Two entries never show near-duplicate questions made from examples: taken in rank order, an
+/// entry whose question comes from its examples ([`QuestionSource::Examples`]) and whose first
+/// example is at cosine ≥ [`NEAR_DUPLICATE`] to a question already shown uses its next example
+/// that is not (two topics of one intent, e.g. after a split, would otherwise ask the same).
 pub fn faq_entries(model: &TopicModel) -> Vec<FaqEntry> {
     let end: Option<NaiveDate> = model
         .date_range
         .map(|(_, end)| end)
         .or_else(|| model.topics.iter().map(|t| t.last_seen).max());
-    let mut entries: Vec<FaqEntry> = model
-        .active_topics()
-        .filter(|t| t.id >= 0)
-        .filter_map(|t| {
-            let question = t.faq.question.clone()?;
-            let (last, previous) = end.map_or((0, 0), |end| periods(t, end));
-            Some(FaqEntry {
-                topic_id: t.id,
-                label: t.display_label().to_string(),
-                question,
-                examples: t.faq.examples.iter().map(|e| e.text.clone()).collect(),
-                message_count: t.size,
-                last_7_days: last,
-                previous_7_days: previous,
-                language: t.faq.language.clone(),
-            })
-        })
-        .collect();
-    entries.sort_by(|a, b| b.message_count.cmp(&a.message_count).then(a.topic_id.cmp(&b.topic_id)));
+    let mut topics: Vec<&Topic> =
+        model.active_topics().filter(|t| t.id >= 0 && t.faq.question.is_some()).collect();
+    topics.sort_by(|a, b| b.size.cmp(&a.size).then(a.id.cmp(&b.id)));
+    let isa = Isa::detect();
+    let mut shown: Vec<&[f32]> = Vec::new();
+    let mut entries = Vec::with_capacity(topics.len());
+    for t in topics {
+        let Some(mut question) = t.faq.question.clone() else { continue };
+        if t.faq.question_source == QuestionSource::Examples {
+            let distinct =
+                |e: &&FaqExample| shown.iter().all(|s| isa.dot(&e.embedding, s) < NEAR_DUPLICATE);
+            if let Some(first) = t.faq.examples.first() {
+                let used = t.faq.examples.iter().find(distinct).unwrap_or(first);
+                if !std::ptr::eq(used, first) {
+                    question = tidy_question(&used.text);
+                }
+                shown.push(&used.embedding);
+            }
+        } else if let Some(first) = t.faq.examples.first() {
+            shown.push(&first.embedding);
+        }
+        let (last, previous) = end.map_or((0, 0), |end| periods(t, end));
+        entries.push(FaqEntry {
+            topic_id: t.id,
+            label: t.display_label().to_string(),
+            question,
+            examples: t.faq.examples.iter().map(|e| e.text.clone()).collect(),
+            message_count: t.size,
+            last_7_days: last,
+            previous_7_days: previous,
+            language: t.faq.language.clone(),
+        });
+    }
     entries
 }
 

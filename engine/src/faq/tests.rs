@@ -7,7 +7,7 @@ use crate::TopicModelBuilder;
 
 /// A unit vector along `axis` tilted by `tilt` towards `other`.
 fn vec8(axis: usize, other: usize, tilt: f32) -> Vec<f32> {
-    let mut v = vec![0.0f32; 8];
+    let mut v = [0.0f32; 8];
     v[axis] = 1.0;
     v[other] += tilt;
     let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
@@ -270,4 +270,30 @@ fn a_merge_refreshes_examples_of_matched_topics() {
         // The same documents again: the same examples (repeated texts count once).
         assert_eq!(t.faq.example_texts(), before.faq.example_texts());
     }
+}
+
+#[test]
+fn two_entries_never_ask_the_same_question_from_examples() {
+    let mut m = crate::testutil::random_model(3, 4, 8);
+    let ids: Vec<i64> = m.active_topics().map(|t| t.id).take(2).collect();
+    for (k, id) in ids.iter().enumerate() {
+        let t = m.topics.iter_mut().find(|t| t.id == *id).unwrap();
+        t.size = 100 - k as u64;
+        t.faq = faq_of(&[
+            ("how do I reset my pin", vec8(0, 1, 0.3)),
+            ("where can I change the pin of my card", vec8(0, 2, 0.9)),
+        ]);
+    }
+    for t in m.topics.iter_mut().filter(|t| !ids.contains(&t.id)) {
+        t.faq = TopicFaq::default();
+    }
+    let e = faq_entries(&m);
+    assert_eq!(e.len(), 2);
+    assert_eq!(e[0].question, "How do I reset my pin?");
+    assert_eq!(e[1].question, "Where can I change the pin of my card?");
+    // An LLM's question is shown as written.
+    let t = m.topics.iter_mut().find(|t| t.id == ids[1]).unwrap();
+    t.faq.question = Some("How do I reset my PIN?".into());
+    t.faq.question_source = QuestionSource::Llm;
+    assert_eq!(faq_entries(&m)[1].question, "How do I reset my PIN?");
 }

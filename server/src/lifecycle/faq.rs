@@ -160,21 +160,16 @@ fn markdown(faq: &Faq) -> String {
             e.last_7_days,
             e.previous_7_days
         ));
-        match &e.article {
-            Some(a) => {
-                let title = md(&a.title);
-                match &a.url {
-                    Some(url) => out.push_str(&format!(
-                        "\nAnswered by: [{title}](<{}>) (score {:.2})\n",
-                        url.replace(['<', '>', '\n'], ""),
-                        a.score
-                    )),
-                    None => {
-                        out.push_str(&format!("\nAnswered by: {title} (score {:.2})\n", a.score))
-                    }
-                }
+        if let Some(a) = &e.article {
+            let title = md(&a.title);
+            match &a.url {
+                Some(url) => out.push_str(&format!(
+                    "\nAnswered by: [{title}](<{}>) (score {:.2})\n",
+                    url.replace(['<', '>', '\n'], ""),
+                    a.score
+                )),
+                None => out.push_str(&format!("\nAnswered by: {title} (score {:.2})\n", a.score)),
             }
-            None => {}
         }
         if !e.examples.is_empty() {
             out.push_str("\nAsked as:\n\n");
