@@ -53,6 +53,7 @@ pub mod cancel;
 pub mod changes;
 mod ctfidf;
 pub mod device;
+pub mod edits;
 pub mod error;
 mod hdbscan;
 pub mod io;
@@ -82,8 +83,8 @@ pub use io::{load, save};
 pub use matrix::Matrix;
 pub use merge::{merge, MergeOutcome};
 pub use model::{
-    Keyword, LineageEntry, LineageEvent, Topic, TopicAssignment, TopicMemory, TopicModel,
-    OUTLIER_TOPIC, SMALL_TALK_LABEL, SMALL_TALK_TOPIC,
+    EditAuthor, Keyword, LineageEntry, LineageEvent, Topic, TopicAlias, TopicAssignment,
+    TopicEdits, TopicMemory, TopicModel, OUTLIER_TOPIC, SMALL_TALK_LABEL, SMALL_TALK_TOPIC,
 };
 pub use params::{FitParams, KnnMethod, MergeParams, MergeRule, NrTopics, TransformParams};
 pub use pipeline::{fit, fit_cancellable, FitInput, FitResult, StageTimings};

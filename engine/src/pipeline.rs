@@ -450,6 +450,7 @@ fn build_model(
                 birth_members: bottom_k(rows.iter().map(Vec::as_slice), params.n_members),
                 members: Vec::new(),
                 lineage: Vec::new(),
+                ..TopicMemory::default()
             }
         };
         topics.push(Topic {

@@ -17,12 +17,14 @@
 //! - [`query`]: transform, top topics, models, merged windows.
 //! - [`dashboard`]: tenants, the topic map, topic search, what changed.
 //! - [`relabel`]: `set_topic_label` — an operator's label, committed as a new version.
+//! - [`edits`]: `edit_topics` — hand edits (merge, hide, split), committed as new versions.
 //! - [`contract`]: the typed metadata Fit writes and Merge reads. [`locks`]: tenant locks.
 
 pub mod commit;
 pub mod contract;
 pub mod dashboard;
 pub mod delete;
+pub mod edits;
 pub mod error;
 pub mod fit;
 pub mod labelling;

@@ -6,7 +6,7 @@
 //! Roles per RPC: `read` = Transform, GetTopTopics, GetModel, ListModels (one tenant),
 //! ListMergedWindows, GetTopicMap, FindTopics, GetTopicChanges, ListTenants (only the tenants the
 //! token may read); `write` = Fit, Merge, SetTopicLabel; `admin` = ListModels across tenants,
-//! ActivateModel, DeleteTenant.
+//! ActivateModel, DeleteTenant, EditTopics.
 
 use std::sync::Arc;
 

@@ -4,12 +4,14 @@
 //!
 //! Handlers: [`fit`] (Fit), [`merge`] (Merge), [`query`] (Transform, GetTopTopics, ListModels,
 //! GetModel, ListMergedWindows), [`admin`] (ActivateModel, DeleteTenant), [`dashboard`]
-//! (ListTenants, GetTopicMap, FindTopics, GetTopicChanges, SetTopicLabel).
+//! (ListTenants, GetTopicMap, FindTopics, GetTopicChanges, SetTopicLabel), [`edits`]
+//! (EditTopics).
 
 pub mod admin;
 pub mod auth;
 pub mod convert;
 pub mod dashboard;
+pub mod edits;
 pub mod fit;
 pub mod merge;
 pub mod query;
@@ -137,5 +139,11 @@ impl proto::topics_server::Topics for TopicsService {
         req: Request<proto::SetTopicLabelRequest>,
     ) -> Result<Response<proto::SetTopicLabelResponse>, Status> {
         respond(self.set_topic_label_inner(req)).await
+    }
+    async fn edit_topics(
+        &self,
+        req: Request<proto::EditTopicsRequest>,
+    ) -> Result<Response<proto::EditTopicsResponse>, Status> {
+        respond(self.edit_topics_inner(req)).await
     }
 }
