@@ -64,6 +64,8 @@ enum Command {
     Tag(ops::tag::TagArgs),
     /// Give a topic an operator's label (kept across merges), or --clear it.
     Label(ops::label::LabelArgs),
+    /// Hand edits (admin): merge two topics, hide/unhide a topic, split it at the next merge.
+    Edit(ops::edit::EditArgs),
     /// Tenant administration.
     #[command(subcommand)]
     Tenant(ops::tenant::TenantCommand),
@@ -87,6 +89,7 @@ async fn run_async(
         Command::Top(args) => ops::top::run(args, server).await,
         Command::Tag(args) => ops::tag::run(args, server).await,
         Command::Label(args) => ops::label::run(args, server).await,
+        Command::Edit(args) => ops::edit::run(args, server).await,
         Command::Tenant(command) => ops::tenant::run(command, server).await,
         Command::Health(args) => ops::health::run(args, server).await,
         Command::Embed(args) => offline::embed::run(args).await,

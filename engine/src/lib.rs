@@ -72,6 +72,7 @@ mod simd;
 pub(crate) mod testutil;
 pub mod text;
 pub mod transform;
+pub mod tree;
 mod umap;
 mod vectorize;
 

@@ -1,6 +1,7 @@
 //! Operator commands against a running `topicd`: models, top topics, tagging, label editing,
 //! tenant deletion, health. Human output by default, `--json` for scripts.
 
+pub mod edit;
 pub mod health;
 pub mod json;
 pub mod label;

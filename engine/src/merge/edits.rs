@@ -1,9 +1,10 @@
 //! How a merge honours the hand edits of the base model (issue 30, [`crate::edits`]):
 //!
-//! - **Aliases.** A day topic the rules would make new, but whose embedding is at cosine
-//!   `≥ min_similarity` to the anchor of a topic merged by hand into base topic `A`, folds into
-//!   `A` (the best such anchor; ties: the smaller base id): the merged-away topic stays merged
-//!   however far apart the two were.
+//! - **Aliases.** A day topic the rules would make new, or fold into a base topic at a cosine
+//!   below its cosine to the anchor of a topic merged by hand into base topic `A`, folds into
+//!   `A` when that cosine is `≥ min_similarity` (the best such anchor; ties: the smaller base
+//!   id): the merged-away topic stays merged however far apart the two were, and its documents
+//!   go where its id answers.
 //! - **Split requests.** When two or more day topics fold whole into a base topic whose split
 //!   was requested, the one with the highest cosine (ties: the smaller day id) continues it and
 //!   the others become topics of their own (new ids). The base topic records a `SplitOff`
@@ -51,10 +52,13 @@ pub(super) fn honour(
         .collect();
     if !aliased.is_empty() {
         for (d, fate) in day_topics.iter().zip(fates.iter_mut()) {
-            if !matches!(fate, Fate::New) {
-                continue;
-            }
-            let mut best: Option<(i64, f32)> = None;
+            // A new day topic, or one folding into a topic farther than an alias anchor.
+            let mut best: Option<(i64, f32)> = match *fate {
+                Fate::New => None,
+                Fate::Fold { base, similarity, .. } => Some((base, similarity)),
+                Fate::Split(_) => continue,
+            };
+            let current = best.map(|b| b.0);
             for &(id, anchor) in &aliased {
                 let s = isa.dot(&d.embedding, anchor);
                 if s >= min_similarity
@@ -63,7 +67,7 @@ pub(super) fn honour(
                     best = Some((id, s));
                 }
             }
-            if let Some((id, s)) = best {
+            if let Some((id, s)) = best.filter(|b| Some(b.0) != current || current.is_none()) {
                 let similarity = candidates
                     .iter()
                     .find(|c| c.id == id)

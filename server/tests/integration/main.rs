@@ -12,6 +12,7 @@ mod auth;
 mod concurrent_merges;
 mod dashboard;
 mod e2e;
+mod edits;
 mod http;
 mod isolation;
 mod languages;
