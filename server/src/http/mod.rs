@@ -81,6 +81,8 @@ pub fn router(app: Arc<App>, slots: Arc<Semaphore>) -> Router {
         .route("/v1/tenants/{tenant}/topics/{topic_id}/unhide", post(edit_unhide))
         .route("/v1/tenants/{tenant}/topics/{topic_id}/split", post(edit_split))
         .route("/v1/tenants/{tenant}/topics/{topic_id}/split", delete(edit_cancel_split))
+        // Topic tree (issue 30): GetTopicTree.
+        .route("/v1/tenants/{tenant}/tree", get(topic_tree))
         .layer(tower::limit::GlobalConcurrencyLimitLayer::with_semaphore(slots));
     let router = Router::new()
         .route("/health", get(health))
@@ -524,6 +526,30 @@ async fn set_topic_label(
     }
     msg.topic_id = topic;
     api.call(&headers, remote, msg, |s, r| async move { s.set_topic_label(r).await }).await
+}
+
+/// `GET /v1/tenants/{tenant}/tree?version=V&themes=N` (issue 30).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TreeQuery {
+    version: Option<String>,
+    themes: Option<u32>,
+}
+
+async fn topic_tree(
+    State(api): State<HttpApi>,
+    ConnectInfo(remote): ConnectInfo<SocketAddr>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    query: Result<Query<TreeQuery>, QueryRejection>,
+) -> Answer<proto::GetTopicTreeResponse> {
+    let Query(q) = query.map_err(query_error)?;
+    let msg = proto::GetTopicTreeRequest {
+        tenant_id: tenant,
+        version: q.version,
+        themes: q.themes.unwrap_or(0),
+    };
+    api.call(&headers, remote, msg, |s, r| async move { s.get_topic_tree(r).await }).await
 }
 
 /// The parts of a hand-edit route (issue 30).

@@ -182,6 +182,20 @@ pub const ROUTES: &[Route] = &[
         response: Some("SetTopicLabelResponse"),
         role: "write",
     },
+    // Topic tree (issue 30).
+    Route {
+        method: "get",
+        path: "/v1/tenants/{tenant}/tree",
+        operation: "GetTopicTree",
+        summary: "The topic tree of a version (agglomerative on topic embeddings) and its themes",
+        body: None,
+        query: &[
+            ("version", "string", "A version (default: the active one)"),
+            ("themes", "integer", "Themes to cut the tree into (default about sqrt(topics), at most 100)"),
+        ],
+        response: Some("GetTopicTreeResponse"),
+        role: "read",
+    },
     // Hand edits (issue 30): EditTopics.
     Route {
         method: "post",

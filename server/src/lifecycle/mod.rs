@@ -18,6 +18,7 @@
 //! - [`dashboard`]: tenants, the topic map, topic search, what changed.
 //! - [`relabel`]: `set_topic_label` — an operator's label, committed as a new version.
 //! - [`edits`]: `edit_topics` — hand edits (merge, hide, split), committed as new versions.
+//! - [`tree`]: `topic_tree` — the topic tree of a version and its themes.
 //! - [`contract`]: the typed metadata Fit writes and Merge reads. [`locks`]: tenant locks.
 
 pub mod commit;
@@ -35,6 +36,7 @@ pub mod relabel;
 pub mod retention;
 pub mod rollback;
 pub mod snapshot;
+pub mod tree;
 pub mod vectors;
 
 use std::sync::Arc;

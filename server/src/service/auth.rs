@@ -4,7 +4,8 @@
 //! role its RPC needs.
 //!
 //! Roles per RPC: `read` = Transform, GetTopTopics, GetModel, ListModels (one tenant),
-//! ListMergedWindows, GetTopicMap, FindTopics, GetTopicChanges, ListTenants (only the tenants the
+//! ListMergedWindows, GetTopicMap, FindTopics, GetTopicChanges, GetTopicTree, ListTenants (only
+//! the tenants the
 //! token may read); `write` = Fit, Merge, SetTopicLabel; `admin` = ListModels across tenants,
 //! ActivateModel, DeleteTenant, EditTopics.
 

@@ -5,7 +5,7 @@
 //! Handlers: [`fit`] (Fit), [`merge`] (Merge), [`query`] (Transform, GetTopTopics, ListModels,
 //! GetModel, ListMergedWindows), [`admin`] (ActivateModel, DeleteTenant), [`dashboard`]
 //! (ListTenants, GetTopicMap, FindTopics, GetTopicChanges, SetTopicLabel), [`edits`]
-//! (EditTopics).
+//! (EditTopics), [`tree`] (GetTopicTree).
 
 pub mod admin;
 pub mod auth;
@@ -16,6 +16,7 @@ pub mod fit;
 pub mod merge;
 pub mod query;
 pub mod status;
+pub mod tree;
 pub mod validate;
 
 use std::sync::Arc;
@@ -145,5 +146,11 @@ impl proto::topics_server::Topics for TopicsService {
         req: Request<proto::EditTopicsRequest>,
     ) -> Result<Response<proto::EditTopicsResponse>, Status> {
         respond(self.edit_topics_inner(req)).await
+    }
+    async fn get_topic_tree(
+        &self,
+        req: Request<proto::GetTopicTreeRequest>,
+    ) -> Result<Response<proto::GetTopicTreeResponse>, Status> {
+        respond(self.topic_tree_inner(req)).await
     }
 }

@@ -163,6 +163,44 @@ async fn merges_and_hides_survive_a_nightly_merge_and_rollback_undoes_them() {
     assert!(!top_ids(&mut c).await.contains(&spam));
     assert!(tags(&mut c, &data, &spam_rows).await.iter().all(|&t| t == -1));
 
+    // The topic tree (GetTopicTree, GET /tree): the visible topics, cut into themes.
+    let tree = |themes: u32| proto::GetTopicTreeRequest {
+        tenant_id: "acme".into(),
+        version: None,
+        themes,
+    };
+    let t = c.get_topic_tree(with_token(tree(3), ACME_READ)).await.unwrap().into_inner();
+    let visible = top_ids(&mut c).await;
+    let leaves: Vec<i64> = t.nodes.iter().filter_map(|n| n.topic_id).collect();
+    let mut sorted = visible.clone();
+    sorted.sort_unstable();
+    assert_eq!(leaves, sorted, "one leaf per visible topic (not b, not the hidden one)");
+    assert_eq!(t.nodes.len(), 2 * leaves.len() - 1);
+    assert_eq!(t.themes.len(), 3);
+    let mut covered: Vec<i64> = t.themes.iter().flat_map(|th| th.topic_ids.clone()).collect();
+    covered.sort_unstable();
+    assert_eq!(covered, sorted, "themes partition the topics");
+    assert!(t.themes.iter().all(|th| !th.name.is_empty()));
+    assert_eq!(c.get_topic_tree(with_token(tree(3), ACME_READ)).await.unwrap().into_inner(), t);
+    let e = c.get_topic_tree(with_token(tree(101), ACME_READ)).await.unwrap_err();
+    assert_eq!(e.code(), Code::InvalidArgument, "{e:?}");
+    let resp = http
+        .get(server.url("/v1/tenants/acme/tree?themes=2"))
+        .bearer_auth(ACME_READ)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["themes"].as_array().unwrap().len(), 2, "{body}");
+    let resp = http
+        .get(server.url("/v1/tenants/acme/tree?themes=x"))
+        .bearer_auth(ACME_READ)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+
     // The next night: the same six intents again. The edits hold.
     let day2: Vec<usize> = (0..6).flat_map(|k| rows_of(k, 40..80)).collect();
     night(&mut c, &data, &day2, "2026-11-24", "2026-11-25").await;
