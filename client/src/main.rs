@@ -68,6 +68,8 @@ enum Command {
     Label(ops::label::LabelArgs),
     /// Set a tenant's defined topics from a JSONL file (used from its next fit), or --show them.
     Define(ops::define::DefineArgs),
+    /// Hand edits (admin): merge two topics, hide/unhide a topic, split it at the next merge.
+    Edit(ops::edit::EditArgs),
     /// Tenant administration.
     #[command(subcommand)]
     Tenant(ops::tenant::TenantCommand),
@@ -96,6 +98,7 @@ async fn run_async(
         Command::Tag(args) => ops::tag::run(args, server).await,
         Command::Label(args) => ops::label::run(args, server).await,
         Command::Define(args) => ops::define::run(args, server).await,
+        Command::Edit(args) => ops::edit::run(args, server).await,
         Command::Tenant(command) => ops::tenant::run(command, server).await,
         Command::Kb(command) => ops::kb::run(command, server).await,
         Command::Health(args) => ops::health::run(args, server).await,

@@ -88,7 +88,7 @@ pub fn change_lists(model: &TopicModel, baseline: Baseline<'_>, limit: usize) ->
         return ChangeLists::default();
     };
     let recent_start = end - Duration::days(CHANGE_DAYS - 1);
-    let active: Vec<TopicChange> = model.active_topics().map(|t| change_of(t, end)).collect();
+    let active: Vec<TopicChange> = model.visible_topics().map(|t| change_of(t, end)).collect();
     let by_recent = |a: &TopicChange, b: &TopicChange| {
         b.recent_count
             .cmp(&a.recent_count)
@@ -106,7 +106,7 @@ pub fn change_lists(model: &TopicModel, baseline: Baseline<'_>, limit: usize) ->
     new_topics.sort_by(by_recent);
     let mut retired_topics: Vec<TopicChange> = match baseline {
         Baseline::Version(p) => p
-            .active_topics()
+            .visible_topics()
             .filter(|t| model.topic(t.id).is_none_or(|now| !now.is_active()))
             // The current model's copy when it still holds the topic (its label may have been
             // edited since), else the previous one's.

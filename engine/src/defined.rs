@@ -371,7 +371,15 @@ pub(crate) fn fit_topics(
         outliers = assignments.iter().filter(|&&t| t == OUTLIER_TOPIC).count(),
         "fit with defined topics done"
     );
-    Ok(FitResult { model, assignments, scores, probabilities, small_talk: 0, timings, sampled: None })
+    Ok(FitResult {
+        model,
+        assignments,
+        scores,
+        probabilities,
+        small_talk: 0,
+        timings,
+        sampled: None,
+    })
 }
 
 /// Every day of the fit's documents (their date range, or the fit's day), at most

@@ -66,9 +66,9 @@ pub struct MapPoint {
     pub y: f64,
 }
 
-/// The map of a model's active, non-outlier topics, ascending by id (see the module docs).
+/// The map of a model's visible topics (active, non-outlier, not hidden), ascending by id (see the module docs).
 pub fn model_map(model: &TopicModel) -> Result<Vec<MapPoint>> {
-    let topics: Vec<_> = model.active_topics().collect();
+    let topics: Vec<_> = model.visible_topics().collect();
     let embeddings: Vec<&[f32]> = topics.iter().map(|t| t.embedding.as_slice()).collect();
     let coords = topic_map(&embeddings)?;
     Ok(topics.iter().zip(coords).map(|(t, [x, y])| MapPoint { topic_id: t.id, x, y }).collect())

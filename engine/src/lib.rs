@@ -55,6 +55,7 @@ pub mod coverage;
 mod ctfidf;
 pub mod defined;
 pub mod device;
+pub mod edits;
 pub mod error;
 pub mod faq;
 mod hdbscan;
@@ -75,6 +76,7 @@ mod simd;
 pub(crate) mod testutil;
 pub mod text;
 pub mod transform;
+pub mod tree;
 mod umap;
 mod vectorize;
 
@@ -87,8 +89,8 @@ pub use io::{load, save};
 pub use matrix::Matrix;
 pub use merge::{merge, MergeOutcome};
 pub use model::{
-    Keyword, LineageEntry, LineageEvent, Topic, TopicAssignment, TopicMemory, TopicModel,
-    OUTLIER_TOPIC, SMALL_TALK_LABEL, SMALL_TALK_TOPIC,
+    EditAuthor, Keyword, LineageEntry, LineageEvent, Topic, TopicAlias, TopicAssignment,
+    TopicEdits, TopicMemory, TopicModel, OUTLIER_TOPIC, SMALL_TALK_LABEL, SMALL_TALK_TOPIC,
 };
 pub use params::{FitParams, KnnMethod, MergeParams, MergeRule, NrTopics, TransformParams};
 pub use pipeline::{

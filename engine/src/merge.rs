@@ -91,6 +91,11 @@
 //! - **First day** (`base = None`): the day model becomes the base with its ids unchanged (a fit
 //!   numbers topics 0, 1, … by size), each topic born (anchor, birth members, `Born` entry);
 //!   retention is applied.
+//! - **Hand edits** (issue 30, [`crate::edits`]): hidden topics are matched like any other (their
+//!   documents keep folding into them); a day topic that would be new but is near the anchor
+//!   of a topic merged by hand into a base topic folds into that base topic; a split request is
+//!   honoured when two or more day topics fold into the topic (see [`edits`](self::edits)).
+//!   Aliases, flags and edit lineage entries are kept like the rest of a topic's memory.
 //! - Both models must use the same embedding model name and dimension.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -107,7 +112,8 @@ use crate::model::{
 use crate::params::{MergeParams, MergeRule};
 use crate::simd::Isa;
 
-use members::{bottom_k, expected_share, neighbour_shares};
+pub(crate) use members::bottom_k;
+use members::{expected_share, neighbour_shares};
 
 /// Member rule: base topics compared with each day topic (the best by cosine past the gate).
 const MAX_CANDIDATES: usize = 3;
@@ -226,10 +232,13 @@ pub fn merge(
         })
         .collect();
     let day_topics: Vec<&Topic> = day.active_topics().filter(|t| !t.is_defined()).collect();
-    let fates = match params.rule {
+    let mut fates = match params.rule {
         MergeRule::Centroid => centroid_rule(isa, &candidates, &day_topics, params),
         MergeRule::Members => member_rule(isa, &candidates, &day_topics, params),
     };
+    // Hand edits (issue 30): aliases fold their topic's documents, split requests are honoured.
+    let split_offs =
+        edits::honour(isa, base, &candidates, &day_topics, &mut fates, params.min_similarity);
     let n_retired_day = day.topics.iter().filter(|t| !t.is_active() && !t.is_outlier()).count();
     if n_retired_day > 0 {
         tracing::debug!(n_retired_day, "retired topics of the day model are not merged");
@@ -304,6 +313,7 @@ pub fn merge(
                     documents: d.size,
                     similarity: *similarity,
                     vote_share: *share,
+                    edit: None,
                 });
             }
             if params.rule == MergeRule::Members && !t.is_defined() {
@@ -338,6 +348,7 @@ pub fn merge(
         topics.push(t);
     }
     topics.sort_by_key(|t| t.id);
+    edits::record_splits(isa, &mut topics, &split_offs, day_date);
 
     let date_range = match (base.date_range, day.date_range) {
         (Some((a, b)), Some((c, d))) => Some((a.min(c), b.max(d))),
@@ -408,6 +419,7 @@ fn be_born(t: &mut Topic, day_topic: i64, date: NaiveDate, n_members: usize) {
         documents: t.size,
         similarity: 1.0,
         vote_share: None,
+        edit: None,
     }];
 }
 
@@ -784,7 +796,7 @@ fn fold_into(t: &mut Topic, d: &Topic, d_terms: &[(u32, u32)], n_samples: usize)
 }
 
 /// Sum of two sparse count vectors sorted by index (counts saturate at `u32::MAX`).
-fn add_sparse(a: &[(u32, u32)], b: &[(u32, u32)]) -> Vec<(u32, u32)> {
+pub(crate) fn add_sparse(a: &[(u32, u32)], b: &[(u32, u32)]) -> Vec<(u32, u32)> {
     let mut out = Vec::with_capacity(a.len() + b.len());
     let (mut i, mut j) = (0, 0);
     while i < a.len() || j < b.len() {
@@ -816,7 +828,7 @@ fn add_sparse(a: &[(u32, u32)], b: &[(u32, u32)]) -> Vec<(u32, u32)> {
     out
 }
 
-fn add_daily(a: &[DailyCount], b: &[DailyCount]) -> Vec<DailyCount> {
+pub(crate) fn add_daily(a: &[DailyCount], b: &[DailyCount]) -> Vec<DailyCount> {
     let mut m: BTreeMap<NaiveDate, u64> = BTreeMap::new();
     for d in a.iter().chain(b) {
         let c = m.entry(d.date).or_default();
@@ -910,7 +922,7 @@ fn compact_vocabulary(model: &mut TopicModel) {
 
 /// Recomputes the keywords of every active topic that has term counts, with the engine's one
 /// c-TF-IDF ([`class_keywords`]).
-fn recompute_keywords(model: &mut TopicModel) -> Result<()> {
+pub(crate) fn recompute_keywords(model: &mut TopicModel) -> Result<()> {
     let top_n = model.fit_params.top_n_words;
     let idx: Vec<usize> = (0..model.topics.len())
         .filter(|&i| model.topics[i].is_active() && !model.topics[i].term_counts.is_empty())
@@ -927,6 +939,7 @@ fn recompute_keywords(model: &mut TopicModel) -> Result<()> {
     Ok(())
 }
 
+mod edits;
 pub(crate) mod members;
 #[cfg(test)]
 mod tests;

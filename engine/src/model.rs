@@ -10,7 +10,7 @@
 //!   L2-normalised; every member has length `dim` and is finite; lineage entries are ascending by
 //!   date; counts stay within [`limits`].
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{EngineError, Result};
@@ -72,7 +72,7 @@ pub struct DailyCount {
 /// What happened to a topic in one merge (or at its birth), for the dashboard's "what changed"
 /// view and for audits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum LineageEvent {
     /// The topic got its id from this day topic (a first day, or a day topic that matched nothing).
     Born,
@@ -81,10 +81,49 @@ pub enum LineageEvent {
     /// The day topic's documents divided between several known topics; this topic received its
     /// share (the day topic did not become a topic of its own).
     Split,
+    /// Hand edit (issue 30): an operator merged topic `day_topic` into this one (its id answers
+    /// as an alias of this topic from then on; `documents` = its size, `similarity` = the
+    /// cosine of the two topic embeddings before the edit).
+    MergedIn,
+    /// Hand edit: an operator hid the topic (absent from snapshots and Transform answers).
+    Hidden,
+    /// Hand edit: an operator showed a hidden topic again.
+    Unhidden,
+    /// Hand edit: an operator asked for the topic to be split at the next merge where its
+    /// documents divide.
+    SplitRequested,
+    /// Hand edit: an operator withdrew a split request.
+    SplitCancelled,
+    /// A merge honoured the split request: day topic `day_topic` (`documents` documents), which
+    /// would have folded into this topic, became a topic of its own.
+    SplitOff,
+}
+
+impl LineageEvent {
+    /// True for the events an operator's edit records (they carry an [`EditAuthor`]).
+    pub fn is_edit(self) -> bool {
+        matches!(
+            self,
+            LineageEvent::MergedIn
+                | LineageEvent::Hidden
+                | LineageEvent::Unhidden
+                | LineageEvent::SplitRequested
+                | LineageEvent::SplitCancelled
+        )
+    }
+}
+
+/// Who made a hand edit and when (issue 30).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EditAuthor {
+    /// The caller's principal (token name, JWT subject, or `anonymous` without auth).
+    pub by: String,
+    /// When the edit was made.
+    pub at: DateTime<Utc>,
 }
 
 /// One entry of a topic's lineage: which day topic went into it, when, and why.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LineageEntry {
     /// Date of the merged day model (its last day).
     pub date: NaiveDate,
@@ -100,6 +139,50 @@ pub struct LineageEntry {
     /// Share of the day topic's member sample that fell under this topic in the base model,
     /// `None` when the merge did not look at members (centroid rule, models without members).
     pub vote_share: Option<f32>,
+    /// Who made the edit and when, for the hand-edit events ([`LineageEvent::is_edit`]);
+    /// `None` for what merges record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edit: Option<EditAuthor>,
+}
+
+/// An operator's standing edits of a topic (issue 30), kept by every merge.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct TopicEdits {
+    /// Topics merged into this one by hand, ascending by id: each id answers as an alias of
+    /// this topic ([`TopicModel::resolve`]) and is never a topic id again; each anchor lets
+    /// merges fold that topic's documents here ([`crate::merge`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<TopicAlias>,
+    /// Hidden (spam, internal tests): merges still match it, so its documents keep folding
+    /// into it, but snapshots, rankings and Transform never show it (Transform answers `-1`
+    /// for a document nearest to it, see [`crate::transform`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hidden: bool,
+    /// Split at the next merge where the day topics that fold into it are more than one: the
+    /// best one continues it, the others become topics of their own ([`crate::merge`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub split_requested: bool,
+}
+
+/// A topic merged into another by hand: its id, and its anchor (its birth embedding, or its
+/// embedding when it had none) at the time of the edit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TopicAlias {
+    /// The merged-away topic's id.
+    pub id: i64,
+    /// Its anchor, `dim` long, unit (or zero).
+    pub anchor: Vec<f32>,
+}
+
+impl TopicEdits {
+    /// True when `id` is one of the aliases.
+    pub fn has_alias(&self, id: i64) -> bool {
+        self.aliases.binary_search_by_key(&id, |a| a.id).is_ok()
+    }
+    /// True when no edit is standing (what models without edits have).
+    pub fn is_empty(&self) -> bool {
+        self.aliases.is_empty() && !self.hidden && !self.split_requested
+    }
 }
 
 /// What merges remember of a topic besides its centroid (issue 24): what it meant when it was
@@ -126,6 +209,8 @@ pub struct TopicMemory {
     /// What merges did to the topic, ascending by date: its birth and, within the last
     /// `history_days` days, every day topic folded or split into it.
     pub lineage: Vec<LineageEntry>,
+    /// Standing hand edits (aliases, hidden, split requested).
+    pub edits: TopicEdits,
 }
 
 impl TopicMemory {
@@ -179,6 +264,15 @@ impl Topic {
     /// True when the topic is matched and served.
     pub fn is_active(&self) -> bool {
         self.status == TopicStatus::Active
+    }
+    /// True when an operator hid the topic ([`TopicEdits::hidden`]).
+    pub fn is_hidden(&self) -> bool {
+        self.memory.edits.hidden
+    }
+    /// Active, not the outlier topic and not hidden: what snapshots, rankings and Transform
+    /// show.
+    pub fn is_visible(&self) -> bool {
+        self.is_active() && !self.is_outlier() && !self.is_hidden()
     }
     /// The label to show: the operator's override when there is one, else the generated label.
     pub fn display_label(&self) -> &str {
@@ -252,10 +346,24 @@ impl TopicModel {
         self.topics.iter().filter(|t| t.is_active() && !t.is_outlier())
     }
 
-    /// Up to `limit` active, non-outlier topics, largest first (ties: smaller id first): the one
-    /// ranking behind the dashboard snapshot and `GetTopTopics`.
+    /// Active, non-outlier topics that are not hidden ([`Topic::is_visible`]).
+    pub fn visible_topics(&self) -> impl Iterator<Item = &Topic> {
+        self.topics.iter().filter(|t| t.is_visible())
+    }
+
+    /// The id topic `id` answers as: `id` itself when the model has that topic, the topic it
+    /// was merged into by hand when it is an alias ([`TopicEdits::aliases`]), else `None`.
+    pub fn resolve(&self, id: i64) -> Option<i64> {
+        if self.topic(id).is_some() {
+            return Some(id);
+        }
+        self.topics.iter().find(|t| t.memory.edits.has_alias(id)).map(|t| t.id)
+    }
+
+    /// Up to `limit` visible topics ([`Topic::is_visible`]), largest first (ties: smaller id
+    /// first): the one ranking behind the dashboard snapshot and `GetTopTopics`.
     pub fn top_topics(&self, limit: usize) -> Vec<&Topic> {
-        let mut topics: Vec<&Topic> = self.active_topics().collect();
+        let mut topics: Vec<&Topic> = self.visible_topics().collect();
         topics.sort_by(|a, b| b.size.cmp(&a.size).then(a.id.cmp(&b.id)));
         topics.truncate(limit);
         topics
@@ -284,6 +392,7 @@ impl TopicModel {
                 .map(|e| e.text.len() as u64 + e.embedding.len() as u64 * 4 + 48)
                 .sum::<u64>();
             b += t.faq.question.as_ref().map_or(0, |q| q.len() as u64);
+            b += t.memory.edits.aliases.iter().map(|a| a.anchor.len() as u64 * 4 + 16).sum::<u64>();
         }
         b
     }
@@ -469,6 +578,42 @@ fn validate_model(m: &TopicModel) -> Result<()> {
         }
         validate_memory(id, &t.memory, m.dim)?;
         validate_faq(id, &t.faq, m.dim)?;
+    }
+    validate_aliases(m)
+}
+
+/// Aliases ([`TopicEdits::aliases`]): ascending, not `-1`, below `next_topic_id`, never a topic
+/// id, never an alias of two topics.
+fn validate_aliases(m: &TopicModel) -> Result<()> {
+    let mut seen = std::collections::BTreeSet::new();
+    for t in &m.topics {
+        let aliases = &t.memory.edits.aliases;
+        if !aliases.is_empty() && t.is_outlier() {
+            return Err(EngineError::model("the outlier topic -1 has aliases"));
+        }
+        for w in aliases.windows(2) {
+            if w[0].id >= w[1].id {
+                return Err(EngineError::model(format!(
+                    "topic {}: aliases not strictly ascending at {}",
+                    t.id, w[1].id
+                )));
+            }
+        }
+        for alias in aliases {
+            if alias.anchor.len() != m.dim || alias.anchor.iter().any(|v| !v.is_finite()) {
+                return Err(EngineError::model(format!(
+                    "topic {}: the anchor of alias {} is not {} finite values",
+                    t.id, alias.id, m.dim
+                )));
+            }
+            let a = alias.id;
+            if a < 0 || a >= m.next_topic_id || m.topic(a).is_some() || !seen.insert(a) {
+                return Err(EngineError::model(format!(
+                    "topic {}: alias {a} is negative, not below next_topic_id, a topic id or an alias of another topic",
+                    t.id
+                )));
+            }
+        }
     }
     Ok(())
 }

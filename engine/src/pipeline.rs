@@ -619,6 +619,7 @@ pub(crate) fn build_model_with(
                 birth_members: bottom_k(rows.iter().map(Vec::as_slice), params.n_members),
                 members: Vec::new(),
                 lineage: Vec::new(),
+                ..TopicMemory::default()
             }
         };
         // Representative questions (issue 29), masked; none for the outlier topic.

@@ -69,8 +69,10 @@ pub fn random_model(seed: u64, n_topics: usize, dim: usize) -> TopicModel {
                         documents: 3 + k as u64,
                         similarity: 0.5 + 0.1 * k as f32,
                         vote_share: (k > 0).then_some(0.25 * k as f32),
+                        edit: None,
                     })
                     .collect(),
+                ..TopicMemory::default()
             },
         };
         topics.push(Topic {

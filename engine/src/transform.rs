@@ -10,6 +10,13 @@
 //! candidate by default: it is the mean of "everything else" and so attracts ordinary documents.
 //! [`TransformParams::outlier_centroid`] turns BERTopic's behaviour back on (import parity tests).
 //!
+//! A topic an operator hid ([`crate::edits`]) stays a candidate, but a document whose best
+//! topic is hidden is an outlier (`-1`, with that cosine as score): spam and test traffic are
+//! not shown, and do not leak into the next visible topic either. `nearest` (topic search)
+//! and `score` skip hidden topics. A topic merged into another by hand answers as that topic:
+//! its anchor is one more row of the topic it was merged into, so a document nearest to it gets
+//! the surviving id.
+//!
 //! # Default threshold (measured on CLINC150)
 //!
 //! Topics built from gold intents on half of the 22,500 in-scope reference embeddings
@@ -54,7 +61,12 @@ const PARALLEL_MIN_ROWS: usize = 64;
 /// transforms (the server keeps one per loaded model; [`transform`] builds one per call).
 #[derive(Debug, Clone)]
 pub struct TopicIndex {
+    /// Topic id of each row: the topics' own rows first (ascending id, `n_own` of them), then
+    /// one row per alias ([`crate::model::TopicAlias`]) with the id it answers as.
     ids: Vec<i64>,
+    n_own: usize,
+    /// Per row of `ids`: hidden by an operator (a best match there answers `-1`).
+    hidden: Vec<bool>,
     dim: usize,
     /// Row-major `ids.len() × dim`, unit (or zero) rows.
     embeddings: Vec<f32>,
@@ -68,22 +80,32 @@ impl TopicIndex {
     /// Collects the active, non-outlier topics of `model` (ascending id).
     pub fn new(model: &TopicModel) -> Self {
         let mut ids = Vec::new();
+        let mut hidden = Vec::new();
         let mut embeddings = Vec::new();
         for t in model.active_topics() {
             ids.push(t.id);
+            hidden.push(t.is_hidden());
             embeddings.extend_from_slice(&t.embedding);
         }
+        let n_own = ids.len();
+        for t in model.active_topics() {
+            for a in &t.memory.edits.aliases {
+                ids.push(t.id);
+                hidden.push(t.is_hidden());
+                embeddings.extend_from_slice(&a.anchor);
+            }
+        }
         let outlier = model.outlier_topic().map(|t| t.embedding.clone());
-        Self { ids, dim: model.dim, embeddings, outlier, isa: Isa::detect() }
+        Self { ids, n_own, hidden, dim: model.dim, embeddings, outlier, isa: Isa::detect() }
     }
 
     /// Number of topics a document can be assigned to.
     pub fn len(&self) -> usize {
-        self.ids.len()
+        self.n_own
     }
     /// True when the model has no active topic (every document is then an outlier).
     pub fn is_empty(&self) -> bool {
-        self.ids.is_empty()
+        self.n_own == 0
     }
     /// Embedding dimension.
     pub fn dim(&self) -> usize {
@@ -138,7 +160,10 @@ impl TopicIndex {
     /// fit's score for a training document equals the score its Transform gives bit for bit.
     /// `None` when `topic_id` is not an active, non-outlier topic of the index.
     pub fn score(&self, doc: &[f32], topic_id: i64) -> Option<f32> {
-        let i = self.ids.binary_search(&topic_id).ok()?;
+        let i = self.ids[..self.n_own].binary_search(&topic_id).ok()?;
+        if self.hidden[i] {
+            return None;
+        }
         let row = self.embeddings.chunks_exact(self.dim).nth(i)?;
         Some(self.cosine(doc, row, self.inv_norm(doc)))
     }
@@ -160,8 +185,11 @@ impl TopicIndex {
         let mut scored: Vec<TopicAssignment> = self
             .embeddings
             .chunks_exact(self.dim)
+            .take(self.n_own)
             .zip(&self.ids)
-            .map(|(row, &topic_id)| TopicAssignment {
+            .zip(&self.hidden)
+            .filter(|(_, &hidden)| !hidden)
+            .map(|((row, &topic_id), _)| TopicAssignment {
                 topic_id,
                 score: self.cosine(embedding, row, inv),
             })
@@ -189,6 +217,7 @@ impl TopicIndex {
     fn assign_unchecked(&self, doc: &[f32], params: &TransformParams) -> TopicAssignment {
         let inv = self.inv_norm(doc);
         let mut best_id = OUTLIER_TOPIC;
+        let mut best_hidden = false;
         let mut best = f32::NEG_INFINITY;
         if params.outlier_centroid {
             if let Some(o) = &self.outlier {
@@ -202,13 +231,14 @@ impl TopicIndex {
             if s > best {
                 best = s;
                 best_id = self.ids[i];
+                best_hidden = self.hidden[i];
             }
         }
         if best == f32::NEG_INFINITY {
             // No topic at all.
             return TopicAssignment { topic_id: OUTLIER_TOPIC, score: 0.0 };
         }
-        if best < params.outlier_threshold {
+        if best < params.outlier_threshold || best_hidden {
             best_id = OUTLIER_TOPIC;
         }
         TopicAssignment { topic_id: best_id, score: best }

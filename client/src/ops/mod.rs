@@ -2,6 +2,7 @@
 //! tenant deletion, health. Human output by default, `--json` for scripts.
 
 pub mod define;
+pub mod edit;
 pub mod faq;
 pub mod health;
 pub mod json;

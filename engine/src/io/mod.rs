@@ -9,7 +9,9 @@
 //! per topic, ascending id: `id`, `label`, `label_source`, `label_override` (only when an
 //! operator set one; files without it load with none), `status`, `size`, `first_seen`,
 //! `last_seen`, `keywords` (words only), `samples`, `anchored` (whether the topic has an anchor
-//! row in `topic_anchors`)).
+//! row in `topic_anchors`), and, only when an operator edited the topic (issue 30): `edits`
+//! ([`TopicEdits`]: `aliases`, `hidden`, `split_requested`) and `edit_notes` (who made each
+//! hand-edit lineage entry and when: `entry` = its index in the topic's lineage, `by`, `at`)).
 //!
 //! `model.safetensors` (little-endian, tensors in safetensors' canonical order, one metadata
 //! entry `format = topicd-model`), with `T` = number of topics in `config.json`:
@@ -31,7 +33,7 @@
 //! | `members`              | F16   | `[M, dim]`               | later member embeddings                  |
 //! | `lineage.offsets`      | U64   | `[T + 1]`                | as for term counts                       |
 //! | `lineage.day`          | I32   | `[L]`                    | date, days since 0001-01-01              |
-//! | `lineage.event`        | U8    | `[L]`                    | 0 born, 1 folded, 2 split                |
+//! | `lineage.event`        | U8    | `[L]`                    | 0 born, 1 folded, 2 split, hand edits: 3 merged in, 4 hidden, 5 unhidden, 6 split requested, 7 split cancelled; 8 split off |
 //! | `lineage.day_topic`    | I64   | `[L]`                    | topic id in that day's model             |
 //! | `lineage.documents`    | U64   | `[L]`                    | documents that went into the topic       |
 //! | `lineage.similarity`   | F32   | `[L]`                    | cosine to the topic before the merge     |
@@ -66,8 +68,8 @@ use serde::{Deserialize, Serialize};
 use crate::error::{EngineError, Result};
 use crate::faq::{FaqExample, QuestionSource, TopicFaq};
 use crate::model::{
-    DailyCount, Keyword, LabelSource, LineageEntry, LineageEvent, Topic, TopicMemory, TopicModel,
-    TopicStatus,
+    DailyCount, EditAuthor, Keyword, LabelSource, LineageEntry, LineageEvent, Topic, TopicEdits,
+    TopicMemory, TopicModel, TopicStatus,
 };
 use crate::params::{FitParams, MergeParams};
 use crate::text::TextOptions;
@@ -138,6 +140,21 @@ struct TopicConfig {
     /// when it has none, so older files load and models without FAQs save as before.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     faq: Option<FaqConfig>,
+    /// Standing hand edits (issue 30); absent when there are none.
+    #[serde(default, skip_serializing_if = "TopicEdits::is_empty")]
+    edits: TopicEdits,
+    /// Who made each hand-edit lineage entry, and when; absent when there are none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    edit_notes: Vec<EditNote>,
+}
+
+/// The author of lineage entry `entry` of a topic (a hand edit).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EditNote {
+    entry: usize,
+    by: String,
+    at: chrono::DateTime<chrono::Utc>,
 }
 
 /// A topic's FAQ in `config.json`.
@@ -235,6 +252,16 @@ pub fn to_files(model: &TopicModel) -> Result<ModelFiles> {
                 language: t.faq.language.clone(),
                 examples: t.faq.examples.iter().map(|e| e.text.clone()).collect(),
             }),
+            edits: t.memory.edits.clone(),
+            edit_notes: t
+                .memory
+                .lineage
+                .iter()
+                .enumerate()
+                .filter_map(|(entry, e)| {
+                    e.edit.as_ref().map(|a| EditNote { entry, by: a.by.clone(), at: a.at })
+                })
+                .collect(),
         })
         .collect();
     let config = ConfigFile {
@@ -556,6 +583,12 @@ fn event_code(e: LineageEvent) -> u8 {
         LineageEvent::Born => 0,
         LineageEvent::Folded => 1,
         LineageEvent::Split => 2,
+        LineageEvent::MergedIn => 3,
+        LineageEvent::Hidden => 4,
+        LineageEvent::Unhidden => 5,
+        LineageEvent::SplitRequested => 6,
+        LineageEvent::SplitCancelled => 7,
+        LineageEvent::SplitOff => 8,
     }
 }
 
@@ -608,6 +641,12 @@ fn read_memories(st: &SafeTensors<'_>, cfg: &ConfigFile) -> Result<Vec<TopicMemo
                     0 => LineageEvent::Born,
                     1 => LineageEvent::Folded,
                     2 => LineageEvent::Split,
+                    3 => LineageEvent::MergedIn,
+                    4 => LineageEvent::Hidden,
+                    5 => LineageEvent::Unhidden,
+                    6 => LineageEvent::SplitRequested,
+                    7 => LineageEvent::SplitCancelled,
+                    8 => LineageEvent::SplitOff,
                     e => {
                         return Err(EngineError::model(format!(
                             "topic {}: unknown lineage event {e}",
@@ -623,10 +662,23 @@ fn read_memories(st: &SafeTensors<'_>, cfg: &ConfigFile) -> Result<Vec<TopicMemo
                     documents: documents[j],
                     similarity: similarity[j],
                     vote_share: (!share.is_nan()).then_some(share),
+                    edit: None,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        out.push(TopicMemory { anchor, birth_members, members, lineage });
+        let mut lineage = lineage;
+        for note in &t.edit_notes {
+            let entry = lineage.get_mut(note.entry).ok_or_else(|| {
+                EngineError::model(format!(
+                    "topic {}: edit note for lineage entry {} of {}",
+                    t.id,
+                    note.entry,
+                    l_off[i + 1] - l_off[i]
+                ))
+            })?;
+            entry.edit = Some(EditAuthor { by: note.by.clone(), at: note.at });
+        }
+        out.push(TopicMemory { anchor, birth_members, members, lineage, edits: t.edits.clone() });
     }
     Ok(out)
 }

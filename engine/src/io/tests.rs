@@ -268,6 +268,6 @@ fn memory_round_trips_and_bad_memory_is_rejected() {
     let events = &f.tensors[8 + header + start..8 + header + end];
     let at = 8 + header + start + events.iter().position(|&e| e == 2).unwrap();
     let mut t = f.tensors.clone();
-    t[at] = 7;
-    expect_err(&f.config_json, &t, "lineage event 7");
+    t[at] = 9;
+    expect_err(&f.config_json, &t, "lineage event 9");
 }

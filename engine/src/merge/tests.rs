@@ -648,3 +648,45 @@ fn lineage_and_samples_stay_bounded() {
     let last: Vec<Vec<f32>> = cloud(&center, 16, 0.8, 40);
     assert_eq!(t.memory.members.iter().filter(|m| last.contains(m)).count(), 16);
 }
+
+#[test]
+fn a_split_request_is_honoured_when_the_documents_divide() {
+    use crate::edits::{apply, TopicEdit};
+    use crate::model::EditAuthor;
+    let dim = 32;
+    let (a, b) = (axis(dim, 0), towards(&axis(dim, 0), &axis(dim, 1), 0.95f32.acos()));
+    // Day 0's clustering put two intents in one topic, half and half.
+    let mut mixed = cloud(&a, 8, 0.85, 1);
+    mixed.extend(cloud(&b, 8, 0.85, 2));
+    let base = merge(None, &day_of(0, vec![mixed], 50), &p()).unwrap().model;
+    let today = || day_of(1, vec![cloud(&a, 16, 0.85, 3), cloud(&b, 16, 0.85, 4)], 30);
+    // Left alone, the topic stays whole: both halves fold into it.
+    let out = merge(Some(&base), &today(), &p()).unwrap();
+    assert_eq!(ids_of(&out), vec![(0, 0), (1, 0)]);
+    // An operator asks for a split: one half continues topic 0, the other gets an id.
+    let who = EditAuthor { by: "ops".into(), at: chrono::Utc::now() };
+    let flagged = apply(&base, &TopicEdit::Split(0), &who).unwrap().model;
+    // A night with only one of them does not divide it: the request stands.
+    let one = merge(Some(&flagged), &day_of(1, vec![cloud(&a, 16, 0.85, 3)], 30), &p()).unwrap();
+    assert!(one.new_topic_ids.is_empty());
+    assert!(one.model.topic(0).unwrap().memory.edits.split_requested);
+    let out = merge(Some(&flagged), &today(), &p()).unwrap();
+    assert_eq!(out.matched.len(), 1);
+    assert_eq!(out.new_topic_ids, vec![1]);
+    let t0 = out.model.topic(0).unwrap();
+    assert!(!t0.memory.edits.split_requested);
+    let last = t0.memory.lineage.last().unwrap();
+    assert_eq!(last.event, LineageEvent::SplitOff);
+    // The split sticks: the next night both halves keep their own topics.
+    let next = merge(
+        Some(&out.model),
+        &day_of(2, vec![cloud(&a, 16, 0.85, 5), cloud(&b, 16, 0.85, 6)], 30),
+        &p(),
+    )
+    .unwrap();
+    assert!(next.new_topic_ids.is_empty(), "new {:?}", next.new_topic_ids);
+    let mut pairs = ids_of(&next);
+    pairs.sort();
+    assert_eq!(pairs.len(), 2);
+    assert_ne!(pairs[0].1, pairs[1].1, "both halves folded into one topic: {pairs:?}");
+}

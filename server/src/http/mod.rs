@@ -76,6 +76,14 @@ pub fn router(app: Arc<App>, slots: Arc<Semaphore>) -> Router {
         .route("/v1/tenants/{tenant}/search", get(find_topics))
         .route("/v1/tenants/{tenant}/changes", get(topic_changes))
         .route("/v1/tenants/{tenant}/topics/{topic_id}/label", put(set_topic_label))
+        // Hand edits (issue 30): EditTopics, one route per action.
+        .route("/v1/tenants/{tenant}/topics/{topic_id}/merge-into", post(edit_merge_into))
+        .route("/v1/tenants/{tenant}/topics/{topic_id}/hide", post(edit_hide))
+        .route("/v1/tenants/{tenant}/topics/{topic_id}/unhide", post(edit_unhide))
+        .route("/v1/tenants/{tenant}/topics/{topic_id}/split", post(edit_split))
+        .route("/v1/tenants/{tenant}/topics/{topic_id}/split", delete(edit_cancel_split))
+        // Topic tree (issue 30): GetTopicTree.
+        .route("/v1/tenants/{tenant}/tree", get(topic_tree))
         // FAQ (issue 29).
         .route("/v1/tenants/{tenant}/faq", get(faq::get_faq))
         // Knowledge base (issue 29).
@@ -529,6 +537,102 @@ async fn set_topic_label(
     msg.topic_id = topic;
     api.call(&headers, remote, msg, |s, r| async move { s.set_topic_label(r).await }).await
 }
+
+/// `GET /v1/tenants/{tenant}/tree?version=V&themes=N` (issue 30).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TreeQuery {
+    version: Option<String>,
+    themes: Option<u32>,
+}
+
+async fn topic_tree(
+    State(api): State<HttpApi>,
+    ConnectInfo(remote): ConnectInfo<SocketAddr>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    query: Result<Query<TreeQuery>, QueryRejection>,
+) -> Answer<proto::GetTopicTreeResponse> {
+    let Query(q) = query.map_err(query_error)?;
+    let msg = proto::GetTopicTreeRequest {
+        tenant_id: tenant,
+        version: q.version,
+        themes: q.themes.unwrap_or(0),
+    };
+    api.call(&headers, remote, msg, |s, r| async move { s.get_topic_tree(r).await }).await
+}
+
+/// The parts of a hand-edit route (issue 30).
+struct EditRoute {
+    api: HttpApi,
+    remote: SocketAddr,
+    tenant: String,
+    topic_id: String,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+}
+
+impl EditRoute {
+    /// Calls EditTopics with `action` on the topic of the path; the body (an
+    /// `EditTopicsRequest`, may be empty) gives `into_topic_id` for a merge.
+    async fn call(self, action: &str) -> Answer<proto::EditTopicsResponse> {
+        let topic: i64 = self.topic_id.parse().map_err(|_| {
+            HttpError::invalid(format!(
+                "topic_id in the path ({:?}) is not an integer; use a topic id from GET /v1/tenants/{{tenant}}/topics",
+                self.topic_id
+            ))
+        })?;
+        let mut msg: proto::EditTopicsRequest =
+            parse_body(self.body, self.api.max_bytes(), "EditTopicsRequest")?;
+        set_tenant(&self.tenant, &mut msg.tenant_id)?;
+        if msg.topic_id != 0 && msg.topic_id != topic {
+            return Err(HttpError::invalid(format!(
+                "topic_id in the body ({}) differs from the topic in the path ({topic}); leave it out of the body",
+                msg.topic_id
+            )));
+        }
+        if !msg.action.is_empty() && msg.action != action {
+            return Err(HttpError::invalid(format!(
+                "action in the body ({:?}) differs from the route's ({action:?}); leave it out of the body",
+                msg.action
+            )));
+        }
+        msg.topic_id = topic;
+        msg.action = action.to_string();
+        self.api
+            .call(&self.headers, self.remote, msg, |s, r| async move { s.edit_topics(r).await })
+            .await
+    }
+}
+
+macro_rules! edit_route {
+    ($name:ident, $action:literal, $doc:literal) => {
+        #[doc = $doc]
+        async fn $name(
+            State(api): State<HttpApi>,
+            ConnectInfo(remote): ConnectInfo<SocketAddr>,
+            Path((tenant, topic_id)): Path<(String, String)>,
+            headers: HeaderMap,
+            body: Result<Bytes, BytesRejection>,
+        ) -> Answer<proto::EditTopicsResponse> {
+            EditRoute { api, remote, tenant, topic_id, headers, body }.call($action).await
+        }
+    };
+}
+
+edit_route!(
+    edit_merge_into,
+    "merge",
+    "`POST /v1/tenants/{tenant}/topics/{topic_id}/merge-into` with `{\"into_topic_id\": A}`."
+);
+edit_route!(edit_hide, "hide", "`POST /v1/tenants/{tenant}/topics/{topic_id}/hide`.");
+edit_route!(edit_unhide, "unhide", "`POST /v1/tenants/{tenant}/topics/{topic_id}/unhide`.");
+edit_route!(edit_split, "split", "`POST /v1/tenants/{tenant}/topics/{topic_id}/split`.");
+edit_route!(
+    edit_cancel_split,
+    "cancel_split",
+    "`DELETE /v1/tenants/{tenant}/topics/{topic_id}/split`."
+);
 
 /// `PUT /v1/tenants/{tenant}/articles` with a JSON list of articles
 /// (`[{"id", "title", "url"?, "summary"?}, ...]`) or a `SetArticlesRequest`

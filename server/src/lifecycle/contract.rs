@@ -162,6 +162,36 @@ impl LabelEditMetadata {
     }
 }
 
+/// The `edit` value of a [`TopicEditMetadata`].
+pub const TOPIC_EDIT: &str = "topics";
+
+/// The metadata of a version made by a hand edit (EditTopics, issue 30): the version active
+/// before with one edit applied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TopicEditMetadata {
+    /// Always [`TOPIC_EDIT`].
+    pub edit: String,
+    /// The version the edit was made on (the active one then).
+    pub base_version: String,
+    /// `merge`, `hide`, `unhide`, `split` or `cancel_split`.
+    pub action: String,
+    /// The topic ids as given.
+    pub topic_ids: Vec<i64>,
+    /// The topic ids as they resolved (aliases replaced by their topic).
+    pub resolved_ids: Vec<i64>,
+    /// Who made the edit (the caller's principal).
+    pub by: String,
+    /// The embedding model of the model.
+    pub embedding_model: String,
+}
+
+impl TopicEditMetadata {
+    /// As stored.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self).expect("plain strings and numbers always serialise")
+    }
+}
+
 /// Where a merged version comes from, read from its metadata (merges and label edits both
 /// record `base_version`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -186,9 +216,13 @@ impl Lineage {
         }
     }
 
-    /// True when `rec` was made by SetTopicLabel.
+    /// True when `rec` was made by SetTopicLabel or a hand edit of topics (EditTopics): an
+    /// edit of its base, not a merge.
     pub fn is_label_edit(rec: &ModelRecord) -> bool {
-        rec.metadata.get("edit").and_then(serde_json::Value::as_str) == Some(LABEL_EDIT)
+        matches!(
+            rec.metadata.get("edit").and_then(serde_json::Value::as_str),
+            Some(LABEL_EDIT | TOPIC_EDIT)
+        )
     }
 }
 

@@ -21,6 +21,8 @@
 //!   answer (knowledge gaps).
 //! - [`relabel`]: `set_topic_label` — an operator's label, committed as a new version.
 //! - [`defined`]: tenant-defined topics — the list (a tenant setting) and what Fit takes from it.
+//! - [`edits`]: `edit_topics` — hand edits (merge, hide, split), committed as new versions.
+//! - [`tree`]: `topic_tree` — the topic tree of a version and its themes.
 //! - [`contract`]: the typed metadata Fit writes and Merge reads. [`locks`]: tenant locks.
 
 pub mod commit;
@@ -28,6 +30,7 @@ pub mod contract;
 pub mod dashboard;
 pub mod defined;
 pub mod delete;
+pub mod edits;
 pub mod error;
 pub mod faq;
 pub mod fit;
@@ -40,6 +43,7 @@ pub mod relabel;
 pub mod retention;
 pub mod rollback;
 pub mod snapshot;
+pub mod tree;
 pub mod vectors;
 
 use std::sync::Arc;

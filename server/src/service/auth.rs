@@ -4,9 +4,10 @@
 //! role its RPC needs.
 //!
 //! Roles per RPC: `read` = Transform, GetTopTopics, GetModel, ListModels (one tenant),
-//! ListMergedWindows, GetTopicMap, FindTopics, GetTopicChanges, GetDefinedTopics, ListTenants (only
-//! the tenants the token may read); `write` = Fit, Merge, SetTopicLabel, SetDefinedTopics; `admin` = ListModels across tenants,
-//! ActivateModel, DeleteTenant.
+//! ListMergedWindows, GetTopicMap, FindTopics, GetTopicChanges, GetDefinedTopics, GetTopicTree,
+//! ListTenants (only the tenants the token may read); `write` = Fit, Merge, SetTopicLabel,
+//! SetDefinedTopics; `admin` = ListModels across tenants, ActivateModel, DeleteTenant,
+//! EditTopics.
 
 use std::sync::Arc;
 

@@ -5,19 +5,22 @@
 //! Handlers: [`fit`] (Fit), [`merge`] (Merge), [`query`] (Transform, GetTopTopics, ListModels,
 //! GetModel, ListMergedWindows), [`admin`] (ActivateModel, DeleteTenant), [`dashboard`]
 //! (ListTenants, GetTopicMap, FindTopics, GetTopicChanges, SetTopicLabel), [`kb`]
-//! (SetArticles, ListArticles), [`defined`] (SetDefinedTopics, GetDefinedTopics).
+//! (SetArticles, ListArticles), [`defined`] (SetDefinedTopics, GetDefinedTopics), [`edits`]
+//! (EditTopics), [`tree`] (GetTopicTree).
 
 pub mod admin;
 pub mod auth;
 pub mod convert;
 pub mod dashboard;
 pub mod defined;
+pub mod edits;
 pub mod faq;
 pub mod fit;
 pub mod kb;
 pub mod merge;
 pub mod query;
 pub mod status;
+pub mod tree;
 pub mod validate;
 
 use std::sync::Arc;
@@ -175,5 +178,19 @@ impl proto::topics_server::Topics for TopicsService {
         req: Request<proto::GetDefinedTopicsRequest>,
     ) -> Result<Response<proto::GetDefinedTopicsResponse>, Status> {
         respond(self.get_defined_topics_inner(req)).await
+    }
+
+    // Hand edits and the topic tree (issue 30).
+    async fn edit_topics(
+        &self,
+        req: Request<proto::EditTopicsRequest>,
+    ) -> Result<Response<proto::EditTopicsResponse>, Status> {
+        respond(self.edit_topics_inner(req)).await
+    }
+    async fn get_topic_tree(
+        &self,
+        req: Request<proto::GetTopicTreeRequest>,
+    ) -> Result<Response<proto::GetTopicTreeResponse>, Status> {
+        respond(self.topic_tree_inner(req)).await
     }
 }

@@ -13,6 +13,7 @@ mod concurrent_merges;
 mod dashboard;
 mod defined;
 mod e2e;
+mod edits;
 mod faq;
 mod http;
 mod isolation;

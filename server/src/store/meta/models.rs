@@ -89,7 +89,7 @@ impl NewModel {
             version,
             kind,
             storage_path,
-            total_topics: model.active_topics().count() as u64,
+            total_topics: model.visible_topics().count() as u64,
             total_documents: model.n_documents,
             date_range: model.date_range,
             metadata,

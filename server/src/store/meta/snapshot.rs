@@ -45,15 +45,15 @@ pub struct SnapshotTopic {
 pub const SNAPSHOT_SAMPLES: usize = 5;
 
 impl SnapshotTopic {
-    /// The `limit` largest active, non-outlier topics of `model` (by size desc, then id asc),
-    /// ranked from 1.
+    /// The `limit` largest visible topics of `model` (active, non-outlier, not hidden; by size
+    /// desc, then id asc), ranked from 1.
     pub fn top_of(
         model: &TopicModel,
         limit: usize,
         analysis_date: NaiveDate,
         version: Version,
     ) -> Vec<Self> {
-        let mut topics: Vec<_> = model.active_topics().collect();
+        let mut topics: Vec<_> = model.visible_topics().collect();
         topics.sort_by(|a, b| b.size.cmp(&a.size).then(a.id.cmp(&b.id)));
         topics
             .into_iter()
