@@ -637,8 +637,10 @@ pub fn faq_entries(model: &TopicModel) -> Vec<FaqEntry> {
         .date_range
         .map(|(_, end)| end)
         .or_else(|| model.topics.iter().map(|t| t.last_seen).max());
-    let mut topics: Vec<&Topic> =
-        model.active_topics().filter(|t| t.id >= 0 && t.faq.question.is_some()).collect();
+    let mut topics: Vec<&Topic> = model
+        .active_topics()
+        .filter(|t| t.id >= 0 && t.is_visible() && t.faq.question.is_some())
+        .collect();
     topics.sort_by(|a, b| b.size.cmp(&a.size).then(a.id.cmp(&b.id)));
     let isa = Isa::detect();
     let mut shown: Vec<&[f32]> = Vec::new();
