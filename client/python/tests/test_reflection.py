@@ -41,6 +41,13 @@ def test_reflection_v1alpha_lists_and_describes(server):
             "FindTopics",
             "GetTopicChanges",
             "SetTopicLabel",
+            "GetFaq",
+            "SetArticles",
+            "ListArticles",
+            "SetDefinedTopics",
+            "GetDefinedTopics",
+            "EditTopics",
+            "GetTopicTree",
         }
 
 

@@ -20,7 +20,8 @@ pub struct Route {
     pub method: &'static str,
     /// The path template.
     pub path: &'static str,
-    /// The operation id (the RPC it transcodes to).
+    /// The operation id: the RPC it transcodes to, with the action appended where several
+    /// routes share one RPC (EditTopics); unique, as OpenAPI requires.
     pub operation: &'static str,
     /// One line for humans.
     pub summary: &'static str,
@@ -200,7 +201,7 @@ pub const ROUTES: &[Route] = &[
     Route {
         method: "post",
         path: "/v1/tenants/{tenant}/topics/{topic_id}/merge-into",
-        operation: "EditTopics",
+        operation: "EditTopicsMerge",
         summary: "Merge the topic into into_topic_id (its id then answers as an alias); makes a new active version",
         body: Some("EditTopicsRequest"),
         query: &[],
@@ -210,7 +211,7 @@ pub const ROUTES: &[Route] = &[
     Route {
         method: "post",
         path: "/v1/tenants/{tenant}/topics/{topic_id}/hide",
-        operation: "EditTopics",
+        operation: "EditTopicsHide",
         summary: "Hide the topic from snapshots and Transform (documents nearest to it answer -1); makes a new active version",
         body: Some("EditTopicsRequest"),
         query: &[],
@@ -220,7 +221,7 @@ pub const ROUTES: &[Route] = &[
     Route {
         method: "post",
         path: "/v1/tenants/{tenant}/topics/{topic_id}/unhide",
-        operation: "EditTopics",
+        operation: "EditTopicsUnhide",
         summary: "Show a hidden topic again; makes a new active version",
         body: Some("EditTopicsRequest"),
         query: &[],
@@ -230,7 +231,7 @@ pub const ROUTES: &[Route] = &[
     Route {
         method: "post",
         path: "/v1/tenants/{tenant}/topics/{topic_id}/split",
-        operation: "EditTopics",
+        operation: "EditTopicsSplit",
         summary: "Split the topic at the next merge where its documents divide; makes a new active version",
         body: Some("EditTopicsRequest"),
         query: &[],
@@ -240,7 +241,7 @@ pub const ROUTES: &[Route] = &[
     Route {
         method: "delete",
         path: "/v1/tenants/{tenant}/topics/{topic_id}/split",
-        operation: "EditTopics",
+        operation: "EditTopicsCancelSplit",
         summary: "Cancel a split request; makes a new active version",
         body: Some("EditTopicsRequest"),
         query: &[],
@@ -536,6 +537,11 @@ mod tests {
 
     #[test]
     fn every_route_message_has_a_schema_and_refs_resolve() {
+        let mut ids: Vec<&str> = ROUTES.iter().map(|r| r.operation).collect();
+        ids.sort_unstable();
+        let n = ids.len();
+        ids.dedup();
+        assert_eq!(ids.len(), n, "operation ids must be unique (OpenAPI)");
         let doc = document().unwrap();
         let schemas = doc["components"]["schemas"].as_object().unwrap();
         for route in ROUTES {
