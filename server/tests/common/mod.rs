@@ -227,6 +227,32 @@ pub fn fit_request(
     }
 }
 
+/// Fits `docs` as the day `day` (YYYY-MM-DD, window up to `next_day`) of `tenant` with
+/// `token`, merges the candidate into the active model and returns the new active version:
+/// one night of the nightly job.
+pub async fn fit_and_merge(
+    c: &mut TopicsClient<Channel>,
+    tenant: &str,
+    token: &str,
+    docs: Vec<Document>,
+    embs: Vec<Embedding>,
+    day: &str,
+    next_day: &str,
+) -> String {
+    let fit = c
+        .fit(with_token(fit_request(tenant, docs, embs, day, next_day), token))
+        .await
+        .unwrap()
+        .into_inner();
+    let merge = proto::MergeRequest {
+        tenant_id: tenant.into(),
+        day_version: fit.version,
+        base_version: None,
+        force: false,
+    };
+    c.merge(with_token(merge, token)).await.unwrap().into_inner().version
+}
+
 /// A small hand-made model: 3 topics in 4-d (unit-vector embeddings), all seen on `day`, with
 /// `bump` added to every topic's size (so two models of one tenant differ).
 pub fn toy_model(day: chrono::NaiveDate, bump: u64) -> topic_engine::TopicModel {

@@ -11,7 +11,7 @@ use crate::common;
 use std::collections::HashMap;
 
 use common::{
-    fit_request, tokens_file, with_token, Clinc, TestServer, ACME_READ, ACME_WRITE, ADMIN,
+    fit_and_merge, tokens_file, with_token, Clinc, TestServer, ACME_READ, ACME_WRITE, ADMIN,
 };
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -41,18 +41,7 @@ async fn majority(c: &mut Client, data: &Clinc, rows: &[usize]) -> (i64, String)
 /// Fits and merges `rows` as one day; returns the new active version.
 async fn night(c: &mut Client, data: &Clinc, rows: &[usize], day: &str, next: &str) -> String {
     let (docs, embs) = data.batch(rows, day);
-    let fit = c
-        .fit(with_token(fit_request("acme", docs, embs, day, next), ACME_WRITE))
-        .await
-        .unwrap()
-        .into_inner();
-    let merge = proto::MergeRequest {
-        tenant_id: "acme".into(),
-        day_version: fit.version,
-        base_version: None,
-        force: false,
-    };
-    c.merge(with_token(merge, ACME_WRITE)).await.unwrap().into_inner().version
+    fit_and_merge(c, "acme", ACME_WRITE, docs, embs, day, next).await
 }
 
 async fn top(c: &mut Client) -> proto::GetTopTopicsResponse {

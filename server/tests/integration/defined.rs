@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use crate::common;
 
-use common::{fit_request, tokens_file, with_token, Clinc, TestServer, ACME_READ, ACME_WRITE};
+use common::{fit_and_merge, tokens_file, with_token, Clinc, TestServer, ACME_READ, ACME_WRITE};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use tonic::transport::Channel;
@@ -48,18 +48,7 @@ fn assert_error(got: &(StatusCode, Value), status: u16, code: &str, needle: &str
 /// Fits and merges `rows` as the day `day` (YYYY-MM-DD); returns the new active version.
 async fn night(c: &mut Client, data: &Clinc, rows: &[usize], day: &str, next: &str) -> String {
     let (docs, embs) = data.batch(rows, day);
-    let fit = c
-        .fit(with_token(fit_request("acme", docs, embs, day, next), ACME_WRITE))
-        .await
-        .unwrap()
-        .into_inner();
-    let merge = proto::MergeRequest {
-        tenant_id: "acme".into(),
-        day_version: fit.version,
-        base_version: None,
-        force: false,
-    };
-    c.merge(with_token(merge, ACME_WRITE)).await.unwrap().into_inner().version
+    fit_and_merge(c, "acme", ACME_WRITE, docs, embs, day, next).await
 }
 
 async fn defined(c: &mut Client) -> proto::GetDefinedTopicsResponse {

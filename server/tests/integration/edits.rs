@@ -9,7 +9,7 @@ use crate::common;
 use std::collections::HashMap;
 
 use common::{
-    fit_request, tokens_file, with_token, Clinc, TestServer, ACME_READ, ACME_WRITE, ADMIN,
+    fit_and_merge, tokens_file, with_token, Clinc, TestServer, ACME_READ, ACME_WRITE, ADMIN,
 };
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -49,18 +49,7 @@ async fn majority(c: &mut Client, data: &Clinc, rows: &[usize]) -> (i64, f64) {
 
 async fn night(c: &mut Client, data: &Clinc, rows: &[usize], day: &str, next: &str) -> String {
     let (docs, embs) = data.batch(rows, day);
-    let fit = c
-        .fit(with_token(fit_request("acme", docs, embs, day, next), ACME_WRITE))
-        .await
-        .unwrap()
-        .into_inner();
-    let merge = proto::MergeRequest {
-        tenant_id: "acme".into(),
-        day_version: fit.version,
-        base_version: None,
-        force: false,
-    };
-    c.merge(with_token(merge, ACME_WRITE)).await.unwrap().into_inner().version
+    fit_and_merge(c, "acme", ACME_WRITE, docs, embs, day, next).await
 }
 
 async fn top_ids(c: &mut Client) -> Vec<i64> {

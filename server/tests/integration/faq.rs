@@ -10,7 +10,7 @@ use crate::common;
 use std::collections::BTreeSet;
 
 use common::{
-    fit_request, tokens_file, with_token, Clinc, TestServer, ACME_READ, ACME_WRITE, ADMIN,
+    fit_and_merge, tokens_file, with_token, Clinc, TestServer, ACME_READ, ACME_WRITE, ADMIN,
 };
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -34,18 +34,7 @@ async fn night(c: &mut Client, data: &Clinc, rows: &[usize], day: &str, next: &s
     for (j, d) in docs.iter_mut().enumerate().filter(|(j, _)| j % 5 == 0) {
         d.text = format!("{} {}", d.text, planted[j / 5 % planted.len()]);
     }
-    let fit = c
-        .fit(with_token(fit_request("acme", docs, embs, day, next), ACME_WRITE))
-        .await
-        .unwrap()
-        .into_inner();
-    let merge = proto::MergeRequest {
-        tenant_id: "acme".into(),
-        day_version: fit.version,
-        base_version: None,
-        force: false,
-    };
-    c.merge(with_token(merge, ACME_WRITE)).await.unwrap().into_inner().version
+    fit_and_merge(c, "acme", ACME_WRITE, docs, embs, day, next).await
 }
 
 async fn faq(

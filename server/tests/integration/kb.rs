@@ -9,7 +9,7 @@
 use crate::common;
 
 use common::{
-    fit_request, tokens_file, with_token, Clinc, TestServer, ACME_READ, ACME_WRITE, ADMIN,
+    fit_and_merge, tokens_file, with_token, Clinc, TestServer, ACME_READ, ACME_WRITE, ADMIN,
 };
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -86,18 +86,7 @@ async fn articles_set_list_validate_persist_and_delete() {
     let intents = data.intents(6);
     let rows: Vec<usize> = intents.iter().flat_map(|i| data.rows_of(i)[..40].to_vec()).collect();
     let (docs, embs) = data.batch(&rows, "2026-11-23");
-    let fit = c
-        .fit(with_token(fit_request("acme", docs, embs, "2026-11-23", "2026-11-24"), ACME_WRITE))
-        .await
-        .unwrap()
-        .into_inner();
-    let merge = proto::MergeRequest {
-        tenant_id: "acme".into(),
-        day_version: fit.version,
-        base_version: None,
-        force: false,
-    };
-    c.merge(with_token(merge, ACME_WRITE)).await.unwrap();
+    fit_and_merge(&mut c, "acme", ACME_WRITE, docs, embs, "2026-11-23", "2026-11-24").await;
     assert!(list(&mut c, ACME_READ, "acme").await.unwrap().articles.is_empty());
 
     // gRPC: set three, read them back in order, embedded by the server's model.
@@ -248,18 +237,7 @@ async fn faq_entries_get_their_article_and_gaps_rank_by_last_week() {
     let intents = data.intents(6);
     let rows: Vec<usize> = intents.iter().flat_map(|i| data.rows_of(i)[..40].to_vec()).collect();
     let (docs, embs) = data.batch(&rows, "2026-11-23");
-    let fit = c
-        .fit(with_token(fit_request("acme", docs, embs, "2026-11-23", "2026-11-24"), ACME_WRITE))
-        .await
-        .unwrap()
-        .into_inner();
-    let merge = proto::MergeRequest {
-        tenant_id: "acme".into(),
-        day_version: fit.version,
-        base_version: None,
-        force: false,
-    };
-    c.merge(with_token(merge, ACME_WRITE)).await.unwrap();
+    fit_and_merge(&mut c, "acme", ACME_WRITE, docs, embs, "2026-11-23", "2026-11-24").await;
 
     // No articles: every entry is a gap.
     let all = get_faq(&mut c, false).await;
