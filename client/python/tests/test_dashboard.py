@@ -118,3 +118,34 @@ def test_async_client_and_roles(auth_server, data):
     assert {t.tenant for t in tenants} >= {"acme"}
     assert changes.version != merged.version, "the label edit is the active version"
     assert not edit.overridden
+
+
+def test_faq_blocking_and_async(server, data):
+    tenant = "faq-py"
+    with topicd.Client(server.target, timeout=60) as c:
+        fit, merged = fit_merge(c, tenant, data, DAY1)
+        faq = c.get_faq(tenant)
+        assert isinstance(faq, topicd.Faq) and faq.version == merged.version
+        assert faq.format == "json" and faq.text == ""
+        assert {e.topic_id for e in faq.entries} <= {t.topic_id for t in fit.topics}
+        assert faq.entries, "every topic of the synthetic set has messages to ask"
+        counts = [e.message_count for e in faq.entries]
+        assert counts == sorted(counts, reverse=True), "most asked first"
+        for e in faq.entries:
+            assert isinstance(e, topicd.FaqEntry) and e.question and e.label
+            assert 1 <= len(e.examples) <= 8 and e.article is None
+        md = c.get_faq(tenant, "markdown")
+        assert md.format == "markdown" and md.entries == faq.entries
+        assert faq.entries[0].question in md.text
+        # No articles: every entry is a gap.
+        assert c.get_faq(tenant, gaps_only=True).entries
+        with pytest.raises(ValueError):
+            c.get_faq(tenant, "yaml")
+        with pytest.raises(topicd.NotFound):
+            c.get_faq("no-such-tenant")
+
+    async def run():
+        async with topicd.AsyncClient(server.target, timeout=60) as ac:
+            return await ac.get_faq(tenant)
+
+    assert asyncio.run(run()) == faq

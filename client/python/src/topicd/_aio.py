@@ -249,11 +249,17 @@ class AsyncClient:
         )
 
     async def get_faq(
-        self, tenant: str, format: str = "", *, timeout: Optional[float] = None
+        self,
+        tenant: str,
+        format: str = "",
+        *,
+        gaps_only: bool = False,
+        timeout: Optional[float] = None,
     ) -> t.Faq:
         """The tenant's FAQ (issue 29): one entry per topic of the active model, most asked
-        first; ``format`` "markdown" or "csv" also fills ``text`` with that document."""
-        req = _core.faq_request(tenant, format)
+        first; ``format`` "markdown" or "csv" also fills ``text`` with that document;
+        ``gaps_only`` keeps the entries no help-centre article answers (knowledge gaps)."""
+        req = _core.faq_request(tenant, format, gaps_only)
         return await self._call("GetFaq", self._stub.GetFaq, req, conv.faq, True, timeout)
 
     async def set_topic_label(

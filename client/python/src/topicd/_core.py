@@ -138,10 +138,10 @@ def topic_changes_request(tenant: str, limit: int):
     return pb.GetTopicChangesRequest(tenant_id=tenant, limit=limit)
 
 
-def faq_request(tenant: str, format: str = ""):
+def faq_request(tenant: str, format: str = "", gaps_only: bool = False):
     if format not in ("", "json", "markdown", "csv"):
         raise ValueError(f"format {format!r} is not one of json, markdown, csv")
-    return pb.GetFaqRequest(tenant_id=tenant, format=format)
+    return pb.GetFaqRequest(tenant_id=tenant, format=format, gaps_only=bool(gaps_only))
 
 
 def set_topic_label_request(tenant: str, topic_id: int, label: Optional[str]):
