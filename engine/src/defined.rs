@@ -281,13 +281,8 @@ pub(crate) fn fit_topics(
     // 3. Discovered topics that are a defined topic: raw discovered id → defined index.
     let mut folded: BTreeMap<i64, usize> = BTreeMap::new();
     if rest.len() >= params.min_topic_size {
-        let texts: Vec<String> = rest.iter().map(|&i| input.texts[i].clone()).collect();
-        let embeddings = input.embeddings.select_rows(&rest);
-        let dates: Option<Vec<NaiveDate>> =
-            input.dates.map(|ds| rest.iter().map(|&i| ds[i]).collect());
-        let sub =
-            FitInput { texts: &texts, embeddings: &embeddings, dates: dates.as_deref(), ..*input };
-        let r = pipeline::fit_topics(&sub, params, device, cancel, started)?;
+        let subset = pipeline::Subset::of(input, &rest);
+        let r = pipeline::fit_topics(&subset.input(input), params, device, cancel, started)?;
         for t in r.model.active_topics() {
             let (j, s) = nearest(&t.embedding);
             if s >= threshold {

@@ -242,12 +242,8 @@ pub fn fit_with_defined(
             params.min_topic_size
         )));
     }
-    let texts: Vec<String> = kept.iter().map(|&i| input.texts[i].clone()).collect();
-    let embeddings = input.embeddings.select_rows(&kept);
-    let dates: Option<Vec<NaiveDate>> = input.dates.map(|ds| kept.iter().map(|&i| ds[i]).collect());
-    let sub =
-        FitInput { texts: &texts, embeddings: &embeddings, dates: dates.as_deref(), ..*input };
-    let inner = fit_topics(&sub, params, device, cancel, started)?;
+    let subset = Subset::of(input, &kept);
+    let inner = fit_topics(&subset.input(input), params, device, cancel, started)?;
     // Back to input order: small talk gets SMALL_TALK_TOPIC, score and probability 0.
     let n = input.texts.len();
     let mut assignments = vec![SMALL_TALK_TOPIC; n];
@@ -291,15 +287,10 @@ fn fit_sampled(
         fitted = picked.len(),
         "input larger than max_fit_documents: fitting a sample"
     );
-    let texts: Vec<String> = picked.iter().map(|&i| input.texts[i].clone()).collect();
-    let embeddings = input.embeddings.select_rows(&picked);
-    let dates: Option<Vec<NaiveDate>> =
-        input.dates.map(|ds| picked.iter().map(|&i| ds[i]).collect());
-    let sub =
-        FitInput { texts: &texts, embeddings: &embeddings, dates: dates.as_deref(), ..*input };
+    let subset = Subset::of(input, &picked);
     let whole = FitParams { max_fit_documents: None, ..params.clone() };
-    let inner = fit_with_defined(&sub, &whole, device, cancel, defined)?;
-    drop((texts, embeddings, dates));
+    let inner = fit_with_defined(&subset.input(input), &whole, device, cancel, defined)?;
+    drop(subset);
 
     let mut assignments = vec![OUTLIER_TOPIC; n];
     let mut scores = vec![0.0; n];
@@ -344,15 +335,14 @@ fn fit_sampled(
     }
     for t in &mut model.topics {
         let Some(days) = added.remove(&t.id) else { continue };
-        for (date, count) in days {
-            t.size += count;
-            match t.daily_counts.binary_search_by_key(&date, |d| d.date) {
-                Ok(k) => t.daily_counts[k].count += count,
-                Err(k) => t.daily_counts.insert(k, DailyCount { date, count }),
-            }
-            t.first_seen = t.first_seen.min(date);
-            t.last_seen = t.last_seen.max(date);
+        let days: Vec<DailyCount> =
+            days.into_iter().map(|(date, count)| DailyCount { date, count }).collect();
+        if let (Some(first), Some(last)) = (days.first(), days.last()) {
+            t.first_seen = t.first_seen.min(first.date);
+            t.last_seen = t.last_seen.max(last.date);
         }
+        t.size += days.iter().map(|d| d.count).sum::<u64>();
+        t.daily_counts = crate::merge::add_daily(&t.daily_counts, &days);
     }
     if let Some(outliers) = added.remove(&OUTLIER_TOPIC) {
         tracing::debug!(
@@ -375,6 +365,35 @@ fn fit_sampled(
         timings,
         sampled: Some(Sampled { fitted: picked.len() as u64, assigned: rest.len() as u64 }),
     })
+}
+
+/// The documents `rows` of a fit's input, owned: what a fit of a subset runs on (small talk
+/// left out, a `max_fit_documents` sample, the documents no defined topic took).
+pub(crate) struct Subset {
+    texts: Vec<String>,
+    embeddings: Matrix,
+    dates: Option<Vec<NaiveDate>>,
+}
+
+impl Subset {
+    /// Copies the rows `rows` (indices into `input`) of the texts, embeddings and dates.
+    pub(crate) fn of(input: &FitInput<'_>, rows: &[usize]) -> Self {
+        Self {
+            texts: rows.iter().map(|&i| input.texts[i].clone()).collect(),
+            embeddings: input.embeddings.select_rows(rows),
+            dates: input.dates.map(|ds| rows.iter().map(|&i| ds[i]).collect()),
+        }
+    }
+
+    /// `like` (its day and embedding model) with this subset's documents.
+    pub(crate) fn input<'a>(&'a self, like: &FitInput<'a>) -> FitInput<'a> {
+        FitInput {
+            texts: &self.texts,
+            embeddings: &self.embeddings,
+            dates: self.dates.as_deref(),
+            ..*like
+        }
+    }
 }
 
 /// The fit proper on documents that are all kept (validated, small talk already removed).
