@@ -66,6 +66,7 @@ pub mod layout;
 pub mod matrix;
 pub mod merge;
 pub mod model;
+pub mod outliers;
 pub mod params;
 mod pipeline;
 mod reduce;
@@ -92,6 +93,7 @@ pub use model::{
     EditAuthor, Keyword, LineageEntry, LineageEvent, Topic, TopicAlias, TopicAssignment,
     TopicEdits, TopicMemory, TopicModel, OUTLIER_TOPIC, SMALL_TALK_LABEL, SMALL_TALK_TOPIC,
 };
+pub use outliers::OutlierMode;
 pub use params::{FitParams, KnnMethod, MergeParams, MergeRule, NrTopics, TransformParams};
 pub use pipeline::{
     fit, fit_cancellable, fit_with_defined, FitInput, FitResult, Sampled, StageTimings,

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{EngineError, Result};
+use crate::outliers::OutlierMode;
 use crate::text::TextOptions;
 
 /// How many topics to keep after clustering (BERTopic's `nr_topics`).
@@ -131,6 +132,26 @@ pub struct FitParams {
     /// benches/RESULTS.md ("Defined topics"). Unused without defined topics.
     #[serde(skip_serializing_if = "is_default_defined_min_similarity")]
     pub defined_min_similarity: f32,
+    /// The outlier policy ([`crate::outliers`]): `keep` (default) leaves HDBSCAN's outliers
+    /// as `-1`; `reduce` gives each outlier whose cosine to its nearest topic is at or above
+    /// [`FitParams::outlier_threshold`] to that topic, and Transform then uses the same
+    /// threshold ([`FitParams::transform_params`]).
+    #[serde(skip_serializing_if = "is_keep")]
+    pub outliers: OutlierMode,
+    /// The cosine at or above which `outliers = reduce` moves an outlier into its nearest
+    /// topic (BERTopic's `reduce_outliers(threshold=…)`); the default is Transform's
+    /// ([`crate::transform::DEFAULT_OUTLIER_THRESHOLD`], measured in benches/RESULTS.md,
+    /// "Outlier policy"). Unused with `keep`.
+    #[serde(skip_serializing_if = "is_default_outlier_threshold")]
+    pub outlier_threshold: f32,
+}
+
+fn is_keep(m: &OutlierMode) -> bool {
+    *m == OutlierMode::Keep
+}
+
+fn is_default_outlier_threshold(v: &f32) -> bool {
+    *v == crate::transform::DEFAULT_OUTLIER_THRESHOLD
 }
 
 /// Default of [`FitParams::defined_min_similarity`].
@@ -163,6 +184,8 @@ impl Default for FitParams {
             text: TextOptions::default(),
             max_fit_documents: None,
             defined_min_similarity: DEFAULT_DEFINED_MIN_SIMILARITY,
+            outliers: OutlierMode::Keep,
+            outlier_threshold: crate::transform::DEFAULT_OUTLIER_THRESHOLD,
         }
     }
 }
@@ -219,7 +242,23 @@ impl FitParams {
                 "must be a cosine in [-1, 1]",
             ));
         }
+        if !(self.outlier_threshold.is_finite() && (-1.0..=1.0).contains(&self.outlier_threshold)) {
+            return Err(EngineError::param("outlier_threshold", "must be a cosine in [-1, 1]"));
+        }
         self.text.validate()
+    }
+
+    /// The Transform parameters that agree with this fit's outlier policy: `base` itself under
+    /// [`OutlierMode::Keep`]; under [`OutlierMode::Reduce`], `base` with
+    /// [`FitParams::outlier_threshold`] as its outlier threshold, so that a training document
+    /// the fit gave a topic gets it from Transform too ([`crate::outliers`]).
+    pub fn transform_params(&self, base: TransformParams) -> TransformParams {
+        match self.outliers {
+            OutlierMode::Keep => base,
+            OutlierMode::Reduce => {
+                TransformParams { outlier_threshold: self.outlier_threshold, ..base }
+            }
+        }
     }
 }
 

@@ -218,8 +218,25 @@ pub fn fit_with_defined(
     validate(input, params)?;
     let started = Instant::now();
     if let Some(max) = params.max_fit_documents.filter(|&m| input.texts.len() > m) {
+        // The sample's fit applies the outlier policy; the rest is assigned with its threshold.
         return fit_sampled(input, params, max, device, cancel, started, defined);
     }
+    let mut result = fit_all(input, params, device, cancel, started, &fit_topics)?;
+    crate::outliers::reduce(input, params, &mut result)?;
+    result.timings.total = started.elapsed();
+    Ok(result)
+}
+
+/// Every document of `input` fitted by `fit_topics`, small talk left out first when
+/// [`crate::text::TextOptions::small_talk`] is on.
+fn fit_all(
+    input: &FitInput<'_>,
+    params: &FitParams,
+    device: Device,
+    cancel: &Cancel,
+    started: Instant,
+    fit_topics: &dyn Fn(&FitInput<'_>, &FitParams, Device, &Cancel, Instant) -> Result<FitResult>,
+) -> Result<FitResult> {
     if !params.text.small_talk {
         return fit_topics(input, params, device, cancel, started);
     }
@@ -308,7 +325,7 @@ fn fit_sampled(
     let mut small_talk = inner.small_talk;
     let mut model = inner.model;
     let index = TopicIndex::new(&model);
-    let transform_params = TransformParams::default();
+    let transform_params = params.transform_params(TransformParams::default());
     let mut added: BTreeMap<i64, BTreeMap<NaiveDate, u64>> = BTreeMap::new();
     const BATCH: usize = 8192;
     for (b, chunk) in rest.chunks(BATCH).enumerate() {

@@ -397,7 +397,7 @@ impl Tokenizer {
     }
 
     /// One document's (is empty, tokens), as [`DocTerms::count`] sees it.
-    fn document(&self, text: &str, english: bool) -> (bool, Vec<String>) {
+    pub(crate) fn document(&self, text: &str, english: bool) -> (bool, Vec<String>) {
         match &self.analyzer {
             None => {
                 let clean = preprocess(text, english);

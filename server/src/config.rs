@@ -30,6 +30,8 @@
 //! [fit]                                # topic_engine::FitParams defaults for Fit
 //! min_topic_size = 10
 //! max_fit_documents = 200000           # larger Fits: fit a day-stratified sample, transform the rest
+//! outliers = "keep"                    # keep | reduce (outliers ≥ outlier_threshold join their nearest topic)
+//! outlier_threshold = 0.35             # for "reduce"; Transform then uses it for that model too
 //! [fit.text]                           # text handling (topic_engine::text::TextOptions)
 //! language = "auto"                    # auto | en | fr | de | es | it | pt | nl
 //! default_language = "en"              # for texts too short to detect
@@ -46,7 +48,7 @@
 //! history_days = 90
 //! max_terms_per_topic = 2000
 //! [transform]                          # topic_engine::TransformParams
-//! outlier_threshold = 0.35
+//! outlier_threshold = 0.35             # models fitted with outliers = "reduce" use theirs
 //! ```
 
 use std::net::SocketAddr;

@@ -69,6 +69,7 @@ impl Progress {
                     version = result.version.as_deref().unwrap_or(""),
                     new_topics = result.new_topics.unwrap_or(0),
                     small_talk = result.small_talk.unwrap_or(0),
+                    outliers = result.outliers.unwrap_or(0),
                     seconds = format!("{:.2}", result.duration_seconds),
                     "tenant done"
                 ),

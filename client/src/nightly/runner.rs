@@ -105,6 +105,15 @@ impl Settings {
 }
 
 /// Whether `merged` already covers `window` (same or wider window).
+/// `part / whole` (0 when `whole` is 0).
+fn share(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        part as f64 / whole as f64
+    }
+}
+
 fn covers(merged: &proto::MergedWindow, window: &Window) -> bool {
     let Some(merged) = &merged.window else { return false };
     let parse = |raw: &str| crate::sources::jsonl::parse_timestamp(raw);
@@ -215,6 +224,8 @@ async fn process_tenant(
         day_version: Some(fitted.version.clone()),
         day_topics: Some(day_topics),
         small_talk: Some(fitted.small_talk),
+        outliers: Some(fitted.outliers),
+        outlier_share: Some(share(fitted.outliers, n.saturating_sub(fitted.small_talk))),
         warnings: fitted.warnings.clone(),
         ..TenantResult::new(tenant, TenantStatus::Merged, n)
     };
@@ -406,6 +417,8 @@ mod tests {
                 tenant_id: request.tenant_id,
                 version,
                 small_talk: small_talk as u64,
+                // Scripted: one outlier in every ten documents that are not small talk.
+                outliers: (request.documents.len() - small_talk) as u64 / 10,
                 topics: vec![
                     proto::Topic { topic_id: 0, ..Default::default() },
                     proto::Topic { topic_id: -1, ..Default::default() },
@@ -498,6 +511,9 @@ mod tests {
         assert_eq!(normal.small_talk, Some(5));
         assert_eq!(broken.small_talk, None);
         assert_eq!(summary.small_talk_messages, 5);
+        // Outliers as the Fit counted them: 2 of normal's 20 topical messages.
+        assert_eq!((normal.outliers, normal.outlier_share), (Some(2), Some(0.1)));
+        assert_eq!((summary.outlier_messages, summary.outlier_share), (2, 0.1));
     }
 
     #[tokio::test(start_paused = true)]

@@ -58,6 +58,12 @@ pub struct TenantResult {
     /// the topics (topic -2).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub small_talk: Option<u64>,
+    /// Messages the day's Fit left as outliers (topic -1), after the server's outlier policy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outliers: Option<u64>,
+    /// `outliers / (messages − small_talk)`: the day's outlier share.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outlier_share: Option<f64>,
     /// The Fit's warnings (e.g. most messages are not in English while the server's embedding
     /// model is English-only).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -86,6 +92,8 @@ impl TenantResult {
             new_topics: None,
             matched_topics: None,
             small_talk: None,
+            outliers: None,
+            outlier_share: None,
             warnings: Vec::new(),
             attempts: 0,
             duration_seconds: 0.0,
@@ -128,6 +136,10 @@ pub struct Summary {
     /// Messages of the processed tenants recognised as small talk (part of
     /// `total_messages_processed`, left out of the topics).
     pub small_talk_messages: u64,
+    /// Messages of the processed tenants left as outliers by their day's Fit.
+    pub outlier_messages: u64,
+    /// `outlier_messages / (total_messages_processed − small_talk_messages)` (0 when none).
+    pub outlier_share: f64,
     /// `(failed + not run) / (total - skipped)`: the share of eligible tenants left undone.
     pub failure_rate: f64,
     /// Whether the run exits non-zero (`failure_rate > 0.2`).
@@ -171,6 +183,14 @@ impl Summary {
             .filter(|t| t.status == TenantStatus::Merged)
             .filter_map(|t| t.small_talk)
             .sum();
+        let outlier_messages: u64 = tenants
+            .iter()
+            .filter(|t| t.status == TenantStatus::Merged)
+            .filter_map(|t| t.outliers)
+            .sum();
+        let topical = total_messages_processed - small_talk_messages;
+        let outlier_share =
+            if topical == 0 { 0.0 } else { outlier_messages as f64 / topical as f64 };
         let eligible = total_users - skipped_users;
         let failure_rate = if eligible == 0 {
             0.0
@@ -190,6 +210,8 @@ impl Summary {
             not_run_users,
             already_merged_users,
             small_talk_messages,
+            outlier_messages,
+            outlier_share,
             failure_rate,
             failed: failure_rate > MAX_FAILURE_RATE,
             window_start: crate::sources::rfc3339(window.start),

@@ -83,6 +83,13 @@ pub struct FitArgs {
     /// Cosine at or above which a document joins a defined topic (default: the engine's).
     #[arg(long)]
     pub defined_min_similarity: Option<f32>,
+    /// Outlier policy: keep (HDBSCAN's outliers stay -1) or reduce (an outlier at or above
+    /// `--outlier-threshold` to its nearest topic joins it; Transform then uses that threshold).
+    #[arg(long, default_value = "keep")]
+    pub outliers: String,
+    /// The cosine for `--outliers reduce` (default: the engine's, 0.35).
+    #[arg(long)]
+    pub outlier_threshold: Option<f32>,
 }
 
 /// Runs `topics fit`.
@@ -96,6 +103,10 @@ pub fn run(args: FitArgs) -> anyhow::Result<ExitCode> {
     params.nr_topics = nr_topics;
     params.seed = args.seed;
     params.max_fit_documents = args.max_fit_documents;
+    params.outliers = args.outliers.parse().context("--outliers")?;
+    if let Some(t) = args.outlier_threshold {
+        params.outlier_threshold = t;
+    }
     let language = LanguageSetting::try_from(args.language.clone())
         .map_err(anyhow::Error::msg)
         .context("--language")?;

@@ -30,9 +30,10 @@ pub struct TransformArgs {
     /// Write the assignments here (JSON).
     #[arg(long)]
     pub out: PathBuf,
-    /// A document whose best cosine is below this is an outlier (-1).
-    #[arg(long, default_value_t = topic_engine::transform::DEFAULT_OUTLIER_THRESHOLD)]
-    pub outlier_threshold: f32,
+    /// A document whose best cosine is below this is an outlier (-1). Default: the model's
+    /// own threshold when it was fitted with `--outliers reduce`, else 0.35.
+    #[arg(long)]
+    pub outlier_threshold: Option<f32>,
     /// BERTopic compatibility: the outlier topic's centroid is a candidate too.
     #[arg(long)]
     pub outlier_centroid: bool,
@@ -42,11 +43,13 @@ pub struct TransformArgs {
 
 /// Runs `topics transform`.
 pub fn run(args: TransformArgs) -> anyhow::Result<ExitCode> {
-    let mut params = TransformParams::default();
-    params.outlier_threshold = args.outlier_threshold;
+    let model = files::load_model(&args.model)?;
+    let mut params = model.fit_params.transform_params(TransformParams::default());
+    if let Some(t) = args.outlier_threshold {
+        params.outlier_threshold = t;
+    }
     params.outlier_centroid = args.outlier_centroid;
     params.check().context("--outlier-threshold")?;
-    let model = files::load_model(&args.model)?;
     let dev = args.encoder.device()?;
     let (_, embeddings, encoder_name) = args.input.read(&args.encoder, &dev)?;
     if let Some(name) = encoder_name {

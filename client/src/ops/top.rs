@@ -28,12 +28,15 @@ pub struct TopArgs {
 /// Renders the response as a table.
 pub fn render(response: &proto::GetTopTopicsResponse, trend: bool) -> String {
     let mut out = format!(
-        "tenant {}: version {}, analysed {}, messages {} .. {}\n",
+        "tenant {}: version {}, analysed {}, messages {} .. {}, outliers {} of {} ({:.1} %)\n",
         response.tenant_id,
         response.version,
         response.analysis_date,
         response.date_range_start,
-        response.date_range_end
+        response.date_range_end,
+        response.outliers,
+        response.documents,
+        100.0 * response.outlier_share
     );
     if response.topics.is_empty() {
         out.push_str("no topics yet\n");
@@ -104,6 +107,9 @@ pub async fn run(args: TopArgs, server: ServerOptions) -> anyhow::Result<ExitCod
             "analysis_date": response.analysis_date,
             "date_range_start": response.date_range_start,
             "date_range_end": response.date_range_end,
+            "outliers": response.outliers,
+            "documents": response.documents,
+            "outlier_share": response.outlier_share,
             "topics": response.topics.iter().map(|t| super::json::top_topic(t, args.trend)).collect::<Vec<_>>(),
         }));
     } else {

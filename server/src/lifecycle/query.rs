@@ -63,6 +63,21 @@ pub struct TopTopics {
     pub active: ModelRecord,
     /// The topics, by rank.
     pub topics: Vec<RankedTopic>,
+    /// Documents behind the active model that are outliers (`-1`), over all merged days.
+    pub outliers: u64,
+    /// Documents behind the active model (small talk excluded), over all merged days.
+    pub documents: u64,
+}
+
+impl TopTopics {
+    /// `outliers / documents` (0 for a model without documents).
+    pub fn outlier_share(&self) -> f64 {
+        if self.documents == 0 {
+            0.0
+        } else {
+            self.outliers as f64 / self.documents as f64
+        }
+    }
 }
 
 /// A merged window and when its merge was made.
@@ -157,7 +172,9 @@ impl Lifecycle {
                 vectors::embeddings(rows, n, Some(hot.model.dim))?
             }
         };
-        let params = self.settings.transform;
+        // A model fitted with outliers = "reduce" tags with its own threshold, so a training
+        // document gets the topic the fit gave it (topic_engine::outliers).
+        let params = hot.model.fit_params.transform_params(self.settings.transform);
         let assignments = if embeddings.rows() == 0 {
             Vec::new()
         } else if embeddings.rows() >= BLOCKING_TRANSFORM_ROWS {
@@ -202,14 +219,20 @@ impl Lifecycle {
     ) -> Result<TopTopics> {
         let active = self.active_record(tenant).await?;
         let mut top = self.meta.snapshot(tenant).await?;
-        // The snapshot holds the top 10; a larger limit reads the rest from the active model.
+        // The hot model (loaded once, kept): the outlier share, and the topics beyond the
+        // snapshot's top 10 when a larger limit is asked for.
+        let model = match self.active.get(tenant).await? {
+            Some(hot) if hot.version == active.version => hot.model.clone(),
+            _ => self.load(&active).await?,
+        };
         if limit > top.len() && top.len() == SNAPSHOT_SIZE && active.total_topics > top.len() as u64
         {
-            let model = self.load(&active).await?;
             let day =
                 top.first().map(|s| s.analysis_date).unwrap_or_else(|| Utc::now().date_naive());
             top = snapshot::top(&model, limit, day, active.version);
         }
+        let outliers = model.outlier_topic().map_or(0, |t| t.size);
+        let documents = model.n_documents;
         top.truncate(limit);
         let mut trends: BTreeMap<i64, Vec<DailyCountRow>> = BTreeMap::new();
         if include_trend && !top.is_empty() {
@@ -225,7 +248,7 @@ impl Lifecycle {
                 RankedTopic { topic, trend }
             })
             .collect();
-        Ok(TopTopics { active, topics })
+        Ok(TopTopics { active, topics, outliers, documents })
     }
 
     /// Version rows of one tenant (`None`: every tenant), by tenant then newest first, at most

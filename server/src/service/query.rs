@@ -78,6 +78,9 @@ impl TopicsService {
             date_range_start: start,
             date_range_end: end,
             topics: top.topics.iter().map(convert::ranked_topic).collect(),
+            outliers: top.outliers,
+            documents: top.documents,
+            outlier_share: top.outlier_share(),
         })
     }
 

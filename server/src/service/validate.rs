@@ -200,6 +200,18 @@ pub fn fit_params(
             }
             out.n_components = v as usize;
         }
+        if let Some(v) = &p.outliers {
+            out.outliers =
+                v.parse().map_err(|e| Status::invalid_argument(format!("params.outliers: {e}")))?;
+        }
+        if let Some(v) = p.outlier_threshold {
+            if !(v.is_finite() && (-1.0..=1.0).contains(&v)) {
+                return Err(Status::invalid_argument(format!(
+                    "params.outlier_threshold = {v}; expected a cosine in [-1, 1]"
+                )));
+            }
+            out.outlier_threshold = v;
+        }
     }
     out.check().map_err(|e| Status::invalid_argument(format!("params: {e}")))?;
     if n_docs < out.min_topic_size {

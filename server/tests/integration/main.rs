@@ -21,6 +21,7 @@ mod kb;
 mod languages;
 mod orphans;
 mod outage;
+mod outliers;
 mod privacy;
 mod providers;
 mod replicas;
