@@ -182,6 +182,21 @@ fn best_keywords(mut kw: Vec<(String, f64)>) -> Vec<String> {
     kw.into_iter().take(NODE_KEYWORDS).map(|(w, _)| w).collect()
 }
 
+/// The number of themes a tree of `leaves` topics is cut into by default: about the square
+/// root of the number of topics, at least 1 (GetTopicTree without `themes`, `topics report`).
+pub fn default_theme_count(leaves: usize) -> usize {
+    ((leaves as f64).sqrt().round() as usize).max(1)
+}
+
+/// What a node is called: the topic's display label for a leaf (a one-topic theme), else the
+/// node's [`TreeNode::name`] (its first three merged keywords).
+pub fn node_title(model: &TopicModel, node: &TreeNode) -> String {
+    match node.topic_id.and_then(|id| model.label_of(id)) {
+        Some(label) if !label.is_empty() => label.to_string(),
+        _ => node.name(),
+    }
+}
+
 /// `k` themes (clamped to `1..=leaves`): the node indices of the subtrees left when the last
 /// `k − 1` merges are undone, largest first (ties: the smaller smallest topic id).
 pub fn themes(tree: &TopicTree, k: usize) -> Vec<usize> {
