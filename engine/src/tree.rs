@@ -290,4 +290,19 @@ mod tests {
         m.topics.clear();
         assert!(themes(&topic_tree(&m), 3).is_empty());
     }
+
+    #[test]
+    fn default_theme_counts_and_node_titles() {
+        let counts: Vec<usize> = [0, 1, 2, 3, 5, 9, 20, 500].map(default_theme_count).to_vec();
+        assert_eq!(counts, vec![1, 1, 1, 2, 2, 3, 4, 22]);
+        let mut m = model();
+        let t = topic_tree(&m);
+        // A leaf is titled by its topic's label (an operator's when set), an inner node by
+        // its keywords.
+        assert_eq!(node_title(&m, &t.nodes[0]), m.label_of(0).unwrap());
+        let root = &t.nodes[t.root().unwrap()];
+        assert_eq!(node_title(&m, root), root.name());
+        m.set_label_override(0, Some("Refunds")).unwrap();
+        assert_eq!(node_title(&m, &t.nodes[0]), "Refunds");
+    }
 }
