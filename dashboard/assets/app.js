@@ -194,6 +194,8 @@
       models: function () { return api('GET', base + '/models?limit=20'); },
       // The FAQ with its knowledge gaps (issue 29).
       faq: function () { return api('GET', base + '/faq'); },
+      // The topic tree's themes, to group every topic (issue 30).
+      tree: function () { return api('GET', base + '/tree'); },
       // Every topic of the active model, for the details of a topic outside the top ten.
       allTopics: function () {
         if (!allTopics) {
@@ -227,6 +229,7 @@
       topics: function () { return resolved(data.top_topics || {}); },
       changes: function () { return resolved(data.changes || {}); },
       map: function () { return resolved(data.map || {}); },
+      tree: function () { return resolved(data.tree || {}); },
       models: null,
       allTopics: function () { return resolved(all); },
       // No embedder in a file: rank topics by the query's words among their keywords (weighted)
@@ -439,11 +442,11 @@
     var src = this.src;
     src.reset();
     try { performance.mark('topicd:fetch'); } catch (e) { /* ignore */ }
-    var calls = [src.topics(), src.map(), src.changes(), src.models ? src.models() : Promise.resolve(null), src.faq ? src.faq() : Promise.resolve(null)];
+    var calls = [src.topics(), src.map(), src.changes(), src.models ? src.models() : Promise.resolve(null), src.faq ? src.faq() : Promise.resolve(null), src.tree()];
     return Promise.all(calls.map(function (p) { return p.then(function (v) { return { ok: v }; }, function (e) { return { err: e }; }); }))
       .then(function (res) {
         try { performance.mark('topicd:data'); } catch (e) { /* ignore */ }
-        var topRes = res[0], mapRes = res[1], chRes = res[2], modRes = res[3], faqRes = res[4];
+        var topRes = res[0], mapRes = res[1], chRes = res[2], modRes = res[3], faqRes = res[4], treeRes = res[5];
         // Colours follow the ranking, so a topic keeps its colour in every view.
         self.color = {};
         self.topResp = topRes.ok || null;
@@ -452,7 +455,7 @@
         self.points = mapRes.ok ? (mapRes.ok.points || []).map(normPoint) : [];
         self.renderSummary(topRes.ok, mapRes.ok, modRes.ok);
         if (topRes.err) { self.secs.top.body.replaceChildren(errorBox(topRes.err)); self.secs.trend.body.replaceChildren(errorBox(topRes.err)); } else { self.renderTop(); self.renderTrend(); }
-        if (mapRes.err) { self.secs.map.body.replaceChildren(errorBox(mapRes.err)); self.secs.all.body.replaceChildren(errorBox(mapRes.err)); } else { self.renderMap(); self.renderAll(); }
+        if (mapRes.err) { self.secs.map.body.replaceChildren(errorBox(mapRes.err)); self.secs.all.body.replaceChildren(errorBox(mapRes.err)); } else { self.renderMap(); self.renderAll(treeRes); }
         if (chRes.err) self.secs.changes.body.replaceChildren(errorBox(chRes.err)); else self.renderChanges(normChanges(chRes.ok));
         if (self.secs.models) {
           if (modRes.err) self.secs.models.body.replaceChildren(errorBox(modRes.err)); else self.renderModels(modRes.ok.models || []);
@@ -726,27 +729,69 @@
     (this.marks || []).forEach(function (m) { m.classList.toggle('hit', ids.indexOf(m._p.id) >= 0); });
   };
 
-  TenantPage.prototype.renderAll = function () {
+  // Every topic, grouped into the themes of the topic tree (GET .../tree: subtrees of an
+  // average-linkage tree of the topic embeddings), largest theme first; each theme header folds
+  // its rows. Without themes (the tree failed), one flat list.
+  TenantPage.prototype.renderAll = function (treeRes) {
     var self = this;
     var pts = this.points.slice().sort(function (a, b) { return b.size - a.size || a.id - b.id; });
     var title = $('all-topics-title');
     if (title) title.textContent = 'All topics (' + fmtInt(pts.length) + ')';
     if (!pts.length) { this.secs.all.body.replaceChildren(h('p', null, 'No topics.')); return; }
-    var tbody = h('tbody');
-    var frag = document.createDocumentFragment();
-    pts.forEach(function (p, i) {
-      frag.appendChild(h('tr', { 'data-topic-id': p.id },
-        h('td', { class: 'num' }, String(i + 1)),
+    var rank = {}, byId = {};
+    pts.forEach(function (p, i) { rank[p.id] = i + 1; byId[p.id] = p; });
+    function row(p) {
+      return h('tr', { 'data-topic-id': p.id },
+        h('td', { class: 'num' }, String(rank[p.id])),
         h('td', null, h('button', { type: 'button', class: 'link', onclick: function () { self.openTopic(p.id); } }, p.label)),
         h('td', { class: 'num' }, fmtInt(p.size)),
-        h('td', null, p.keywords.join(', '))));
-    });
-    tbody.appendChild(frag);
-    this.secs.all.body.replaceChildren(h('div', { class: 'scroll' }, h('table', null,
-      h('caption', null, 'Every active topic of the model, largest first'),
-      h('thead', null, h('tr', null, h('th', { scope: 'col', class: 'num' }, '#'), h('th', { scope: 'col' }, 'Label'),
-        h('th', { scope: 'col', class: 'num' }, 'Messages'), h('th', { scope: 'col' }, 'Keywords'))),
-      tbody)));
+        h('td', null, p.keywords.join(', ')));
+    }
+    var groups = [];
+    var themes = treeRes && treeRes.ok ? (treeRes.ok.themes || []) : [];
+    if (themes.length) {
+      var seen = {};
+      themes.forEach(function (th) {
+        var members = (th.topic_ids || []).map(num).filter(function (id) { return byId[id] && !seen[id]; }).map(function (id) { return byId[id]; });
+        if (!members.length) return;
+        members.sort(function (a, b) { return b.size - a.size || a.id - b.id; });
+        members.forEach(function (p) { seen[p.id] = true; });
+        groups.push({ name: th.name || 'Theme', node: String(num(th.node)), topics: members });
+      });
+      // Topics of another version than the tree's (an edit in between): listed, not lost.
+      var rest = pts.filter(function (p) { return !seen[p.id]; });
+      if (rest.length) groups.push({ name: 'Other topics', node: 'other', topics: rest });
+    }
+    var head = h('thead', null, h('tr', null, h('th', { scope: 'col', class: 'num' }, '#'), h('th', { scope: 'col' }, 'Label'),
+      h('th', { scope: 'col', class: 'num' }, 'Messages'), h('th', { scope: 'col' }, 'Keywords')));
+    var bodies;
+    if (!groups.length) {
+      var tbody = h('tbody');
+      var frag = document.createDocumentFragment();
+      pts.forEach(function (p) { frag.appendChild(row(p)); });
+      tbody.appendChild(frag);
+      bodies = [tbody];
+    } else {
+      bodies = groups.map(function (g, k) {
+        var rows = g.topics.map(row);
+        var size = g.topics.reduce(function (a, p) { return a + p.size; }, 0);
+        var toggle = h('button', { type: 'button', class: 'theme-toggle', 'aria-expanded': 'true', id: 'theme-' + k }, g.name);
+        toggle.addEventListener('click', function () {
+          var open = toggle.getAttribute('aria-expanded') !== 'true';
+          toggle.setAttribute('aria-expanded', String(open));
+          rows.forEach(function (r) { r.hidden = !open; });
+        });
+        return h('tbody', { class: 'theme', 'data-theme': g.node, 'aria-labelledby': 'theme-' + k },
+          h('tr', { class: 'theme-head' }, h('th', { scope: 'rowgroup', colspan: 4 }, toggle,
+            h('span', { class: 'theme-meta' }, plural(g.topics.length, 'topic', 'topics') + ' \u00b7 ' + plural(size, 'message', 'messages')))),
+          rows);
+      });
+    }
+    var note = groups.length ? h('p', { class: 'hint' }, plural(groups.length, 'theme', 'themes') + ' of similar topics (the topic tree); a theme\u2019s header folds it.')
+      : treeRes && treeRes.err ? h('p', { class: 'hint' }, 'Not grouped into themes: ' + treeRes.err.message) : null;
+    fill(this.secs.all.body, note, h('div', { class: 'scroll' }, h('table', { class: groups.length ? 'themed' : null },
+      h('caption', null, groups.length ? 'Every active topic of the model by theme, largest first' : 'Every active topic of the model, largest first'),
+      head, bodies)));
   };
 
   TenantPage.prototype.renderSearchForm = function () {

@@ -28,7 +28,7 @@ mod report;
 
 pub use report::{
     report_html, DailyCount, Keyword, ReportData, ReportError, TopTopic, TopTopics, TopicChange,
-    TopicChanges, TopicMap, TopicPoint,
+    TopicChanges, TopicMap, TopicPoint, TopicTheme, TopicTree,
 };
 
 /// One embedded file of the UI.

@@ -138,6 +138,30 @@ pub struct TopicChanges {
     pub falling: Vec<TopicChange>,
 }
 
+/// A theme: a group of related topics, one cut subtree of the topic tree (the API's
+/// `TopicTheme`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TopicTheme {
+    /// The tree node the theme is.
+    pub node: u32,
+    /// Its name: the first three merged keywords, or the topic's label for a one-topic theme.
+    pub name: String,
+    /// Its topics, ascending.
+    pub topic_ids: Vec<i64>,
+    /// Messages in its topics.
+    pub size: u64,
+}
+
+/// The topic tree's themes (the API's `GetTopicTreeResponse`, without the nodes: the page
+/// shows the themes only).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TopicTree {
+    /// Model version.
+    pub version: String,
+    /// The themes, largest first.
+    pub themes: Vec<TopicTheme>,
+}
+
 /// Everything the offline report shows about one model.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ReportData {
@@ -164,6 +188,9 @@ pub struct ReportData {
     /// Every active topic, largest first (for the details of topics outside the top list,
     /// and for the report's keyword search); trends may be left empty.
     pub topics: Vec<TopTopic>,
+    /// The topics grouped into themes (the topic tree); empty in reports written before it.
+    #[serde(default)]
+    pub tree: TopicTree,
 }
 
 const CSS_TAG: &str = r#"<link rel="stylesheet" href="/ui/app.css">"#;

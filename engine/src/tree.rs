@@ -182,6 +182,21 @@ fn best_keywords(mut kw: Vec<(String, f64)>) -> Vec<String> {
     kw.into_iter().take(NODE_KEYWORDS).map(|(w, _)| w).collect()
 }
 
+/// The number of themes a tree of `leaves` topics is cut into by default: about the square
+/// root of the number of topics, at least 1 (GetTopicTree without `themes`, `topics report`).
+pub fn default_theme_count(leaves: usize) -> usize {
+    ((leaves as f64).sqrt().round() as usize).max(1)
+}
+
+/// What a node is called: the topic's display label for a leaf (a one-topic theme), else the
+/// node's [`TreeNode::name`] (its first three merged keywords).
+pub fn node_title(model: &TopicModel, node: &TreeNode) -> String {
+    match node.topic_id.and_then(|id| model.label_of(id)) {
+        Some(label) if !label.is_empty() => label.to_string(),
+        _ => node.name(),
+    }
+}
+
 /// `k` themes (clamped to `1..=leaves`): the node indices of the subtrees left when the last
 /// `k − 1` merges are undone, largest first (ties: the smaller smallest topic id).
 pub fn themes(tree: &TopicTree, k: usize) -> Vec<usize> {
@@ -274,5 +289,20 @@ mod tests {
         assert_eq!(themes(&t, 3), vec![0]);
         m.topics.clear();
         assert!(themes(&topic_tree(&m), 3).is_empty());
+    }
+
+    #[test]
+    fn default_theme_counts_and_node_titles() {
+        let counts: Vec<usize> = [0, 1, 2, 3, 5, 9, 20, 500].map(default_theme_count).to_vec();
+        assert_eq!(counts, vec![1, 1, 1, 2, 2, 3, 4, 22]);
+        let mut m = model();
+        let t = topic_tree(&m);
+        // A leaf is titled by its topic's label (an operator's when set), an inner node by
+        // its keywords.
+        assert_eq!(node_title(&m, &t.nodes[0]), m.label_of(0).unwrap());
+        let root = &t.nodes[t.root().unwrap()];
+        assert_eq!(node_title(&m, root), root.name());
+        m.set_label_override(0, Some("Refunds")).unwrap();
+        assert_eq!(node_title(&m, &t.nodes[0]), "Refunds");
     }
 }

@@ -8,7 +8,8 @@
 //! `topics fit` / `topics merge`, or a server's `{store}/{tenant}/{version}/`. The page shows
 //! what the live dashboard shows for an active model: the ranked top topics with keywords,
 //! samples and daily trends, the stacked chart over the history window, what changed over the
-//! last 7 days, the topic map (`topic_engine::layout`) and every topic; labels are the ones
+//! last 7 days, the topic map (`topic_engine::layout`) and every topic grouped into themes (the
+//! topic tree, `topic_engine::tree`, cut as GetTopicTree cuts it by default); labels are the ones
 //! shown everywhere (an operator's label when set). Search matches keywords, as a file has no
 //! embedder. The file loads nothing: CSS, script and data are inlined
 //! (`topicd_dashboard::report_html`).
@@ -19,10 +20,10 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use chrono::{SecondsFormat, Utc};
 use topic_engine::changes::{self, change_lists, Baseline};
-use topic_engine::{Topic, TopicModel};
+use topic_engine::{tree, Topic, TopicModel};
 use topicd_dashboard::{
     DailyCount, Keyword, ReportData, TopTopic, TopTopics, TopicChange, TopicChanges, TopicMap,
-    TopicPoint,
+    TopicPoint, TopicTheme, TopicTree,
 };
 
 use super::files;
@@ -138,7 +139,28 @@ pub fn build(
         changes: changes(model, version),
         map: TopicMap { version: version.to_string(), points },
         topics: all,
+        tree: themes(model, version),
     })
+}
+
+/// The topics grouped into themes: the topic tree cut as GetTopicTree cuts it by default
+/// (about the square root of the number of topics), largest theme first.
+fn themes(model: &TopicModel, version: &str) -> TopicTree {
+    let t = tree::topic_tree(model);
+    let cut = tree::themes(&t, tree::default_theme_count(t.n_leaves()));
+    TopicTree {
+        version: version.to_string(),
+        themes: cut
+            .into_iter()
+            .filter_map(|i| t.nodes.get(i).map(|n| (i, n)))
+            .map(|(i, n)| TopicTheme {
+                node: u32::try_from(i).unwrap_or(u32::MAX),
+                name: tree::node_title(model, n),
+                topic_ids: n.topic_ids.clone(),
+                size: n.size,
+            })
+            .collect(),
+    }
 }
 
 fn top_topic(t: &Topic, rank: usize, with_trend: bool) -> TopTopic {

@@ -82,6 +82,46 @@ fn report_of_an_offline_model_is_one_self_contained_file() {
     assert_eq!(data.tenant_id, "long-lived");
     assert_eq!(data.top_topics.date_range_end, "2026-11-02");
 
+    // The themes: the topic tree cut into about sqrt(topics) groups that partition the topics,
+    // largest first, each named (a one-topic theme by its topic's label).
+    let themes = &data.tree.themes;
+    assert_eq!(themes.len(), ((active.len() as f64).sqrt().round() as usize).max(1));
+    let mut covered: Vec<i64> = themes.iter().flat_map(|t| t.topic_ids.clone()).collect();
+    covered.sort_unstable();
+    let mut ids: Vec<i64> = active.iter().map(|t| t.id).collect();
+    ids.sort_unstable();
+    assert_eq!(covered, ids, "every topic in exactly one theme");
+    assert!(themes.windows(2).all(|w| w[0].size >= w[1].size), "largest first");
+    for th in themes {
+        assert!(!th.name.is_empty());
+        let size: u64 = th.topic_ids.iter().map(|&id| model.topic(id).unwrap().size).sum();
+        assert_eq!(th.size, size);
+        if let [only] = th.topic_ids[..] {
+            assert_eq!(th.name, model.label_of(only).unwrap());
+        }
+    }
+    assert_eq!(data.tree.version, data.version);
+
+    // A hidden topic is in no theme (as in GetTopicTree).
+    let mut hidden_model = model.clone();
+    let hidden = active[1].id;
+    let author = topic_engine::model::EditAuthor { by: "test".into(), at: chrono::Utc::now() };
+    hidden_model = topic_engine::edits::apply(
+        &hidden_model,
+        &topic_engine::edits::TopicEdit::Hide(hidden),
+        &author,
+    )
+    .unwrap()
+    .model;
+    let hidden_dir = dir.join("hidden");
+    topic_engine::io::save(&hidden_model, &hidden_dir).unwrap();
+    let out = dir.join("hidden.html");
+    topics(&["report", "--model", p(&hidden_dir), "--out", p(&out)]);
+    let data = inline_data(&std::fs::read_to_string(&out).unwrap());
+    let in_themes: Vec<i64> = data.tree.themes.iter().flat_map(|t| t.topic_ids.clone()).collect();
+    assert_eq!(in_themes.len(), active.len() - 1);
+    assert!(!in_themes.contains(&hidden));
+
     // Bad arguments are reported, not written.
     let missing = Path::new(dir).join("no-model");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_topics"))

@@ -280,7 +280,7 @@ def test_token_is_asked_once_and_the_tenant_page_renders(server: Topicd, browser
     assert marks.count() == n_topics
     ids = sorted(int(m) for m in page.eval_on_selector_all("#topic-map circle.mark", "els => els.map(e => e.dataset.topicId)"))
     assert ids == sorted(int(p["topic_id"]) for p in points)
-    assert page.locator("#all-topics tbody tr").count() == n_topics
+    assert page.locator("#all-topics tbody tr[data-topic-id]").count() == n_topics
     # What changed: the four lists are there (the first model's topics are all new or matched).
     for kind in ("new", "rising", "falling", "retired"):
         assert page.locator(f"#changes [data-change={kind}]").count() == 1
@@ -296,6 +296,50 @@ def test_token_is_asked_once_and_the_tenant_page_renders(server: Topicd, browser
     first.locator("summary").click()
     assert first.locator("li").count() == len(top["topics"][0]["sample_messages"])
 
+    page.context.close()
+
+
+def check_themes(page: Page, themes: list) -> None:
+    """The all-topics table lists `themes` (GetTopicTree's, largest first), each header followed
+    by exactly its topics."""
+    assert themes, "the tree has themes"
+    groups = page.eval_on_selector_all("#all-topics tbody.theme", """els => els.map(b => ({
+        name: b.querySelector('.theme-toggle').textContent,
+        ids: [...b.querySelectorAll('tr[data-topic-id]')].map(r => Number(r.dataset.topicId)).sort((x, y) => x - y)}))""")
+    assert [g["name"] for g in groups] == [t["name"] for t in themes]
+    assert [g["ids"] for g in groups] == [sorted(int(i) for i in t["topic_ids"]) for t in themes]
+
+
+def test_topics_are_grouped_into_themes_that_fold(server: Topicd, browser: Browser):
+    """The all-topics table is grouped into the themes of GET /tree; a theme's header folds and
+    unfolds its rows (button with aria-expanded), with the mouse and the keyboard."""
+    page, _ = new_page(browser, READ)
+    page.goto(f"{server.url}/tenants/{TENANT}")
+    wait_ready(page)
+    tree = server.api(f"/v1/tenants/{TENANT}/tree", READ)
+    themes = tree["themes"]
+    check_themes(page, themes)
+    n_topics = len(server.api(f"/v1/tenants/{TENANT}/map", READ)["points"])
+    assert sum(len(t["topic_ids"]) for t in themes) == n_topics
+    first = page.locator("#all-topics tbody.theme").first
+    toggle = first.locator("button.theme-toggle")
+    rows = first.locator("tr[data-topic-id]")
+    assert toggle.get_attribute("aria-expanded") == "true"
+    expect(rows.first).to_be_visible()
+    toggle.click()
+    assert toggle.get_attribute("aria-expanded") == "false"
+    for i in range(rows.count()):
+        expect(rows.nth(i)).to_be_hidden()
+    # The other themes stay open.
+    if len(themes) > 1:
+        expect(page.locator("#all-topics tbody.theme").nth(1).locator("tr[data-topic-id]").first).to_be_visible()
+    toggle.focus()
+    page.keyboard.press("Enter")
+    assert toggle.get_attribute("aria-expanded") == "true"
+    expect(rows.first).to_be_visible()
+    # A topic opens from its theme.
+    rows.first.locator("button.link").click()
+    expect(page.locator("#topic-dialog")).to_be_visible()
     page.context.close()
 
 
@@ -504,6 +548,8 @@ def test_offline_report_renders_the_same_views(server: Topicd, browser: Browser)
     assert page.locator("#top-topics .topic-label").all_inner_texts() == [t["label"] for t in top["topics"]]
     assert page.locator("#topic-map circle.mark").count() == len(server.api(f"/v1/tenants/{TENANT}/map", READ)["points"])
     assert page.locator("#models").count() == 0  # no versions in a file
+    # Every topic under its theme, as the tree of the server's same version has them.
+    check_themes(page, server.api(f"/v1/tenants/{TENANT}/tree?version={version}", READ)["themes"])
     page.get_by_label("Find topics about").fill("pin")
     page.get_by_role("button", name="Search").click()
     expect(page.locator("#search-results li").first).to_be_visible()
@@ -539,6 +585,10 @@ def synthetic(n: int) -> Dict[str, dict]:
                 "points": [{k: t[k] for k in ("topic_id", "label", "x", "y", "size", "keywords")} for t in topics]},
         "changes": {"tenant_id": "synthetic", "version": "20261207_030000", "previous_version": "20261206_030000",
                     "new_topics": [change(t) for t in topics[:5]], "retired_topics": [], "rising": [change(t) for t in topics[5:10]], "falling": []},
+        # 22 themes (about sqrt(500)) of consecutive ids.
+        "tree": {"tenant_id": "synthetic", "version": "20261207_030000", "nodes": [],
+                 "themes": [{"node": str(1000 + k), "name": f"theme {k}", "topic_ids": [str(i) for i in range(k, n, 22)],
+                             "size": str(sum(int(topics[i]["size"]) for i in range(k, n, 22)))} for k in range(22)]},
         "models": {"models": [{"tenant_id": "synthetic", "version": "20261207_030000", "total_topics": str(n), "total_documents": "250000",
                                "date_range_start": days[0], "date_range_end": days[-1], "is_active": True, "kind": "merged",
                                "created_at": "2026-12-07T03:00:00Z"}]},
@@ -570,7 +620,7 @@ def test_five_hundred_topics_render(server: Topicd, browser: Browser):
 
     def route(r):
         path = r.request.url.split("/v1/tenants/synthetic", 1)[1].split("?")[0]
-        key = {"/topics": "topics", "/map": "map", "/changes": "changes", "/models": "models"}.get(path)
+        key = {"/topics": "topics", "/map": "map", "/changes": "changes", "/models": "models", "/tree": "tree"}.get(path)
         if path == "/faq":
             # One FAQ entry per topic; every other one covered by an article.
             entries = [{"topic_id": p["topic_id"], "label": p["label"], "question": f"How do I {p['label']}?",
@@ -588,7 +638,8 @@ def test_five_hundred_topics_render(server: Topicd, browser: Browser):
     page.goto(f"{server.url}/tenants/synthetic")
     wait_ready(page)
     assert page.locator("#topic-map circle.mark").count() == 500
-    assert page.locator("#all-topics tbody tr").count() == 500
+    assert page.locator("#all-topics tbody tr[data-topic-id]").count() == 500
+    assert page.locator("#all-topics tbody.theme").count() == len(answers["tree"]["themes"])
     assert page.locator("#faq tbody tr").count() == 500
     assert page.locator("#over-time svg[data-chart=stacked] path").count() == 10
     timing = page.evaluate("""() => {

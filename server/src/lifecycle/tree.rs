@@ -2,7 +2,7 @@
 //! The tree is a deterministic function of the version's stored model, so each version has
 //! its own tree and a rollback brings its tree back.
 
-use topic_engine::tree::{themes, topic_tree, TopicTree};
+use topic_engine::tree::{default_theme_count, themes, topic_tree, TopicTree};
 
 use super::error::{Error, Result};
 use super::{blocking, Lifecycle};
@@ -56,11 +56,7 @@ impl Lifecycle {
             Ok((tree, labels))
         })
         .await?;
-        let k = if n_themes == 0 {
-            ((tree.n_leaves() as f64).sqrt().round() as usize).max(1)
-        } else {
-            n_themes
-        };
+        let k = if n_themes == 0 { default_theme_count(tree.n_leaves()) } else { n_themes };
         let themes = themes(&tree, k);
         Ok(Tree { version: rec.version, tree, themes, labels })
     }

@@ -42,6 +42,8 @@ pub fn topic(t: &Topic) -> proto::Topic {
             TopicStatus::Active => "active".into(),
             TopicStatus::Retired => "retired".into(),
         },
+        hidden: t.is_hidden(),
+        aliases: t.memory.edits.aliases.iter().map(|a| a.id).collect(),
     }
 }
 
@@ -58,6 +60,7 @@ pub fn top_topic(s: &SnapshotTopic) -> proto::TopTopic {
         rank: s.rank,
         trend: Vec::new(),
         label_overridden: s.label_overridden,
+        aliases: s.aliases.clone(),
     }
 }
 

@@ -211,3 +211,92 @@ async fn merges_and_hides_survive_a_nightly_merge_and_rollback_undoes_them() {
     assert!(top.contains(&b) && top.contains(&spam));
     server.stop().await;
 }
+
+/// The topic `id` of GetModel (active version, retired topics too), over gRPC.
+async fn model_topic(c: &mut Client, id: i64) -> proto::Topic {
+    let req =
+        proto::GetModelRequest { tenant_id: "acme".into(), version: None, include_retired: true };
+    let r = c.get_model(with_token(req, ACME_READ)).await.unwrap().into_inner();
+    r.topics.into_iter().find(|t| t.topic_id == id).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn topics_say_whether_they_are_hidden_and_which_ids_were_merged_into_them() {
+    let data = Clinc::load();
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = common::config(dir.path());
+    cfg.auth.tokens_file = Some(tokens_file(dir.path()));
+    let server = TestServer::start_with_http(cfg).await;
+    let mut c = server.client().await;
+
+    let intents = data.intents(4);
+    let rows_of = |k: usize| -> Vec<usize> { data.rows_of(&intents[k])[0..40].to_vec() };
+    let day1: Vec<usize> = (0..4).flat_map(rows_of).collect();
+    night(&mut c, &data, &day1, "2026-11-23", "2026-11-24").await;
+    let (a, _) = majority(&mut c, &data, &rows_of(0)).await;
+    let (b, _) = majority(&mut c, &data, &rows_of(1)).await;
+    let (spam, _) = majority(&mut c, &data, &rows_of(2)).await;
+    assert!(a >= 0 && b >= 0 && spam >= 0 && a != b && b != spam && a != spam);
+    // Before any edit: nothing hidden, no aliases.
+    for id in [a, b, spam] {
+        let t = model_topic(&mut c, id).await;
+        assert!(!t.hidden && t.aliases.is_empty(), "{t:?}");
+    }
+
+    assert!(edit(&mut c, ADMIN, "merge", b, Some(a)).await.unwrap().changed);
+    assert!(edit(&mut c, ADMIN, "hide", spam, None).await.unwrap().changed);
+
+    // gRPC GetModel lists every active topic, the hidden one included, with the flags.
+    let ta = model_topic(&mut c, a).await;
+    assert!(!ta.hidden, "{ta:?}");
+    assert_eq!(ta.aliases, vec![b]);
+    let ts = model_topic(&mut c, spam).await;
+    assert!(ts.hidden, "{ts:?}");
+    assert!(ts.aliases.is_empty());
+    let req =
+        proto::GetModelRequest { tenant_id: "acme".into(), version: None, include_retired: true };
+    let r = c.get_model(with_token(req, ACME_READ)).await.unwrap().into_inner();
+    assert!(r.topics.iter().all(|t| t.topic_id != b), "b is an alias now, not a topic");
+    // GetTopTopics: a carries its alias; the hidden topic is not ranked.
+    let req =
+        proto::GetTopTopicsRequest { tenant_id: "acme".into(), limit: 50, include_trend: false };
+    let top = c.get_top_topics(with_token(req, ACME_READ)).await.unwrap().into_inner();
+    let top_a = top.topics.iter().find(|t| t.topic_id == a).unwrap();
+    assert_eq!(top_a.aliases, vec![b]);
+    assert!(top.topics.iter().all(|t| t.topic_id != spam && t.topic_id != b));
+    assert!(top.topics.iter().filter(|t| t.topic_id != a).all(|t| t.aliases.is_empty()));
+
+    // The same over HTTP (proto3 JSON: 64-bit ids as strings).
+    let http = reqwest::Client::new();
+    let get = |path: &str| http.get(server.url(path)).bearer_auth(ACME_READ).send();
+    let resp = get("/v1/tenants/acme/models/active?include_retired=true").await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let body: Value = resp.json().await.unwrap();
+    let topic = |id: i64| {
+        body["topics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["topic_id"] == json!(id.to_string()))
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(topic(a)["aliases"], json!([b.to_string()]), "{body}");
+    assert_eq!(topic(a)["hidden"], json!(false), "{body}");
+    assert_eq!(topic(spam)["hidden"], json!(true), "{body}");
+    assert_eq!(topic(spam)["aliases"], json!([]), "{body}");
+    let resp = get("/v1/tenants/acme/topics?limit=50").await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let body: Value = resp.json().await.unwrap();
+    let ranked = body["topics"].as_array().unwrap();
+    let ra = ranked.iter().find(|t| t["topic_id"] == json!(a.to_string())).unwrap();
+    assert_eq!(ra["aliases"], json!([b.to_string()]), "{body}");
+    assert!(ranked.iter().all(|t| t["topic_id"] != json!(spam.to_string())), "{body}");
+
+    // Unhide: the flag clears and the topic is ranked again; the alias stays.
+    assert!(edit(&mut c, ADMIN, "unhide", spam, None).await.unwrap().changed);
+    assert!(!model_topic(&mut c, spam).await.hidden);
+    assert!(top_ids(&mut c).await.contains(&spam));
+    assert_eq!(model_topic(&mut c, a).await.aliases, vec![b]);
+    server.stop().await;
+}

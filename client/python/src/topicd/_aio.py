@@ -278,6 +278,116 @@ class AsyncClient:
             "SetTopicLabel", self._stub.SetTopicLabel, req, conv.label_result, True, timeout
         )
 
+    # --- knowledge base, defined topics, hand edits, topic tree ------------------------------
+
+    async def set_articles(
+        self,
+        tenant: str,
+        articles: Iterable[Union[t.Article, Mapping[str, Any]]],
+        *,
+        timeout: Optional[float] = None,
+    ) -> t.ArticlesSet:
+        """Replaces the tenant's help-centre articles (:class:`Article` or dicts with ``id``,
+        ``title``, optional ``url`` and ``summary``; an empty list removes them all); the server
+        embeds them to find the FAQ's knowledge gaps. Write role. Setting the same set again
+        changes nothing, so the call is retried like a read."""
+        req = _core.set_articles_request(tenant, articles)
+        return await self._call(
+            "SetArticles", self._stub.SetArticles, req, conv.articles_set, True, timeout
+        )
+
+    async def list_articles(self, tenant: str, *, timeout: Optional[float] = None) -> t.Articles:
+        """The tenant's help-centre articles, in the order they were set."""
+        req = pb.ListArticlesRequest(tenant_id=tenant)
+        return await self._call(
+            "ListArticles", self._stub.ListArticles, req, conv.articles_list, True, timeout
+        )
+
+    async def set_defined_topics(
+        self,
+        tenant: str,
+        topics: Iterable[Union[str, t.DefinedTopic, Mapping[str, Any]]],
+        *,
+        timeout: Optional[float] = None,
+    ) -> t.DefinedTopics:
+        """Replaces the tenant's defined topics (names, :class:`DefinedTopic` or dicts with
+        ``name``, optional ``description`` and ``examples``; 1 to 200); they take effect at the
+        next Fit. Write role. Retried like a read (setting the same list again is the same)."""
+        req = _core.set_defined_topics_request(tenant, topics)
+        return await self._call(
+            "SetDefinedTopics", self._stub.SetDefinedTopics, req, conv.defined, True, timeout
+        )
+
+    async def get_defined_topics(
+        self, tenant: str, *, timeout: Optional[float] = None
+    ) -> t.DefinedTopics:
+        """The tenant's defined topics with their ids in the active model (NotFound without a
+        list)."""
+        req = pb.GetDefinedTopicsRequest(tenant_id=tenant)
+        return await self._call(
+            "GetDefinedTopics", self._stub.GetDefinedTopics, req, conv.defined, True, timeout
+        )
+
+    async def edit_topics(
+        self,
+        tenant: str,
+        action: str,
+        topic_id: int,
+        into_topic_id: Optional[int] = None,
+        *,
+        timeout: Optional[float] = None,
+    ) -> t.EditResult:
+        """A hand edit of the active model, stored as a new version (rollback undoes it); admin
+        role. ``action``: "merge" (``topic_id`` into ``into_topic_id``), "hide", "unhide",
+        "split" or "cancel_split". An edit already in effect makes no version
+        (``changed=False``), so the call is retried like a read."""
+        req = _core.edit_topics_request(tenant, action, topic_id, into_topic_id)
+        return await self._call(
+            "EditTopics", self._stub.EditTopics, req, conv.edit_result, True, timeout
+        )
+
+    async def merge_topics(
+        self, tenant: str, topic_id: int, into_topic_id: int, *, timeout: Optional[float] = None
+    ) -> t.EditResult:
+        """Merges ``topic_id`` into ``into_topic_id``: its id answers as an alias of that topic
+        from then on (``edit_topics(tenant, "merge", ...)``)."""
+        return await self.edit_topics(tenant, "merge", topic_id, into_topic_id, timeout=timeout)
+
+    async def hide_topic(
+        self, tenant: str, topic_id: int, *, timeout: Optional[float] = None
+    ) -> t.EditResult:
+        """Hides a topic (spam, tests): kept in the model, absent from rankings, the map and the
+        tree; Transform answers -1 near it."""
+        return await self.edit_topics(tenant, "hide", topic_id, timeout=timeout)
+
+    async def unhide_topic(
+        self, tenant: str, topic_id: int, *, timeout: Optional[float] = None
+    ) -> t.EditResult:
+        """Shows a hidden topic again."""
+        return await self.edit_topics(tenant, "unhide", topic_id, timeout=timeout)
+
+    async def split_topic(
+        self, tenant: str, topic_id: int, *, timeout: Optional[float] = None
+    ) -> t.EditResult:
+        """Asks the next nightly merge to split the topic where its documents divide
+        (``edit_topics(tenant, "cancel_split", id)`` withdraws it)."""
+        return await self.edit_topics(tenant, "split", topic_id, timeout=timeout)
+
+    async def get_topic_tree(
+        self,
+        tenant: str,
+        version: Optional[str] = None,
+        themes: int = 0,
+        *,
+        timeout: Optional[float] = None,
+    ) -> t.TopicTree:
+        """The topic tree of a version (default: the active one) and its ``themes`` (0: about
+        the square root of the number of topics; at most 100)."""
+        req = _core.topic_tree_request(tenant, version, themes)
+        return await self._call(
+            "GetTopicTree", self._stub.GetTopicTree, req, conv.topic_tree, True, timeout
+        )
+
     async def health(self, service: str = "", *, timeout: Optional[float] = None) -> str:
         """grpc.health.v1 status of ``service`` ("" = the server, or "topics.v1.Topics"):
         "SERVING", "NOT_SERVING", ... Unreachable servers raise :class:`Unavailable`."""

@@ -178,6 +178,8 @@ def topic(m: pb.Topic) -> t.Topic:
         last_seen=m.last_seen,
         status=m.status,
         label_overridden=m.label_overridden,
+        hidden=m.hidden,
+        aliases=list(m.aliases),
     )
 
 
@@ -248,6 +250,7 @@ def top_topics(m: pb.GetTopTopicsResponse) -> t.TopTopics:
                 rank=x.rank,
                 trend=[t.DailyCount(date=d.date, count=d.count) for d in x.trend],
                 label_overridden=x.label_overridden,
+                aliases=list(x.aliases),
             )
             for x in m.topics
         ],
@@ -405,4 +408,144 @@ def label_result(m: pb.SetTopicLabelResponse) -> t.LabelResult:
         label=m.label,
         generated_label=m.generated_label,
         overridden=m.overridden,
+    )
+
+
+# --- knowledge base, defined topics, hand edits, topic tree -----------------------------------
+
+
+def articles(items: Iterable[Union[t.Article, Mapping[str, Any]]], method: str) -> List[pb.Article]:
+    """:class:`Article` or dicts with ``id``, ``title`` and optional ``url``, ``summary``."""
+    out = []
+    for i, a in enumerate(items):
+        if isinstance(a, t.Article):
+            d: Mapping[str, Any] = {"id": a.id, "title": a.title, "url": a.url, "summary": a.summary}
+        elif isinstance(a, Mapping):
+            d = a
+            unknown = set(d) - {"id", "title", "url", "summary"}
+            if unknown:
+                raise _bad(f"articles[{i}] has unknown fields: {', '.join(sorted(unknown))}", method)
+        else:
+            raise _bad(f"articles[{i}] is a {type(a).__name__}; pass Articles or dicts", method)
+        out.append(
+            pb.Article(
+                id=str(d.get("id") or ""),
+                title=str(d.get("title") or ""),
+                url=str(d.get("url") or ""),
+                summary=str(d.get("summary") or ""),
+            )
+        )
+    return out
+
+
+def defined_topics(
+    items: Iterable[Union[str, t.DefinedTopic, Mapping[str, Any]]], method: str
+) -> List[pb.DefinedTopic]:
+    """Names, :class:`DefinedTopic` or dicts with ``name`` and optional ``description``,
+    ``examples``."""
+    out = []
+    for i, x in enumerate(items):
+        if isinstance(x, str):
+            out.append(pb.DefinedTopic(name=x))
+            continue
+        if isinstance(x, t.DefinedTopic):
+            d: Mapping[str, Any] = {
+                "name": x.name,
+                "description": x.description,
+                "examples": x.examples,
+            }
+        elif isinstance(x, Mapping):
+            d = x
+            unknown = set(d) - {"name", "description", "examples"}
+            if unknown:
+                raise _bad(f"topics[{i}] has unknown fields: {', '.join(sorted(unknown))}", method)
+        else:
+            raise _bad(
+                f"topics[{i}] is a {type(x).__name__}; pass names, DefinedTopics or dicts", method
+            )
+        examples = d.get("examples") or []
+        if isinstance(examples, str):
+            raise _bad(f"topics[{i}].examples is a string; pass a list of messages", method)
+        out.append(
+            pb.DefinedTopic(
+                name=str(d.get("name") or ""),
+                description=str(d.get("description") or ""),
+                examples=[str(e) for e in examples],
+            )
+        )
+    return out
+
+
+def _article(a: pb.Article) -> t.Article:
+    return t.Article(
+        id=a.id, title=a.title, url=_none_if_empty(a.url), summary=_none_if_empty(a.summary)
+    )
+
+
+def articles_set(m: pb.SetArticlesResponse) -> t.ArticlesSet:
+    return t.ArticlesSet(
+        tenant=m.tenant_id, count=m.count, embedding_model=_none_if_empty(m.embedding_model)
+    )
+
+
+def articles_list(m: pb.ListArticlesResponse) -> t.Articles:
+    return t.Articles(
+        tenant=m.tenant_id,
+        articles=[_article(a) for a in m.articles],
+        embedding_model=_none_if_empty(m.embedding_model),
+        updated_at=_none_if_empty(m.updated_at),
+    )
+
+
+def _defined_state(s: pb.DefinedTopicState) -> t.DefinedTopicState:
+    return t.DefinedTopicState(
+        topic=t.DefinedTopic(
+            name=s.topic.name, description=s.topic.description, examples=list(s.topic.examples)
+        ),
+        topic_id=s.topic_id if s.HasField("topic_id") else None,
+        size=s.size,
+    )
+
+
+def defined(m: Union[pb.SetDefinedTopicsResponse, pb.GetDefinedTopicsResponse]) -> t.DefinedTopics:
+    return t.DefinedTopics(
+        tenant=m.tenant_id,
+        topics=[_defined_state(s) for s in m.topics],
+        embedding_model=m.embedding_model,
+        updated_at=m.updated_at,
+        active_version=_none_if_empty(m.active_version),
+        leaving=[_defined_state(s) for s in m.leaving],
+    )
+
+
+def edit_result(m: pb.EditTopicsResponse) -> t.EditResult:
+    return t.EditResult(
+        tenant=m.tenant_id,
+        version=m.version,
+        changed=m.changed,
+        resolved_topic_ids=list(m.resolved_topic_ids),
+    )
+
+
+def topic_tree(m: pb.GetTopicTreeResponse) -> t.TopicTree:
+    return t.TopicTree(
+        tenant=m.tenant_id,
+        version=m.version,
+        nodes=[
+            t.TopicTreeNode(
+                index=n.index,
+                topic_id=n.topic_id if n.HasField("topic_id") else None,
+                children=list(n.children),
+                distance=n.distance,
+                topic_ids=list(n.topic_ids),
+                size=n.size,
+                keywords=list(n.keywords),
+                name=n.name,
+            )
+            for n in m.nodes
+        ],
+        themes=[
+            t.TopicTheme(node=x.node, name=x.name, topic_ids=list(x.topic_ids), size=x.size)
+            for x in m.themes
+        ],
     )

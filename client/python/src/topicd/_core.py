@@ -146,3 +146,35 @@ def faq_request(tenant: str, format: str = "", gaps_only: bool = False):
 
 def set_topic_label_request(tenant: str, topic_id: int, label: Optional[str]):
     return pb.SetTopicLabelRequest(tenant_id=tenant, topic_id=int(topic_id), label=label or "")
+
+
+def set_articles_request(tenant: str, items):
+    return pb.SetArticlesRequest(tenant_id=tenant, articles=conv.articles(items, "SetArticles"))
+
+
+def set_defined_topics_request(tenant: str, items):
+    if isinstance(items, (str, bytes)):
+        raise conv._bad("topics is a string; pass a list of names or DefinedTopics", "SetDefinedTopics")
+    return pb.SetDefinedTopicsRequest(
+        tenant_id=tenant, topics=conv.defined_topics(items, "SetDefinedTopics")
+    )
+
+
+#: EditTopics' actions.
+EDIT_ACTIONS = ("merge", "hide", "unhide", "split", "cancel_split")
+
+
+def edit_topics_request(tenant: str, action: str, topic_id: int, into_topic_id: Optional[int]):
+    if action not in EDIT_ACTIONS:
+        raise ValueError(f"action {action!r} is not one of {', '.join(EDIT_ACTIONS)}")
+    req = pb.EditTopicsRequest(tenant_id=tenant, action=action, topic_id=int(topic_id))
+    if into_topic_id is not None:
+        req.into_topic_id = int(into_topic_id)
+    return req
+
+
+def topic_tree_request(tenant: str, version: Optional[str], themes: int):
+    req = pb.GetTopicTreeRequest(tenant_id=tenant, themes=int(themes))
+    if version:
+        req.version = version
+    return req

@@ -69,6 +69,12 @@ class Topic:
     status: str
     #: True when ``label`` is an operator's label (:meth:`Client.set_topic_label`).
     label_overridden: bool = False
+    #: Hidden by an operator (:meth:`Client.hide_topic`): in GetModel, not in the rankings, the
+    #: map or the tree; Transform answers -1 near it.
+    hidden: bool = False
+    #: Ids merged into this topic by hand (:meth:`Client.merge_topics`), ascending: each
+    #: answers as this topic.
+    aliases: List[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -169,6 +175,9 @@ class TopTopic:
     trend: List[DailyCount] = field(default_factory=list)
     #: True when ``label`` is an operator's label (:meth:`Client.set_topic_label`).
     label_overridden: bool = False
+    #: Ids merged into this topic by hand (:meth:`Client.merge_topics`), ascending. (A hidden
+    #: topic is never a top topic.)
+    aliases: List[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -390,3 +399,155 @@ class Faq:
     entries: List[FaqEntry]
     format: str
     text: str
+
+
+# --- knowledge base, defined topics, hand edits, topic tree -----------------------------------
+
+
+@dataclass(frozen=True)
+class Article:
+    """A help-centre article (:meth:`Client.set_articles`): the tenant's ``id`` (unique), a
+    one-line ``title``, optional http(s) ``url`` and ``summary``."""
+
+    id: str
+    title: str
+    url: Optional[str] = None
+    summary: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class ArticlesSet:
+    """SetArticles' answer: how many articles are stored and the model that embedded them
+    (None when the server has no embedding provider)."""
+
+    tenant: str
+    count: int
+    embedding_model: Optional[str]
+
+
+@dataclass(frozen=True)
+class Articles:
+    """A tenant's help-centre articles in the order they were set (iterable)."""
+
+    tenant: str
+    articles: List[Article]
+    #: The model that embedded them (None when not embedded).
+    embedding_model: Optional[str]
+    #: When they were set (RFC 3339; None when the tenant has none).
+    updated_at: Optional[str]
+
+    def __iter__(self) -> Iterator[Article]:
+        return iter(self.articles)
+
+    def __len__(self) -> int:
+        return len(self.articles)
+
+    def __getitem__(self, i: int) -> Article:
+        return self.articles[i]
+
+
+@dataclass(frozen=True)
+class DefinedTopic:
+    """A tenant-defined topic (:meth:`Client.set_defined_topics`): a ``name`` (its label
+    forever, unique ignoring case), an optional one-line ``description`` and example
+    messages."""
+
+    name: str
+    description: str = ""
+    examples: List[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DefinedTopicState:
+    """A defined topic and where it stands in the active model."""
+
+    topic: DefinedTopic
+    #: Its id in the active model (None until the Merge after the first Fit that used it).
+    topic_id: Optional[int]
+    #: Documents behind it in the active model.
+    size: int
+
+
+@dataclass(frozen=True)
+class DefinedTopics:
+    """A tenant's defined topics (iterable over :class:`DefinedTopicState`)."""
+
+    tenant: str
+    topics: List[DefinedTopicState]
+    #: The embedding model that embedded the topics.
+    embedding_model: str
+    #: When the list was set (RFC 3339).
+    updated_at: str
+    #: The active version the topic ids refer to (None without one).
+    active_version: Optional[str]
+    #: Defined topics of the active model no longer in the list: they retire at the next Merge.
+    leaving: List[DefinedTopicState] = field(default_factory=list)
+
+    def __iter__(self) -> Iterator[DefinedTopicState]:
+        return iter(self.topics)
+
+    def __len__(self) -> int:
+        return len(self.topics)
+
+    def __getitem__(self, i: int) -> DefinedTopicState:
+        return self.topics[i]
+
+
+@dataclass(frozen=True)
+class EditResult:
+    """EditTopics' answer."""
+
+    tenant: str
+    #: The active version holding the edit (the previous one when nothing changed).
+    version: str
+    #: False when the edit was already in effect (no version was made).
+    changed: bool
+    #: The ids the edit named, as they resolved (an alias is replaced by its topic).
+    resolved_topic_ids: List[int]
+
+
+@dataclass(frozen=True)
+class TopicTreeNode:
+    """A node of the topic tree: a leaf (one topic, ``topic_id`` set) or the merge of two
+    ``children`` at linkage ``distance`` (1 - cosine, average linkage)."""
+
+    index: int
+    topic_id: Optional[int]
+    children: List[int]
+    distance: float
+    topic_ids: List[int]
+    size: int
+    #: Merged keywords, best first.
+    keywords: List[str]
+    #: The first three keywords, or the topic's label for a leaf.
+    name: str
+
+
+@dataclass(frozen=True)
+class TopicTheme:
+    """A theme: a subtree of the topic tree (a group of related topics)."""
+
+    node: int
+    name: str
+    topic_ids: List[int]
+    size: int
+
+
+@dataclass(frozen=True)
+class TopicTree:
+    """GetTopicTree's answer: leaves (ascending topic id) then inner nodes in merge order (the
+    last is the root), and the themes, largest first (iterable over the themes)."""
+
+    tenant: str
+    version: str
+    nodes: List[TopicTreeNode]
+    themes: List[TopicTheme]
+
+    def __iter__(self) -> Iterator[TopicTheme]:
+        return iter(self.themes)
+
+    def __len__(self) -> int:
+        return len(self.themes)
+
+    def __getitem__(self, i: int) -> TopicTheme:
+        return self.themes[i]

@@ -39,6 +39,9 @@ pub struct SnapshotTopic {
     /// Version the snapshot was taken from ([`MetaStore::activate`] sets it to the activated
     /// version).
     pub model_version: Version,
+    /// Topic ids merged into this one by hand (its aliases), ascending.
+    #[serde(default)]
+    pub aliases: Vec<i64>,
 }
 
 /// Most samples kept per snapshot topic.
@@ -71,6 +74,7 @@ impl SnapshotTopic {
                 last_seen: t.last_seen,
                 analysis_date,
                 model_version: version,
+                aliases: t.memory.edits.aliases.iter().map(|a| a.id).collect(),
             })
             .collect()
     }
@@ -89,6 +93,7 @@ struct SnapshotRow {
     last_seen: NaiveDate,
     analysis_date: NaiveDate,
     model_version: String,
+    aliases: Json<Vec<i64>>,
 }
 
 impl TryFrom<SnapshotRow> for SnapshotTopic {
@@ -107,12 +112,13 @@ impl TryFrom<SnapshotRow> for SnapshotTopic {
             last_seen: r.last_seen,
             analysis_date: r.analysis_date,
             model_version: stored_version(&r.model_version)?,
+            aliases: r.aliases.0,
         })
     }
 }
 
 /// Bound parameters per snapshot row (besides the shared tenant).
-const SNAPSHOT_PARAMS: usize = 11;
+const SNAPSHOT_PARAMS: usize = 12;
 
 /// Writes of `topic_snapshot` inside the caller's transaction.
 pub(super) trait SnapshotWrites {
@@ -155,7 +161,7 @@ macro_rules! impl_snapshot_writes {
                     let sql = format!(
                         "INSERT INTO topic_snapshot (tenant_id, rank, topic_id, label, keywords, \
                          message_count, samples, first_seen, last_seen, analysis_date, model_version, \
-                         label_overridden) \
+                         label_overridden, aliases) \
                          VALUES {}",
                         values_rows(chunk.len(), SNAPSHOT_PARAMS)
                     );
@@ -172,7 +178,8 @@ macro_rules! impl_snapshot_writes {
                             .bind(s.last_seen)
                             .bind(s.analysis_date)
                             .bind(version)
-                            .bind(s.label_overridden);
+                            .bind(s.label_overridden)
+                            .bind(Json(&s.aliases));
                     }
                     q.execute(&mut *self).await.map_err(|e| match db_err(e) {
                         StoreError::Conflict(m) => {
@@ -196,7 +203,7 @@ impl MetaStore {
     pub async fn snapshot(&self, tenant: &TenantId) -> Result<Vec<SnapshotTopic>> {
         let rows: Vec<SnapshotRow> = with_pool!(self, p => sqlx::query_as(
             "SELECT rank, topic_id, label, label_overridden, keywords, message_count, samples, \
-             first_seen, last_seen, analysis_date, model_version FROM topic_snapshot \
+             first_seen, last_seen, analysis_date, model_version, aliases FROM topic_snapshot \
              WHERE tenant_id = $1 ORDER BY rank")
             .bind(tenant.as_str())
             .fetch_all(p)
