@@ -41,8 +41,15 @@ pub const NEAR_DUPLICATE: f32 = 0.95;
 pub const MIN_WORDS: usize = 4;
 /// Weight of centrality against novelty in the MMR score.
 pub const MMR_LAMBDA: f32 = 0.7;
+/// Fewest candidates in the central pool of one topic (all of them when there are fewer).
+pub const POOL_MIN: usize = MAX_EXAMPLES;
 /// Most candidates in the central pool of one topic.
 pub const POOL_MAX: usize = 64;
+/// Least margin of an example: its cosine to its own topic minus its largest cosine to a
+/// neighbouring topic ([`NEIGHBOUR_TOPICS`] nearest).
+pub const MIN_MARGIN: f32 = 0.1;
+/// Neighbouring topics (the nearest by embedding) an example's margin is measured against.
+pub const NEIGHBOUR_TOPICS: usize = 16;
 /// Most characters kept of an example (longer ones are cut at a word boundary with "…").
 pub const MAX_EXAMPLE_CHARS: usize = 300;
 /// Days in each of the two periods of [`FaqEntry::last_7_days`] / `previous_7_days`.
@@ -418,9 +425,24 @@ fn clip(text: &str) -> String {
     format!("{}…", cut.trim_end())
 }
 
+/// The [`NEIGHBOUR_TOPICS`] embeddings of `others` nearest `topic` (cosine; ties: the earlier).
+fn nearest_topics<'a>(isa: Isa, topic: &[f32], others: &[&'a [f32]]) -> Vec<&'a [f32]> {
+    let mut scored: Vec<(usize, f32)> =
+        others.iter().enumerate().map(|(k, o)| (k, isa.dot(o, topic))).collect();
+    scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    scored.truncate(NEIGHBOUR_TOPICS);
+    scored.into_iter().map(|(k, _)| others[k]).collect()
+}
+
 /// The selection rule of the module docs: indices into `candidates` (masked text, embedding),
-/// at most `n`, in selection order. `topic` is the topic embedding (unit length).
-pub fn select_examples(candidates: &[(&str, &[f32])], topic: &[f32], n: usize) -> Vec<usize> {
+/// at most `n`, in selection order. `topic` is the topic embedding (unit length); `others` are
+/// the embeddings of the model's other topics (the outlier topic left out), for the margin.
+pub fn select_examples(
+    candidates: &[(&str, &[f32])],
+    topic: &[f32],
+    others: &[&[f32]],
+    n: usize,
+) -> Vec<usize> {
     if n == 0 || candidates.is_empty() {
         return Vec::new();
     }
@@ -437,8 +459,37 @@ pub fn select_examples(candidates: &[(&str, &[f32])], topic: &[f32], n: usize) -
     }
     // The central pool.
     pool.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    let keep = (pool.len() / 2).clamp(2 * MAX_EXAMPLES, POOL_MAX);
+    let keep = (pool.len() / 2).clamp(POOL_MIN, POOL_MAX);
     pool.truncate(keep);
+    // The margin: only candidates clearly nearer their own topic than any neighbouring one; the
+    // candidate with the largest margin when none is.
+    let near = nearest_topics(isa, topic, others);
+    if !near.is_empty() {
+        let margins: Vec<f32> = pool
+            .iter()
+            .map(|&(i, centrality)| {
+                let other = near
+                    .iter()
+                    .map(|o| isa.dot(candidates[i].1, o))
+                    .fold(f32::NEG_INFINITY, f32::max);
+                centrality - other
+            })
+            .collect();
+        let best = (0..pool.len()).fold(None, |best: Option<usize>, k| match best {
+            Some(b) if margins[b] >= margins[k] => best,
+            _ => Some(k),
+        });
+        let clear: Vec<(usize, f32)> = pool
+            .iter()
+            .zip(&margins)
+            .filter(|&(_, &m)| m >= MIN_MARGIN)
+            .map(|(&p, _)| p)
+            .collect();
+        pool = match best {
+            Some(b) if clear.is_empty() => vec![pool[b]],
+            _ => clear,
+        };
+    }
     let tier = |i: usize| -> u8 {
         let t = candidates[i].0;
         match (words(t) >= MIN_WORDS, reads_as_question(t)) {
@@ -513,20 +564,22 @@ pub(crate) fn majority_language<'a>(
 }
 
 /// A fitted topic's FAQ from its member documents: `texts[d]` masked by `mask`, `rows[d]` the
-/// (unit) embeddings, `members` the topic's documents, `language` the majority language.
+/// (unit) embeddings, `members` the topic's documents, `others` the embeddings of the fit's
+/// other topics (not the outliers), `language` the majority language.
 pub(crate) fn topic_faq(
     members: &[usize],
     texts: &[String],
     rows: impl Fn(usize) -> Vec<f32>,
     mask: impl Fn(&str) -> String,
     topic: &[f32],
+    others: &[&[f32]],
     language: Option<String>,
 ) -> TopicFaq {
     let masked: Vec<String> = members.iter().map(|&d| clip(&mask(&texts[d]))).collect();
     let embeddings: Vec<Vec<f32>> = members.iter().map(|&d| quantize(&rows(d))).collect();
     let candidates: Vec<(&str, &[f32])> =
         masked.iter().map(String::as_str).zip(embeddings.iter().map(Vec::as_slice)).collect();
-    let picked = select_examples(&candidates, topic, MAX_EXAMPLES);
+    let picked = select_examples(&candidates, topic, others, MAX_EXAMPLES);
     let mut faq = TopicFaq {
         examples: picked
             .into_iter()
@@ -544,8 +597,14 @@ pub(crate) fn topic_faq(
 /// ones (`(faq, documents)` of each day topic or part folded in) by [`select_examples`] around
 /// the merged embedding; the question is re-derived when the examples changed and no LLM wrote
 /// it; the language of the side with the most documents wins. `base_size`: `t`'s documents
-/// before the merge.
-pub(crate) fn merge_faq(t: &mut Topic, incoming: &[(&TopicFaq, u64)], base_size: u64) {
+/// before the merge; `others`: the embeddings of the merged model's other topics (not the
+/// outliers), for the margin.
+pub(crate) fn merge_faq(
+    t: &mut Topic,
+    incoming: &[(&TopicFaq, u64)],
+    base_size: u64,
+    others: &[&[f32]],
+) {
     let mut all: Vec<&FaqExample> = t.faq.examples.iter().collect();
     all.extend(incoming.iter().flat_map(|(f, _)| f.examples.iter()));
     if all.len() == t.faq.examples.len() {
@@ -553,7 +612,7 @@ pub(crate) fn merge_faq(t: &mut Topic, incoming: &[(&TopicFaq, u64)], base_size:
     }
     let candidates: Vec<(&str, &[f32])> =
         all.iter().map(|e| (e.text.as_str(), e.embedding.as_slice())).collect();
-    let picked = select_examples(&candidates, &t.embedding, MAX_EXAMPLES);
+    let picked = select_examples(&candidates, &t.embedding, others, MAX_EXAMPLES);
     let examples: Vec<FaqExample> = picked.into_iter().map(|i| all[i].clone()).collect();
     let mut best_size = if t.faq.language.is_some() { base_size } else { 0 };
     for (f, size) in incoming {
