@@ -8,11 +8,12 @@
 //! 1. Texts are masked ([`crate::text::TextAnalyzer::mask`]) before anything is kept; a text that
 //!    masks to one already seen is the same example.
 //! 2. The pool: the candidates most central to the topic (cosine to the topic embedding), half
-//!    of them but at least [`POOL_MIN`] (= [`MAX_EXAMPLES`]) and at most [`POOL_MAX`]. Peripheral
+//!    of them but at least as many as hold [`POOL_MIN`] (= [`MAX_EXAMPLES`]) candidates of which
+//!    none is a near-duplicate of a more central one, and at most [`POOL_MAX`]. Peripheral
 //!    members are where a cluster's impurity lives, so they never become examples. The same
-//!    rule at a merge, over the old and new examples: the central half of them (at least 8), so
-//!    a merge narrows the examples towards the merged embedding instead of keeping every
-//!    diverse one.
+//!    rule at a merge, over the old and new examples: the central half of them (enough for 8
+//!    distinct ones), so a merge narrows the examples towards the merged embedding instead of
+//!    keeping every diverse one.
 //! 3. The margin: a candidate is kept only when its cosine to its own topic exceeds its largest
 //!    cosine to a neighbouring topic (the [`NEIGHBOUR_TOPICS`] nearest other topics of the fit,
 //!    or of the merged model; never the outliers) by at least [`MIN_MARGIN`]. A message that
@@ -68,7 +69,8 @@ pub const NEAR_DUPLICATE: f32 = 0.95;
 pub const MIN_WORDS: usize = 4;
 /// Weight of centrality against novelty in the MMR score.
 pub const MMR_LAMBDA: f32 = 0.7;
-/// Fewest candidates in the central pool of one topic (all of them when there are fewer).
+/// Fewest mutually distinct candidates (no two near-duplicates) in the central pool of one
+/// topic (all of them when there are fewer).
 pub const POOL_MIN: usize = MAX_EXAMPLES;
 /// Most candidates in the central pool of one topic.
 pub const POOL_MAX: usize = 64;
@@ -484,10 +486,21 @@ pub fn select_examples(
         }
         pool.push((i, isa.dot(e, topic)));
     }
-    // The central pool.
+    // The central pool: half, and at least the shortest central run that holds POOL_MIN
+    // candidates none of which is a near-duplicate of a more central one among them.
     pool.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    let keep = (pool.len() / 2).clamp(POOL_MIN, POOL_MAX);
-    pool.truncate(keep);
+    let mut distinct: Vec<usize> = Vec::with_capacity(POOL_MIN);
+    let mut run = pool.len();
+    for (pos, &(i, _)) in pool.iter().enumerate() {
+        if distinct.iter().all(|&d| isa.dot(candidates[i].1, candidates[d].1) < NEAR_DUPLICATE) {
+            distinct.push(i);
+        }
+        if distinct.len() >= POOL_MIN {
+            run = pos + 1;
+            break;
+        }
+    }
+    pool.truncate((pool.len() / 2).max(run).min(POOL_MAX));
     // The margin: only candidates clearly nearer their own topic than any neighbouring one; the
     // candidate with the largest margin when none is.
     let near = nearest_topics(isa, topic, others);
@@ -506,12 +519,8 @@ pub fn select_examples(
             Some(b) if margins[b] >= margins[k] => best,
             _ => Some(k),
         });
-        let clear: Vec<(usize, f32)> = pool
-            .iter()
-            .zip(&margins)
-            .filter(|&(_, &m)| m >= MIN_MARGIN)
-            .map(|(&p, _)| p)
-            .collect();
+        let clear: Vec<(usize, f32)> =
+            pool.iter().zip(&margins).filter(|&(_, &m)| m >= MIN_MARGIN).map(|(&p, _)| p).collect();
         pool = match best {
             Some(b) if clear.is_empty() => vec![pool[b]],
             _ => clear,
