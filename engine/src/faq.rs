@@ -39,12 +39,12 @@
 //! a cluster (AUC 0.60–0.69 for every per-member signal). What helped: the central half at
 //! merge as at fit (previously at least 16, so a merge of 8 + 8 narrowed nothing) and the
 //! margin over neighbouring topics, which drops the members of an intent that mostly lives in
-//! the neighbouring topic. On the benchmark (2026-12-08): Banking77 91.4 % → 95.3 %, CLINC150
-//! 92.4 % → 92.9 % (its misses are in near 50/50 topics such as `time`/`timezone` or
-//! `yes`/`no`, where no per-member signal picks the majority); (b) 93.6 % / 93.7 %, (c) and
-//! (d) 0. The price: fewer examples (27 % fewer on Banking77, 15 % on CLINC150: 5.8 and 6.8
-//! per entry instead of 8), as the margin leaves some out and a merge's central half of 8 + 8
-//! loses its near-duplicates.
+//! the neighbouring topic. On the benchmark (2026-12-08): Banking77 91.4 % → 95.4 %, CLINC150
+//! 92.4 % → 93.0 % (its misses are in near 50/50 topics such as `time`/`timezone` or
+//! `yes`/`no`, where no per-member signal picks the majority); (b) 93.1 % / 93.7 %, (c) and
+//! (d) 0. The price: fewer examples, 7.0 and 7.6 per entry instead of 8, where the margin
+//! leaves members out. (With a pool minimum of 8 candidates rather than 8 distinct ones, a
+//! merge's 8 + 8 lost its near-duplicates too: 5.8 and 6.8 per entry, (a) 95.3 % / 92.9 %.)
 //!
 //! The canonical question ([`TopicFaq::question`]) is written by the labelling LLM when there is
 //! one (the server asks for it with the labels, for new topics and topics whose examples
