@@ -289,6 +289,14 @@ pub fn merge(
         .map(|r| r.1)
         .or_else(|| day.topics.iter().map(|t| t.last_seen).max())
         .unwrap_or_default();
+    // The topics a merged topic's FAQ examples are measured against (issue 29): the base's
+    // active topics as they were and tonight's new ones; never the outliers.
+    let faq_neighbours: Vec<(Option<i64>, &[f32])> = base
+        .active_topics()
+        .filter(|t| !t.is_outlier())
+        .map(|t| (Some(t.id), t.embedding.as_slice()))
+        .chain(unmatched.iter().map(|d| (None, d.embedding.as_slice())))
+        .collect();
     let mut topics: Vec<Topic> = Vec::with_capacity(base.topics.len() + unmatched.len() + 1);
     for b in &base.topics {
         let mut t = b.clone();
@@ -322,7 +330,12 @@ pub fn merge(
             // The best of old and new examples, around the merged embedding (issue 29).
             let incoming: Vec<(&TopicFaq, u64)> =
                 parts.iter().map(|p| (&p.0.faq, p.0.size)).collect();
-            merge_faq(&mut t, &incoming, b.size);
+            let others: Vec<&[f32]> = faq_neighbours
+                .iter()
+                .filter(|&&(id, _)| id != Some(b.id))
+                .map(|&(_, e)| e)
+                .collect();
+            merge_faq(&mut t, &incoming, b.size, &others);
         }
         defined::touch(&mut t, &defined_plan);
         topics.push(t);

@@ -628,21 +628,29 @@ pub(crate) fn build_model_with(
     );
 
     let dates = |d: usize| input.dates.map_or(input.day, |ds| ds[d]);
+    // Topic embeddings first: each topic's FAQ examples are measured against the others.
+    let embeddings: Vec<Vec<f32>> = members
+        .iter()
+        .map(|m| {
+            let mut embedding = vec![0.0f64; dim];
+            for &d in m {
+                for (e, &v) in embedding.iter_mut().zip(input.embeddings.row(d)) {
+                    *e += f64::from(v);
+                }
+            }
+            let norm = embedding.iter().map(|v| v * v).sum::<f64>().sqrt();
+            embedding.iter().map(|&v| if norm > 0.0 { (v / norm) as f32 } else { 0.0 }).collect()
+        })
+        .collect();
     let mut topics = Vec::with_capacity(n_classes);
     for c in 0..n_classes {
         let id = c as i64 - offset as i64;
         let keywords = topic_terms.keywords(c, params.top_n_words);
-        let mut embedding = vec![0.0f64; dim];
         let mut daily: BTreeMap<NaiveDate, u64> = BTreeMap::new();
         for &d in &members[c] {
-            for (e, &v) in embedding.iter_mut().zip(input.embeddings.row(d)) {
-                *e += f64::from(v);
-            }
             *daily.entry(dates(d)).or_insert(0) += 1;
         }
-        let norm = embedding.iter().map(|v| v * v).sum::<f64>().sqrt();
-        let embedding: Vec<f32> =
-            embedding.iter().map(|&v| if norm > 0.0 { (v / norm) as f32 } else { 0.0 }).collect();
+        let embedding = embeddings[c].clone();
         // What merges remember (issue 24): the birth anchor and a bottom-k sample of the
         // members' embeddings; none for the outlier topic, which is never matched.
         let memory = if id == OUTLIER_TOPIC {
@@ -671,6 +679,10 @@ pub(crate) fn build_model_with(
                     None => t.to_string(),
                 },
                 &embedding,
+                &(0..n_classes)
+                    .filter(|&o| o != c && o as i64 - offset as i64 != OUTLIER_TOPIC)
+                    .map(|o| embeddings[o].as_slice())
+                    .collect::<Vec<_>>(),
                 majority_language(&analyzer, members[c].iter().map(|&d| &input.texts[d])),
             )
         };

@@ -39,9 +39,9 @@ fn a_question_with_four_words_is_preferred_to_a_more_central_statement() {
         ("card?", &short),
         ("why was my card declined", &question),
     ];
-    let picked = select_examples(&c, &topic, 3);
+    let picked = select_examples(&c, &topic, &[], 3);
     assert_eq!(picked, vec![2, 0, 1], "question first, then the long statement, short last");
-    assert_eq!(select_examples(&c, &topic, 1), vec![2]);
+    assert_eq!(select_examples(&c, &topic, &[], 1), vec![2]);
 }
 
 #[test]
@@ -56,7 +56,7 @@ fn near_duplicates_and_repeated_texts_are_dropped() {
         ("How do I  top up my account", &b), // the same text as the first
         ("what is the limit for a top up", &b),
     ];
-    let picked = select_examples(&c, &topic, 8);
+    let picked = select_examples(&c, &topic, &[], 8);
     assert_eq!(picked, vec![0, 3]);
     let isa = Isa::detect();
     assert!(isa.dot(&a, &near_a) >= NEAR_DUPLICATE);
@@ -72,8 +72,9 @@ fn selection_is_deterministic_and_diverse() {
     let texts: Vec<String> = (0..16).map(|i| format!("how do I do thing number {i}")).collect();
     let c: Vec<(&str, &[f32])> =
         texts.iter().map(String::as_str).zip(rows.iter().map(Vec::as_slice)).collect();
-    let a = select_examples(&c, &topic, MAX_EXAMPLES);
-    assert_eq!(a, select_examples(&c, &topic, MAX_EXAMPLES));
+    let a = select_examples(&c, &topic, &[], MAX_EXAMPLES);
+    assert_eq!(a, select_examples(&c, &topic, &[], MAX_EXAMPLES));
+    // The pool is the central half, extended until it holds 8 distinct candidates.
     assert_eq!(a.len(), MAX_EXAMPLES);
     // Diverse: the examples are spread over several tilt directions, not the 8 most central.
     let dirs: HashSet<usize> = a.iter().map(|i| 1 + i % 7).collect();
@@ -102,6 +103,7 @@ fn personal_data_is_masked_before_it_is_stored() {
         |d| rows[d].clone(),
         |t| analyzer.mask(t).into_owned(),
         &vec8(0, 1, 0.0),
+        &[],
         Some("en".into()),
     );
     assert_eq!(faq.examples.len(), 3);
@@ -142,7 +144,7 @@ fn merge_keeps_the_best_of_old_and_new() {
         ("how can I open an account", vec8(0, 1, 0.32)),
         ("nice weather", vec8(0, 6, 2.0)),
     ]);
-    merge_faq(&mut t, &[(&new, 10)], 100);
+    merge_faq(&mut t, &[(&new, 10)], 100, &[]);
     let texts = t.faq.example_texts();
     assert_eq!(
         texts,
@@ -160,7 +162,7 @@ fn merge_keeps_the_best_of_old_and_new() {
     t.faq.question_source = QuestionSource::Llm;
     let newer = faq_of(&[("where do I sign up for an account", vec8(0, 4, 0.2))]);
     let before = t.faq.clone();
-    merge_faq(&mut t, &[(&newer, 10)], 110);
+    merge_faq(&mut t, &[(&newer, 10)], 110, &[]);
     assert!(examples_changed(&before, &t.faq));
     assert_eq!(t.faq.question.as_deref(), Some("How can I open an account?"));
     assert_eq!(t.faq.example_texts()[0], "where do I sign up for an account");
@@ -296,4 +298,111 @@ fn two_entries_never_ask_the_same_question_from_examples() {
     t.faq.question = Some("How do I reset my PIN?".into());
     t.faq.question_source = QuestionSource::Llm;
     assert_eq!(faq_entries(&m)[1].question, "How do I reset my PIN?");
+}
+
+/// `n` unit vectors near `axis` (cosine 0.86 to it), member `i` tilted towards axis `2 + i`
+/// of 32: no two are near-duplicates.
+fn group(axis: usize, n: usize) -> Vec<Vec<f32>> {
+    (0..n)
+        .map(|i| {
+            let mut v = [0.0f32; 32];
+            v[axis] = 1.0;
+            v[2 + i] += 0.6;
+            let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+            v.iter().map(|x| x / n).collect()
+        })
+        .collect()
+}
+
+fn centroid(rows: &[Vec<f32>]) -> Vec<f32> {
+    let mut c = vec![0.0f32; rows[0].len()];
+    for r in rows {
+        c.iter_mut().zip(r).for_each(|(a, b)| *a += b);
+    }
+    let n = c.iter().map(|x| x * x).sum::<f32>().sqrt();
+    c.iter().map(|x| x / n).collect()
+}
+
+#[test]
+fn a_topic_of_two_groups_shows_only_the_larger() {
+    // 60 % of the members near axis 0, 40 % near axis 1 (cosine about 0 between the groups):
+    // the topic embedding lies between them, nearer the larger group, and the central half
+    // holds that group only.
+    let mut rows = group(0, 18);
+    rows.extend(group(1, 12));
+    let topic = centroid(&rows);
+    let texts: Vec<String> = (0..30).map(|i| format!("how do I do thing number {i}")).collect();
+    let c: Vec<(&str, &[f32])> =
+        texts.iter().map(String::as_str).zip(rows.iter().map(Vec::as_slice)).collect();
+    let picked = select_examples(&c, &topic, &[], MAX_EXAMPLES);
+    assert!(!picked.is_empty());
+    assert!(picked.iter().all(|&i| i < 18), "examples only from the 60 % group: {picked:?}");
+    // The same members with the groups swapped in order: still the larger group only.
+    let mut swapped = group(1, 12);
+    swapped.extend(group(0, 18));
+    let c: Vec<(&str, &[f32])> =
+        texts.iter().map(String::as_str).zip(swapped.iter().map(Vec::as_slice)).collect();
+    let picked = select_examples(&c, &centroid(&swapped), &[], MAX_EXAMPLES);
+    assert!(picked.iter().all(|&i| i >= 12), "{picked:?}");
+}
+
+#[test]
+fn examples_near_a_neighbouring_topic_are_left_out() {
+    // The topic is axis 0; a neighbouring topic lies between axes 0 and 2. Members tilted
+    // towards axis 2 are nearly as close to the neighbour as to their own topic.
+    let topic = vec8(0, 1, 0.0);
+    let neighbour = vec8(0, 2, 1.0);
+    let clear: Vec<Vec<f32>> = (0..6).map(|i| vec8(0, 3 + i % 5, 0.3 + 0.1 * i as f32)).collect();
+    let unclear: Vec<Vec<f32>> = (0..6).map(|i| vec8(0, 2, 0.5 + 0.02 * i as f32)).collect();
+    let isa = Isa::detect();
+    for u in &unclear {
+        assert!(isa.dot(u, &topic) - isa.dot(u, &neighbour) < MIN_MARGIN);
+        assert!(isa.dot(u, &topic) > isa.dot(&clear[5], &topic), "more central than some clear");
+    }
+    let rows: Vec<&Vec<f32>> = unclear.iter().chain(&clear).collect();
+    let texts: Vec<String> = (0..12).map(|i| format!("how do I do thing number {i}")).collect();
+    let c: Vec<(&str, &[f32])> =
+        texts.iter().map(String::as_str).zip(rows.iter().map(|r| r.as_slice())).collect();
+    let picked = select_examples(&c, &topic, &[&neighbour], MAX_EXAMPLES);
+    assert!(!picked.is_empty());
+    assert!(picked.iter().all(|&i| i >= 6), "only members clear of the neighbour: {picked:?}");
+    // Without the neighbour, the central ones are shown again.
+    let picked = select_examples(&c, &topic, &[], MAX_EXAMPLES);
+    assert!(picked.iter().any(|&i| i < 6), "{picked:?}");
+    // When no member is clear of a neighbour, one example is shown: the clearest.
+    let c_unclear: Vec<(&str, &[f32])> = c[..6].to_vec();
+    let picked = select_examples(&c_unclear, &topic, &[&neighbour], MAX_EXAMPLES);
+    assert_eq!(picked.len(), 1);
+    assert_eq!(picked, vec![0], "the smallest tilt towards the neighbour");
+}
+
+fn as_refs(v: &[(String, Vec<f32>)]) -> Vec<(&str, Vec<f32>)> {
+    v.iter().map(|(t, e)| (t.as_str(), e.clone())).collect()
+}
+
+#[test]
+fn a_merge_keeps_the_central_half_of_old_and_new() {
+    let model = crate::testutil::random_model(1, 5, 8);
+    let mut t = model.topics.iter().find(|t| t.id == 0).unwrap().clone();
+    t.embedding = vec8(0, 1, 0.0);
+    // Old: eight examples close to the topic; new: eight further out, in other directions.
+    let old: Vec<(String, Vec<f32>)> = (0..8)
+        .map(|i| {
+            (
+                format!("how do I open account type {i}"),
+                vec8(0, 1 + i % 7, if i == 7 { 0.9 } else { 0.4 + 0.02 * i as f32 }),
+            )
+        })
+        .collect();
+    let new: Vec<(String, Vec<f32>)> = (0..8)
+        .map(|i| {
+            (format!("how do I close account type {i}"), vec8(0, 1 + i % 7, 1.3 + 0.05 * i as f32))
+        })
+        .collect();
+    t.faq = faq_of(&as_refs(&old));
+    let incoming = faq_of(&as_refs(&new));
+    merge_faq(&mut t, &[(&incoming, 100)], 100, &[]);
+    let texts = t.faq.example_texts();
+    assert!(!texts.is_empty());
+    assert!(texts.iter().all(|x| x.contains("open")), "{texts:?}");
 }
