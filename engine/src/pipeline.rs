@@ -192,9 +192,11 @@ pub fn fit_cancellable(
     fit_with_defined(input, params, device, cancel, &[])
 }
 
-/// [`fit_cancellable`] with tenant-defined topics ([`crate::defined`]): documents at or above
-/// [`FitParams::defined_min_similarity`] to a defined topic join it before the rest are
-/// clustered. Without defined topics it is exactly [`fit_cancellable`].
+/// [`fit_cancellable`] with tenant-defined topics ([`crate::defined`]): all documents are
+/// clustered as without them, then the discovered topics whose documents vote for a defined
+/// topic (documents at or above [`FitParams::defined_min_similarity`] to it) fold into it and
+/// those documents join it unless they sit in a topic of another intent. Without defined
+/// topics it is exactly [`fit_cancellable`].
 pub fn fit_with_defined(
     input: &FitInput<'_>,
     params: &FitParams,
