@@ -174,8 +174,7 @@ fn leaning_docs(groups: &[(usize, f32)], salt: u64) -> (Vec<String>, Matrix) {
 }
 
 fn fit_at(texts: &[String], emb: &Matrix, threshold: f32, list: &[DefinedTopic]) -> FitResult {
-    let input =
-        FitInput { texts, embeddings: emb, dates: None, day: day(0), embedding_model: "t" };
+    let input = FitInput { texts, embeddings: emb, dates: None, day: day(0), embedding_model: "t" };
     let p = FitParams { defined_min_similarity: threshold, ..FitParams::default() };
     crate::fit_with_defined(&input, &p, Device::Cpu, &Cancel::never(), list).unwrap()
 }
