@@ -285,7 +285,7 @@ pub const FOLD_CENTROID_SIMILARITY: f32 = 0.78;
 struct Cluster {
     /// Number of documents.
     size: usize,
-    /// Sum of the documents' unit embeddings, then (after the pass) its unit direction.
+    /// Sum of the documents' unit embeddings.
     centroid: Vec<f64>,
     /// Zero-shot candidates per defined topic.
     votes: Vec<usize>,
