@@ -368,6 +368,23 @@ pub(crate) fn fit_topics(
         }
         centroids.insert(id, centroid);
     }
+    // Each defined topic's best match: the discovered topic whose centroid is nearest to it
+    // folds when that cosine reaches the threshold and the defined topic is also the
+    // centroid's nearest.
+    for (j, q) in queries.iter().enumerate() {
+        let best = centroids.iter().map(|(&id, c)| (id, isa.dot(c, q))).fold(
+            None,
+            |best: Option<(i64, f32)>, (id, s)| match best {
+                Some((_, b)) if b >= s => best,
+                _ => Some((id, s)),
+            },
+        );
+        if let Some((id, s)) = best {
+            if s >= threshold && !folded.contains_key(&id) && nearest(&centroids[&id]).0 == j {
+                folded.insert(id, j);
+            }
+        }
+    }
 
     // Final ids: defined topics 0..D, then the discovered topics that stay, in their order
     // (largest first), renumbered without gaps.
