@@ -127,7 +127,8 @@ pub struct FitParams {
     /// Tenant-defined topics ([`crate::defined`]): a document whose cosine to its nearest
     /// defined topic's embedding is at or above this is that topic's zero-shot candidate
     /// (BERTopic's `zeroshot_min_similarity` rule); candidates decide which discovered topics
-    /// fold into a defined topic (a member vote) and join it themselves unless they sit in a
+    /// fold into a defined topic (a member vote; also each defined topic's nearest discovered
+    /// topic when its centroid reaches this) and join it themselves unless they sit in a
     /// discovered topic of another intent. Default 0.7, BERTopic's: the threshold at which
     /// topicd's defined topics beat BERTopic's zero-shot topics on precision and recall on
     /// both benchmark data sets (benches/RESULTS.md, "Defined topics"). Unused without defined

@@ -193,10 +193,11 @@ pub fn fit_cancellable(
 }
 
 /// [`fit_cancellable`] with tenant-defined topics ([`crate::defined`]): all documents are
-/// clustered as without them, then the discovered topics whose documents vote for a defined
-/// topic (documents at or above [`FitParams::defined_min_similarity`] to it) fold into it and
-/// those documents join it unless they sit in a topic of another intent. Without defined
-/// topics it is exactly [`fit_cancellable`].
+/// clustered as without them, then the discovered topics that are a defined topic (by their
+/// documents' vote, documents at or above [`FitParams::defined_min_similarity`] to it, or by
+/// their centroid) fold into it, and the other documents at or above the threshold join it
+/// unless they sit in a topic of another intent. Without defined topics it is exactly
+/// [`fit_cancellable`].
 pub fn fit_with_defined(
     input: &FitInput<'_>,
     params: &FitParams,

@@ -232,6 +232,35 @@ fn a_neighbour_intents_cluster_is_not_folded() {
 }
 
 #[test]
+fn a_defined_topics_best_match_folds_below_the_centroid_cosine() {
+    // The defined topic sits between axis 1 and axis 4: the axis-1 cluster's centroid is at
+    // cosine ~0.74 (below FOLD_CENTROID_SIMILARITY) and, with the threshold just under it,
+    // fewer than 60 % of its documents are candidates. It is still the defined topic's best
+    // match (nearest discovered topic, and the defined topic is its nearest): it folds, whole.
+    let mut e = vec![0.0; DIM];
+    e[1] = 1.0;
+    e[4] = 0.9;
+    let list = [DefinedTopic { name: "Card declined".into(), embedding: e }];
+    let (texts, emb) = docs(&[0, 1, 2], 3);
+    let unit_rows = pipeline::unit_rows(&emb);
+    let q = combine_embeddings(&[&list[0].embedding]).unwrap();
+    let rows: Vec<usize> = (1..texts.len()).step_by(3).collect();
+    let centroid =
+        combine_embeddings(&rows.iter().map(|&i| unit_rows.row(i).to_vec()).collect::<Vec<_>>())
+            .unwrap();
+    let cos = |a: &[f32]| a.iter().zip(&q).map(|(x, y)| x * y).sum::<f32>();
+    let c = cos(&centroid);
+    assert!(c < FOLD_CENTROID_SIMILARITY && c > 0.6, "{c}");
+    let threshold = c - 1e-3;
+    let candidates = rows.iter().filter(|&&i| cos(unit_rows.row(i)) >= threshold).count();
+    assert!((candidates as f32) < FOLD_MEMBER_SHARE * 25.0, "{candidates} candidates");
+    let r = fit_at(&texts, &emb, threshold, &list);
+    assert_eq!(r.model.topic(0).unwrap().size, 25);
+    assert!(rows.iter().all(|&i| r.assignments[i] == 0));
+    assert!((0..texts.len()).filter(|i| i % 3 != 1).all(|i| r.assignments[i] != 0));
+}
+
+#[test]
 fn bad_defined_topics_are_rejected() {
     let (texts, emb) = docs(&[0, 1], 0);
     let input = FitInput {
