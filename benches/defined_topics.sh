@@ -3,7 +3,7 @@
 # CLINC150 and Banking77: the same texts, the same document embeddings, the same 10 intent names
 # (embedded once by the local encoder, `topics embed`, and given to both).
 #
-#   benches/defined_topics.sh [--thresholds "0.3 0.35 ..."] [--bertopic "0.7 0.5"] [--out DIR]
+#   benches/defined_topics.sh [--thresholds "0.5 0.55 ..."] [--bertopic "0.7 0.6 0.5"] [--out DIR]
 #                             [--only clinc150|banking77]
 #
 # topicd: `topics fit --bertopic-compat --no-small-talk --no-mask` (BERTopic's exact input)
@@ -20,8 +20,8 @@ set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
-THRESHOLDS="0.3 0.35 0.4 0.45 0.5 0.55 0.6 0.7"
-BERTOPIC="0.7 0.5"
+THRESHOLDS="0.5 0.55 0.6 0.65 0.7"
+BERTOPIC="0.7 0.6 0.5"
 OUT="$ROOT/target/defined-topics"
 ONLY=""
 while [ $# -gt 0 ]; do

@@ -192,9 +192,12 @@ pub fn fit_cancellable(
     fit_with_defined(input, params, device, cancel, &[])
 }
 
-/// [`fit_cancellable`] with tenant-defined topics ([`crate::defined`]): documents at or above
-/// [`FitParams::defined_min_similarity`] to a defined topic join it before the rest are
-/// clustered. Without defined topics it is exactly [`fit_cancellable`].
+/// [`fit_cancellable`] with tenant-defined topics ([`crate::defined`]): all documents are
+/// clustered as without them, then the discovered topics that are a defined topic (by their
+/// documents' vote, documents at or above [`FitParams::defined_min_similarity`] to it, or by
+/// their centroid) fold into it, and the other documents at or above the threshold join it
+/// unless they sit in a topic of another intent. Without defined topics it is exactly
+/// [`fit_cancellable`].
 pub fn fit_with_defined(
     input: &FitInput<'_>,
     params: &FitParams,

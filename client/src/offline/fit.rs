@@ -77,10 +77,12 @@ pub struct FitArgs {
     #[arg(long)]
     pub max_fit_documents: Option<usize>,
     /// Tenant-defined topics (issue 30): a JSONL file as `topics define` reads, embedded with
-    /// the local encoder (`--encoder`); documents at or above `--defined-min-similarity` join them.
+    /// the local encoder (`--encoder`); documents at or above `--defined-min-similarity` are their
+    /// candidates (topic_engine::defined, "Fit").
     #[arg(long)]
     pub defined: Option<PathBuf>,
-    /// Cosine at or above which a document joins a defined topic (default: the engine's).
+    /// Cosine at or above which a document is a defined topic's candidate (default: the
+    /// engine's, 0.7).
     #[arg(long)]
     pub defined_min_similarity: Option<f32>,
     /// Outlier policy: keep (HDBSCAN's outliers stay -1) or reduce (an outlier at or above

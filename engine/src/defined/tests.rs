@@ -155,29 +155,109 @@ fn documents_near_a_defined_topic_join_it_the_rest_is_clustered() {
     assert_eq!(back.topic(1).unwrap().label_source, LabelSource::Defined);
 }
 
+/// 25 documents on each of `groups`: a unit axis plus `lean` times axis 0 (a neighbour of the
+/// intent on axis 0 when `lean` > 0), seeded uniform noise; texts by the group's axis.
+fn leaning_docs(groups: &[(usize, f32)], salt: u64) -> (Vec<String>, Matrix) {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(salt);
+    let mut texts = Vec::new();
+    let mut rows = Vec::new();
+    for i in 0..25 * groups.len() {
+        let (a, lean) = groups[i % groups.len()];
+        texts.push(format!("{} question number {} {}", WORDS[a], i % 7, WORDS[(a + i) % 6]));
+        let mut row: Vec<f32> = (0..DIM).map(|_| rng.random_range(-0.12f32..0.12)).collect();
+        row[a] = 1.0;
+        row[0] += lean;
+        rows.push(row);
+    }
+    (texts, Matrix::from_rows(&rows).unwrap())
+}
+
+fn fit_at(texts: &[String], emb: &Matrix, threshold: f32, list: &[DefinedTopic]) -> FitResult {
+    let input = FitInput { texts, embeddings: emb, dates: None, day: day(0), embedding_model: "t" };
+    let p = FitParams { defined_min_similarity: threshold, ..FitParams::default() };
+    crate::fit_with_defined(&input, &p, Device::Cpu, &Cancel::never(), list).unwrap()
+}
+
 #[test]
-fn a_discovered_topic_that_is_a_defined_one_folds_into_it() {
-    // Each refund document alone is below the threshold (cosine ~0.9 with noise), but their
-    // cluster's centroid is above it: the cluster folds into the defined topic.
+fn the_defined_intents_own_cluster_folds_into_it() {
+    // Only about a third of the refund documents reach the threshold on their own (the
+    // others are refund documents too, just noisier), but their cluster's centroid is close to
+    // the defined topic: the whole cluster folds, non-candidates included.
     let list = [defined("Refund request", 0)];
     let (texts, emb) = docs(&[0, 1, 2], 0);
-    let input = FitInput {
-        texts: &texts,
-        embeddings: &emb,
-        dates: None,
-        day: day(0),
-        embedding_model: "t",
-    };
     let unit_rows = pipeline::unit_rows(&emb);
-    let doc_cos: Vec<f32> = (0..texts.len()).step_by(3).map(|i| unit_rows.row(i)[0]).collect();
-    let max_doc = doc_cos.iter().copied().fold(f32::MIN, f32::max);
-    let p =
-        FitParams { defined_min_similarity: (max_doc + 1e-3).min(0.999), ..FitParams::default() };
-    let r = crate::fit_with_defined(&input, &p, Device::Cpu, &Cancel::never(), &list).unwrap();
+    let mut cos: Vec<f32> = (0..texts.len()).step_by(3).map(|i| unit_rows.row(i)[0]).collect();
+    cos.sort_by(f32::total_cmp);
+    let threshold = cos[cos.len() * 2 / 3];
+    let candidates = cos.iter().filter(|&&c| c >= threshold).count();
+    assert!((3..=12).contains(&candidates), "{candidates} candidates");
+    let r = fit_at(&texts, &emb, threshold, &list);
     let refund = r.model.topic(0).unwrap();
     assert_eq!(refund.label, "Refund request");
     assert_eq!(refund.size, 25, "the refund cluster folded into the defined topic");
     assert!((0..texts.len()).step_by(3).all(|i| r.assignments[i] == 0));
+    // The other intents are not touched.
+    assert!((0..texts.len()).filter(|i| i % 3 != 0).all(|i| r.assignments[i] != 0));
+}
+
+#[test]
+fn a_neighbour_intents_cluster_is_not_folded() {
+    // Axis 1 leans towards the defined refund topic (cosine ~0.62): half of its documents
+    // reach the threshold (their median) and are candidates, but its centroid is far from the
+    // defined topic and its candidates are much closer to their own cluster: it stays a
+    // discovered topic, whole. The refund intent itself (axis 0) folds.
+    let list = [defined("Refund request", 0)];
+    let (texts, emb) = leaning_docs(&[(0, 0.0), (1, 0.8), (2, 0.0)], 7);
+    let unit_rows = pipeline::unit_rows(&emb);
+    let neighbour: Vec<usize> = (1..texts.len()).step_by(3).collect();
+    let mut cos: Vec<f32> = neighbour.iter().map(|&i| unit_rows.row(i)[0]).collect();
+    cos.sort_by(f32::total_cmp);
+    let threshold = cos[cos.len() / 2];
+    assert!(threshold > 0.5, "{threshold}");
+    let r = fit_at(&texts, &emb, threshold, &list);
+    assert_eq!(r.model.topic(0).unwrap().size, 25);
+    assert!((0..texts.len()).step_by(3).all(|i| r.assignments[i] == 0));
+    let topics: BTreeSet<i64> = neighbour.iter().map(|&i| r.assignments[i]).collect();
+    assert_eq!(topics.len(), 1, "the neighbour intent was split: {topics:?}");
+    let t = *topics.iter().next().unwrap();
+    assert!(t >= 1, "the neighbour intent went to {t}");
+    assert_eq!(r.model.topic(t).unwrap().label_source, LabelSource::Keywords);
+    // Its centroid is not within the fold cosine of the defined topic.
+    let centroid = combine_embeddings(
+        &neighbour.iter().map(|&i| unit_rows.row(i).to_vec()).collect::<Vec<_>>(),
+    )
+    .unwrap();
+    assert!(centroid[0] < FOLD_CENTROID_SIMILARITY, "{centroid:?}");
+}
+
+#[test]
+fn a_defined_topics_best_match_folds_below_the_centroid_cosine() {
+    // The defined topic sits between axis 1 and axis 4: the axis-1 cluster's centroid is at
+    // cosine ~0.74 (below FOLD_CENTROID_SIMILARITY) and, with the threshold just under it,
+    // fewer than 60 % of its documents are candidates. It is still the defined topic's best
+    // match (nearest discovered topic, and the defined topic is its nearest): it folds, whole.
+    let mut e = vec![0.0; DIM];
+    e[1] = 1.0;
+    e[4] = 0.9;
+    let list = [DefinedTopic { name: "Card declined".into(), embedding: e }];
+    let (texts, emb) = docs(&[0, 1, 2], 3);
+    let unit_rows = pipeline::unit_rows(&emb);
+    let q = combine_embeddings(&[&list[0].embedding]).unwrap();
+    let rows: Vec<usize> = (1..texts.len()).step_by(3).collect();
+    let centroid =
+        combine_embeddings(&rows.iter().map(|&i| unit_rows.row(i).to_vec()).collect::<Vec<_>>())
+            .unwrap();
+    let cos = |a: &[f32]| a.iter().zip(&q).map(|(x, y)| x * y).sum::<f32>();
+    let c = cos(&centroid);
+    assert!(c < FOLD_CENTROID_SIMILARITY && c > 0.6, "{c}");
+    let threshold = c - 1e-3;
+    let candidates = rows.iter().filter(|&&i| cos(unit_rows.row(i)) >= threshold).count();
+    assert!((candidates as f32) < FOLD_MEMBER_SHARE * 25.0, "{candidates} candidates");
+    let r = fit_at(&texts, &emb, threshold, &list);
+    assert_eq!(r.model.topic(0).unwrap().size, 25);
+    assert!(rows.iter().all(|&i| r.assignments[i] == 0));
+    assert!((0..texts.len()).filter(|i| i % 3 != 1).all(|i| r.assignments[i] != 0));
 }
 
 #[test]
