@@ -230,6 +230,10 @@ pub fn fit_with_defined(
     Ok(result)
 }
 
+/// The fit proper of a set of documents (with or without defined topics).
+type FitTopics<'f> =
+    dyn Fn(&FitInput<'_>, &FitParams, Device, &Cancel, Instant) -> Result<FitResult> + 'f;
+
 /// Every document of `input` fitted by `fit_topics`, small talk left out first when
 /// [`crate::text::TextOptions::small_talk`] is on.
 fn fit_all(
@@ -238,7 +242,7 @@ fn fit_all(
     device: Device,
     cancel: &Cancel,
     started: Instant,
-    fit_topics: &dyn Fn(&FitInput<'_>, &FitParams, Device, &Cancel, Instant) -> Result<FitResult>,
+    fit_topics: &FitTopics<'_>,
 ) -> Result<FitResult> {
     if !params.text.small_talk {
         return fit_topics(input, params, device, cancel, started);
