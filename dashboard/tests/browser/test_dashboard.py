@@ -414,12 +414,15 @@ def test_map_marks_work_with_the_keyboard_and_search_finds_the_topic(server: Top
 
 
 def test_faq_lists_questions_with_their_article_or_a_gap_badge(server: Topicd, browser: Browser):
-    # An article written from the most asked entry's own question and examples covers it; the
-    # other entries have no article: knowledge gaps.
+    # An article written from the most asked entry's own question, examples and sample messages
+    # covers it; the other entries have no article: knowledge gaps.
     faq = server.api(f"/v1/tenants/{TENANT}/faq", READ)
     first = faq["entries"][0]
+    topic = [t for t in server.api(f"/v1/tenants/{TENANT}/topics?limit=50", READ)["topics"]
+             if t["topic_id"] == first["topic_id"]][0]
+    summary = " ".join(first["examples"] + topic["sample_messages"])
     article = {"id": "kb-first", "title": first["question"][:300].replace("\n", " "),
-               "url": "https://help.example/kb-first", "summary": " ".join(first["examples"])[:2000]}
+               "url": "https://help.example/kb-first", "summary": summary[:2000]}
     server.api(f"/v1/tenants/{TENANT}/articles", WRITE, "PUT", {"articles": [article]})
     faq = server.api(f"/v1/tenants/{TENANT}/faq", READ)
     entries = faq["entries"]
