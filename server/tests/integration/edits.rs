@@ -76,7 +76,7 @@ async fn edit(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn merges_and_hides_survive_a_nightly_merge_and_rollback_undoes_them() {
+async fn merges_hides_and_splits_survive_a_nightly_merge_and_rollback_undoes_them() {
     let data = Clinc::load();
     let dir = tempfile::tempdir().unwrap();
     let mut cfg = common::config(dir.path());
@@ -190,6 +190,19 @@ async fn merges_and_hides_survive_a_nightly_merge_and_rollback_undoes_them() {
         .unwrap();
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
 
+    // Ask for a split of another topic: a new version; asking again changes nothing.
+    let mut x = -1;
+    for k in 3..6 {
+        let (t, _) = majority(&mut c, &data, &rows_of(k, 0..40)).await;
+        if t >= 0 && ![a, b, spam].contains(&t) {
+            x = t;
+            break;
+        }
+    }
+    assert!(x >= 0, "one of intents 3-5 has a topic of its own");
+    assert!(edit(&mut c, ADMIN, "split", x, None).await.unwrap().changed);
+    assert!(!edit(&mut c, ADMIN, "split", x, None).await.unwrap().changed);
+
     // The next night: the same six intents again. The edits hold.
     let day2: Vec<usize> = (0..6).flat_map(|k| rows_of(k, 40..80)).collect();
     night(&mut c, &data, &day2, "2026-11-24", "2026-11-25").await;
@@ -209,6 +222,8 @@ async fn merges_and_hides_survive_a_nightly_merge_and_rollback_undoes_them() {
     assert!(tags(&mut c, &data, &spam_rows).await.iter().all(|&t| t == spam));
     let top = top_ids(&mut c).await;
     assert!(top.contains(&b) && top.contains(&spam));
+    // The split request went with the rollback: asking for it makes a version again.
+    assert!(edit(&mut c, ADMIN, "split", x, None).await.unwrap().changed);
     server.stop().await;
 }
 
