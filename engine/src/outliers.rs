@@ -35,7 +35,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 use crate::label::keyword_label;
-use crate::matrix::Matrix;
 use crate::model::{DailyCount, LabelSource, Topic, TopicStatus, OUTLIER_TOPIC};
 use crate::params::{FitParams, TransformParams};
 use crate::pipeline::{FitInput, FitResult};
@@ -184,7 +183,10 @@ pub(crate) fn reduce(
     done.after = outliers.len() as u64;
     if let Some(o) = model.topics.iter_mut().find(|t| t.is_outlier()) {
         // What BERTopic's outlier row is: the mean of the documents that are outliers.
-        o.embedding = mean_unit(&input.embeddings.select_rows(&outliers));
+        let rows = input.embeddings.select_rows(&outliers);
+        let unit = crate::pipeline::unit_rows(&rows);
+        o.embedding =
+            crate::pipeline::topic_embedding(&unit, &(0..outliers.len()).collect::<Vec<_>>());
     }
     crate::merge::recompute_keywords(model)?;
     for t in &mut model.topics {
@@ -248,23 +250,11 @@ fn apply_terms(a: &[(u32, u32)], b: &BTreeMap<u32, i64>) -> Vec<(u32, u32)> {
         .collect()
 }
 
-/// The L2-normalised mean of the L2-normalised rows (a topic embedding).
-fn mean_unit(rows: &Matrix) -> Vec<f32> {
-    let unit = crate::pipeline::unit_rows(rows);
-    let mut sum = vec![0.0f64; rows.cols()];
-    for row in unit.iter_rows() {
-        for (s, &v) in sum.iter_mut().zip(row) {
-            *s += f64::from(v);
-        }
-    }
-    let norm = sum.iter().map(|v| v * v).sum::<f64>().sqrt();
-    sum.iter().map(|&v| if norm > 0.0 { (v / norm) as f32 } else { 0.0 }).collect()
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::matrix::Matrix;
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;
     use rand_distr::{Distribution, Normal};

@@ -572,6 +572,19 @@ pub(crate) fn unit_rows(embeddings: &Matrix) -> Cow<'_, Matrix> {
     Cow::Owned(out)
 }
 
+/// A topic embedding: the mean of `rows` of `embeddings` (unit rows), L2-normalised (all zeros
+/// for no rows or a zero mean).
+pub(crate) fn topic_embedding(embeddings: &Matrix, rows: &[usize]) -> Vec<f32> {
+    let mut sum = vec![0.0f64; embeddings.cols()];
+    for &d in rows {
+        for (e, &v) in sum.iter_mut().zip(embeddings.row(d)) {
+            *e += f64::from(v);
+        }
+    }
+    let norm = sum.iter().map(|v| v * v).sum::<f64>().sqrt();
+    sum.iter().map(|&v| if norm > 0.0 { (v / norm) as f32 } else { 0.0 }).collect()
+}
+
 /// The strings in order, each kept once (two samples can mask to the same text).
 fn unique(strings: impl Iterator<Item = String>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
@@ -636,19 +649,8 @@ pub(crate) fn build_model_with(
 
     let dates = |d: usize| input.dates.map_or(input.day, |ds| ds[d]);
     // Topic embeddings first: each topic's FAQ examples are measured against the others.
-    let embeddings: Vec<Vec<f32>> = members
-        .iter()
-        .map(|m| {
-            let mut embedding = vec![0.0f64; dim];
-            for &d in m {
-                for (e, &v) in embedding.iter_mut().zip(input.embeddings.row(d)) {
-                    *e += f64::from(v);
-                }
-            }
-            let norm = embedding.iter().map(|v| v * v).sum::<f64>().sqrt();
-            embedding.iter().map(|&v| if norm > 0.0 { (v / norm) as f32 } else { 0.0 }).collect()
-        })
-        .collect();
+    let embeddings: Vec<Vec<f32>> =
+        members.iter().map(|m| topic_embedding(input.embeddings, m)).collect();
     let mut topics = Vec::with_capacity(n_classes);
     for c in 0..n_classes {
         let id = c as i64 - offset as i64;
