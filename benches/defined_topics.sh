@@ -34,13 +34,10 @@ while [ $# -gt 0 ]; do
     esac
 done
 MODEL="${TOPICD_MODEL_DIR:-$ROOT/models/all-MiniLM-L6-v2}"
-VENV="${TOPICS_BENCH_VENV:-$ROOT/benches/.venv}"
-[ -x "$VENV/bin/python" ] || "$HERE/python/setup_venv.sh" "$VENV"
-if [ -z "${TOPICS_BIN:-}" ]; then
-    (cd "$ROOT" && cargo build --locked -p topics --bin topics)
-    TOPICS_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/topics"
-fi
-DATASETS="${TOPICD_DATASETS:-$ROOT/../shared/datasets}"
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
+bench_venv_and_topics
+DATASETS="$(find_datasets)"
 mkdir -p "$OUT"
 
 run_dataset() {

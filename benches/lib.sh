@@ -1,4 +1,5 @@
-# Shared helpers of the benchmark scripts (load_test.sh, nightly_capacity.sh, drift.sh, compare_fit.sh). Sourced, not run:
+# Shared helpers of the benchmark scripts (load_test.sh, nightly_capacity.sh, drift.sh, compare_fit.sh,
+# defined_topics.sh, outliers.sh). Sourced, not run:
 #
 #   . "$HERE/lib.sh"
 #
@@ -13,6 +14,17 @@ find_datasets() {
     local d="${TOPICD_DATASETS:-$ROOT/../shared/datasets}"
     if [ -f "$d/clinc150/clinc150.npy" ]; then echo "$d"; return; fi
     die "CLINC150 not found; set TOPICD_DATASETS to the directory holding clinc150/"
+}
+
+# Sets VENV (TOPICS_BENCH_VENV, default benches/.venv, created by python/setup_venv.sh when
+# missing) and TOPICS_BIN (default target/debug/topics, built when missing).
+bench_venv_and_topics() {
+    VENV="${TOPICS_BENCH_VENV:-$ROOT/benches/.venv}"
+    [ -x "$VENV/bin/python" ] || "$ROOT/benches/python/setup_venv.sh" "$VENV"
+    if [ -z "${TOPICS_BIN:-}" ]; then
+        (cd "$ROOT" && cargo build --locked -p topics --bin topics)
+        TOPICS_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/topics"
+    fi
 }
 
 # Prints the machine description lines of machine.txt (date, CPU, cores, memory, load, commit).

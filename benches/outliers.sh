@@ -30,13 +30,10 @@ while [ $# -gt 0 ]; do
         *) echo "unknown argument $1" >&2; exit 2 ;;
     esac
 done
-VENV="${TOPICS_BENCH_VENV:-$ROOT/benches/.venv}"
-[ -x "$VENV/bin/python" ] || "$HERE/python/setup_venv.sh" "$VENV"
-if [ -z "${TOPICS_BIN:-}" ]; then
-    (cd "$ROOT" && cargo build --locked -p topics --bin topics)
-    TOPICS_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/topics"
-fi
-DATASETS="${TOPICD_DATASETS:-$ROOT/../shared/datasets}"
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
+bench_venv_and_topics
+DATASETS="$(find_datasets)"
 mkdir -p "$OUT"
 
 run_dataset() {
